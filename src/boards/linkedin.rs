@@ -1,0 +1,539 @@
+//! LinkedIn Job Posting API: OAuth2 client credentials, Rest.li batch
+//! create, and asynchronous confirmation (BOARDS.md §3.3).
+//!
+//! `POST /v2/simpleJobPostings` with `x-restli-method: batch_create` answers
+//! 200 with one element per job: a task URN (status 202), or an error with
+//! its own status *inside* the 200. The task is polled at
+//! `/v2/simpleJobPostingTasks` until `SUCCEEDED` (with the job URN) or
+//! `FAILED`. Updates and closes re-post the same `externalJobPostingId` with
+//! `UPDATE` or `CLOSE`. Tokens live 30 minutes; LinkedIn asks that one token
+//! be shared and refreshed only near expiry.
+//!
+//! Inferred, and modelled the same way in the sandbox: a `CREATE` of an id
+//! LinkedIn already holds fails with status 409, and `UPDATE`/`CLOSE` of an
+//! unknown id with 404, each inside the 200. That is how a create whose answer
+//! was lost is recognised instead of duplicated.
+
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tokio::sync::Mutex;
+
+use super::http::{self, Reply};
+use super::render::{check_max, check_min, html_description};
+use super::{
+    Board, BoardConfig, BoardError, BuildError, CallLog, ErrorClass, PostingContext, Receipt,
+};
+use crate::intake::message::{EmploymentType, PayPeriod, Workplace};
+
+pub const ID: &str = "linkedin";
+const NAME: &str = "LinkedIn";
+const MAX_TITLE: usize = 200;
+const MIN_DESCRIPTION: usize = 100;
+const MAX_DESCRIPTION: usize = 25_000;
+/// LinkedIn refuses an `expireAt` more than 180 days after listing.
+const MAX_LISTING: Duration = Duration::from_secs(180 * 24 * 3600);
+/// Refresh a token this long before it expires.
+const TOKEN_MARGIN: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Operation {
+    Create,
+    Update,
+    Close,
+}
+
+/// One element of a `batch_create`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobElement {
+    pub integration_context: String,
+    pub external_job_posting_id: String,
+    pub job_posting_operation_type: Operation,
+    pub title: String,
+    pub description: String,
+    pub company_apply_url: String,
+    pub location: String,
+    pub listed_at: i64,
+    pub employment_status: String,
+    pub work_remote_allowed: bool,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expire_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub compensation: Option<Compensation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Compensation {
+    pub compensations: Vec<CompensationItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompensationItem {
+    pub value: CompensationValue,
+    pub period: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompensationValue {
+    pub range: MoneyRange,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MoneyRange {
+    pub start: Money,
+    pub end: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Money {
+    pub currency_code: String,
+    pub amount: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BatchRequest {
+    pub elements: Vec<JobElement>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BatchResponse {
+    pub elements: Vec<BatchResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BatchResult {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ElementError>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ElementError {
+    pub message: String,
+    pub status: u16,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaskResponse {
+    pub results: std::collections::BTreeMap<String, TaskStatus>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskStatus {
+    /// `IN_PROGRESS`, `SUCCEEDED` or `FAILED`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_posting: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub expires_in: u64,
+}
+
+/// Builds one batch element: a pure function of the posting, the operation
+/// and the listing time.
+pub fn render(
+    posting: &PostingContext<'_>,
+    organization_id: &str,
+    operation: Operation,
+    listed_at: OffsetDateTime,
+) -> Result<JobElement, BoardError> {
+    let job = posting.job;
+    let ad = posting.ad;
+    check_max(NAME, "title", &ad.title, MAX_TITLE)?;
+    let description = html_description(ad, posting.locale);
+    check_min(NAME, "description", &description, MIN_DESCRIPTION)?;
+    check_max(NAME, "description", &description, MAX_DESCRIPTION)?;
+    let Some(apply_url) = job.apply.url.clone() else {
+        return Err(BoardError::rule(
+            "LinkedIn requires companyApplyUrl; the job has only an apply email",
+        ));
+    };
+    let location = &job.locations[0];
+    let listed_ms = (listed_at.unix_timestamp_nanos() / 1_000_000) as i64;
+    let expire_at = job.valid_through.and_then(|until| {
+        let ms = (until.unix_timestamp_nanos() / 1_000_000) as i64;
+        (ms > listed_ms && ms - listed_ms <= MAX_LISTING.as_millis() as i64).then_some(ms)
+    });
+    Ok(JobElement {
+        integration_context: format!("urn:li:organization:{organization_id}"),
+        external_job_posting_id: posting.reference.to_owned(),
+        job_posting_operation_type: operation,
+        title: ad.title.clone(),
+        description,
+        company_apply_url: apply_url,
+        location: format!("{}, {}", location.city, location.country),
+        listed_at: listed_ms,
+        employment_status: employment_status(job.employment_type).to_owned(),
+        work_remote_allowed: job.workplace == Workplace::Remote,
+        expire_at,
+        compensation: job.salary.as_ref().map(|salary| Compensation {
+            compensations: vec![CompensationItem {
+                value: CompensationValue {
+                    range: MoneyRange {
+                        start: Money {
+                            currency_code: salary.currency.clone(),
+                            amount: format!("{}", salary.min),
+                        },
+                        end: Money {
+                            currency_code: salary.currency.clone(),
+                            amount: format!("{}", salary.max),
+                        },
+                    },
+                },
+                period: pay_period(salary.period).to_owned(),
+                kind: "BASE_SALARY".to_owned(),
+            }],
+        }),
+    })
+}
+
+fn employment_status(kind: EmploymentType) -> &'static str {
+    match kind {
+        EmploymentType::FullTime => "FULL_TIME",
+        EmploymentType::PartTime => "PART_TIME",
+        EmploymentType::Contract => "CONTRACT",
+        EmploymentType::Temporary => "TEMPORARY",
+        EmploymentType::Internship => "INTERNSHIP",
+        EmploymentType::Volunteer => "VOLUNTEER",
+        EmploymentType::Other => "OTHER",
+    }
+}
+
+fn pay_period(period: PayPeriod) -> &'static str {
+    match period {
+        PayPeriod::Hour => "HOURLY",
+        PayPeriod::Day => "DAILY",
+        PayPeriod::Week => "WEEKLY",
+        PayPeriod::Month => "MONTHLY",
+        PayPeriod::Year => "YEARLY",
+    }
+}
+
+/// The public page of a job URN (`urn:li:jobPosting:123`).
+pub fn public_url(job_urn: &str) -> Option<String> {
+    let id = job_urn.rsplit(':').next()?;
+    Some(format!("https://www.linkedin.com/jobs/view/{id}"))
+}
+
+struct Token {
+    value: SecretString,
+    refresh_at: Instant,
+}
+
+pub struct LinkedIn {
+    http: reqwest::Client,
+    token_url: url::Url,
+    postings_url: url::Url,
+    tasks_url: url::Url,
+    client_id: SecretString,
+    client_secret: SecretString,
+    organization_id: String,
+    timeout: Duration,
+    /// One token for every concurrent call, refreshed once near expiry.
+    token: Mutex<Option<Token>>,
+}
+
+/// What one element of a batch came back as.
+enum Element {
+    Task(String),
+    Failed(ElementError),
+}
+
+impl LinkedIn {
+    pub fn new(config: &BoardConfig<'_>) -> Result<Self, BuildError> {
+        let base = config.base_url()?;
+        Ok(Self {
+            http: config.http.clone(),
+            token_url: base.join("oauth/v2/accessToken").expect("static path"),
+            postings_url: base.join("v2/simpleJobPostings").expect("static path"),
+            tasks_url: base.join("v2/simpleJobPostingTasks").expect("static path"),
+            client_id: config.credential("client_id")?,
+            client_secret: config.credential("client_secret")?,
+            organization_id: config.option("organization_id")?,
+            timeout: config.request_timeout,
+            token: Mutex::new(None),
+        })
+    }
+
+    async fn token(&self, log: &mut CallLog) -> Result<SecretString, BoardError> {
+        let mut cached = self.token.lock().await;
+        if let Some(token) = cached.as_ref()
+            && Instant::now() < token.refresh_at
+        {
+            return Ok(token.value.clone());
+        }
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", self.client_id.expose_secret()),
+            ("client_secret", self.client_secret.expose_secret()),
+        ];
+        let request = self
+            .http
+            .post(self.token_url.clone())
+            .form(&form)
+            .timeout(self.timeout);
+        let reply = http::send(NAME, request, None, log).await?;
+        if reply.status == 400 || reply.status == 401 {
+            return Err(BoardError::new(
+                ErrorClass::Auth,
+                Some(reply.status),
+                format!("LinkedIn refused our client credentials ({})", reply.status),
+            ));
+        }
+        if !reply.is_success() {
+            return Err(reply.error(NAME));
+        }
+        let token: TokenResponse = reply.json(NAME)?;
+        let lifetime = Duration::from_secs(token.expires_in).saturating_sub(TOKEN_MARGIN);
+        let value = SecretString::from(token.access_token);
+        *cached = Some(Token {
+            value: value.clone(),
+            refresh_at: Instant::now() + lifetime,
+        });
+        Ok(value)
+    }
+
+    /// Sends an authorised request; on 401 the token is refreshed once.
+    async fn authorised(
+        &self,
+        build: impl Fn(&str) -> reqwest::RequestBuilder,
+        body: Option<&[u8]>,
+        log: &mut CallLog,
+    ) -> Result<Reply, BoardError> {
+        for first_try in [true, false] {
+            let token = self.token(log).await?;
+            let reply = http::send(
+                NAME,
+                build(token.expose_secret()).timeout(self.timeout),
+                body,
+                log,
+            )
+            .await?;
+            if reply.status == 401 && first_try {
+                self.token.lock().await.take();
+                continue;
+            }
+            if reply.status == 401 {
+                return Err(BoardError::new(
+                    ErrorClass::Auth,
+                    Some(401),
+                    format!(
+                        "LinkedIn refused a fresh token: {}",
+                        http::excerpt(&reply.body)
+                    ),
+                ));
+            }
+            return Ok(reply);
+        }
+        unreachable!("the loop returns on its second pass")
+    }
+
+    async fn submit(&self, element: JobElement, log: &mut CallLog) -> Result<Element, BoardError> {
+        let bytes = serde_json::to_vec(&BatchRequest {
+            elements: vec![element],
+        })
+        .expect("request bodies serialise");
+        let reply = self
+            .authorised(
+                |token| {
+                    self.http
+                        .post(self.postings_url.clone())
+                        .bearer_auth(token)
+                        .header("x-restli-method", "batch_create")
+                        .header("X-Restli-Protocol-Version", "2.0.0")
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(bytes.clone())
+                },
+                Some(&bytes),
+                log,
+            )
+            .await?;
+        if !reply.is_success() {
+            return Err(reply.error(NAME));
+        }
+        let mut batch: BatchResponse = reply.json(NAME)?;
+        match batch.elements.pop() {
+            Some(BatchResult { id: Some(task), .. }) => Ok(Element::Task(task)),
+            Some(BatchResult {
+                error: Some(error), ..
+            }) => Ok(Element::Failed(error)),
+            _ => Err(BoardError::new(
+                ErrorClass::Ambiguous,
+                Some(reply.status),
+                format!(
+                    "LinkedIn answered without a task or an error: {}",
+                    http::excerpt(&reply.body)
+                ),
+            )),
+        }
+    }
+
+    async fn operate(
+        &self,
+        posting: &PostingContext<'_>,
+        operation: Operation,
+        log: &mut CallLog,
+    ) -> Result<Result<String, ElementError>, BoardError> {
+        let element = render(
+            posting,
+            &self.organization_id,
+            operation,
+            OffsetDateTime::now_utc(),
+        )?;
+        Ok(match self.submit(element, log).await? {
+            Element::Task(task) => Ok(task),
+            Element::Failed(error) => Err(error),
+        })
+    }
+}
+
+/// A task handle names the operation, so confirming a close means withdrawn.
+fn accepted(operation: Operation, task: String) -> Receipt {
+    let op = match operation {
+        Operation::Create => "CREATE",
+        Operation::Update => "UPDATE",
+        Operation::Close => "CLOSE",
+    };
+    Receipt::Accepted {
+        task: format!("{op} {task}"),
+        external_id: None,
+    }
+}
+
+fn element_error(error: ElementError) -> BoardError {
+    let class = match error.status {
+        429 => ErrorClass::Throttled,
+        500..=599 => ErrorClass::Ambiguous,
+        _ => ErrorClass::Rejected,
+    };
+    BoardError::new(
+        class,
+        Some(error.status),
+        format!("LinkedIn: {}", error.message),
+    )
+}
+
+#[async_trait]
+impl Board for LinkedIn {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    async fn publish(
+        &self,
+        posting: &PostingContext<'_>,
+        log: &mut CallLog,
+    ) -> Result<Receipt, BoardError> {
+        match self.operate(posting, Operation::Create, log).await? {
+            Ok(task) => Ok(accepted(Operation::Create, task)),
+            // LinkedIn holds it already (an earlier answer was lost): update it instead.
+            Err(error) if error.status == 409 => {
+                match self.operate(posting, Operation::Update, log).await? {
+                    Ok(task) => Ok(accepted(Operation::Update, task)),
+                    Err(error) => Err(element_error(error)),
+                }
+            }
+            Err(error) => Err(element_error(error)),
+        }
+    }
+
+    async fn update(
+        &self,
+        posting: &PostingContext<'_>,
+        log: &mut CallLog,
+    ) -> Result<Receipt, BoardError> {
+        match self.operate(posting, Operation::Update, log).await? {
+            Ok(task) => Ok(accepted(Operation::Update, task)),
+            Err(error) if error.status == 404 => self.publish(posting, log).await,
+            Err(error) => Err(element_error(error)),
+        }
+    }
+
+    async fn withdraw(
+        &self,
+        posting: &PostingContext<'_>,
+        log: &mut CallLog,
+    ) -> Result<Receipt, BoardError> {
+        match self.operate(posting, Operation::Close, log).await? {
+            Ok(task) => Ok(accepted(Operation::Close, task)),
+            // Never reached LinkedIn: nothing to take down.
+            Err(error) if error.status == 404 => Ok(Receipt::Withdrawn),
+            Err(error) => Err(element_error(error)),
+        }
+    }
+
+    async fn confirm(
+        &self,
+        _posting: &PostingContext<'_>,
+        task: &str,
+        log: &mut CallLog,
+    ) -> Result<Receipt, BoardError> {
+        let (operation, urn) = task.split_once(' ').unwrap_or(("CREATE", task));
+        let mut url = self.tasks_url.clone();
+        url.query_pairs_mut().append_pair("ids", urn);
+        let reply = self
+            .authorised(
+                |token| self.http.get(url.clone()).bearer_auth(token),
+                None,
+                log,
+            )
+            .await?;
+        if !reply.is_success() {
+            return Err(reply.error(NAME));
+        }
+        let response: TaskResponse = reply.json(NAME)?;
+        let Some(status) = response.results.get(urn) else {
+            // Tasks live 24 hours; an expired one tells us nothing.
+            return Err(BoardError::new(
+                ErrorClass::Ambiguous,
+                Some(reply.status),
+                format!("LinkedIn no longer knows task {urn}"),
+            ));
+        };
+        match status.status.as_str() {
+            "SUCCEEDED" if operation == "CLOSE" => Ok(Receipt::Withdrawn),
+            "SUCCEEDED" => {
+                let urn = status.job_posting.clone().ok_or_else(|| {
+                    BoardError::new(
+                        ErrorClass::Ambiguous,
+                        Some(reply.status),
+                        "LinkedIn task succeeded without a job URN",
+                    )
+                })?;
+                Ok(Receipt::Live {
+                    url: public_url(&urn),
+                    external_id: urn,
+                })
+            }
+            "FAILED" => Err(BoardError::new(
+                ErrorClass::Rejected,
+                Some(reply.status),
+                format!(
+                    "LinkedIn: {}",
+                    status
+                        .error_message
+                        .as_deref()
+                        .unwrap_or("the task failed without a message")
+                ),
+            )),
+            _ => Ok(Receipt::Pending),
+        }
+    }
+}

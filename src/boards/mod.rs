@@ -1,0 +1,276 @@
+//! Job boards: one file per board, all behind the [`Board`] trait.
+//!
+//! A board module supplies only what is its own: how a posting becomes the
+//! board's request (a pure `render` function, tested with golden files) and
+//! how the board's answers read (success, an id to poll, or an error class).
+//! Sending, timeouts, retries, leases and the record of every attempt are the
+//! dispatcher's, shared by all boards (see [`crate::dispatch`]).
+//!
+//! Adding a board: write `boards/<board>.rs`, add one arm to [`build`], a
+//! `[boards.<board>]` section to `config/default.toml`, and its sandbox twin
+//! in `sandbox/<board>.rs`. No other board changes.
+
+pub mod http;
+pub mod linkedin;
+pub mod render;
+pub mod stepstone;
+pub mod welcome_to_the_jungle;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+use uuid::Uuid;
+
+use crate::config::{BoardSettings, Settings, board_id};
+use crate::intake::message::{Job, LocalizedAd};
+
+/// One posting, as a board adapter needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct PostingContext<'a> {
+    /// Our id for the posting, the same at every board (<= 20 chars, `[a-z0-9]`).
+    pub reference: &'a str,
+    pub tenant_id: &'a str,
+    pub locale: &'a str,
+    pub job: &'a Job,
+    pub ad: &'a LocalizedAd,
+    /// The board's id, once known.
+    pub external_id: Option<&'a str>,
+    /// The board shows (an earlier revision of) this ad now.
+    pub live_at_board: bool,
+    /// An earlier send may have reached the board without us hearing back:
+    /// look the posting up (or upsert) rather than create a second copy.
+    pub may_exist: bool,
+    /// Stable across every attempt, rescue and redelivery of this operation.
+    pub idempotency_key: Uuid,
+}
+
+/// What a board said yes with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Receipt {
+    /// Live now: the board's id and, where it gives one, the public URL.
+    Live {
+        external_id: String,
+        url: Option<String>,
+    },
+    /// Accepted for later: ask again with [`Board::confirm`] and this handle.
+    Accepted {
+        task: String,
+        external_id: Option<String>,
+    },
+    /// Taken down.
+    Withdrawn,
+    /// From [`Board::confirm`]: the board is still working on it.
+    Pending,
+}
+
+/// How a failure should be treated; see DESIGN.md "Retries".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The board will not take it as it is (validation, policy, a rule of ours). No retry.
+    Rejected,
+    /// Nothing happened at the board (refused connection, 408, 503): safe to send again.
+    Transient,
+    /// The board may have acted (timeout after sending, 500, 502, 504): look up before re-sending.
+    Ambiguous,
+    /// Slow down (429, quota): wait without using an attempt.
+    Throttled,
+    /// Credentials refused even after a refresh: stop the board, not the postings.
+    Auth,
+}
+
+/// A failed call, in the board's own words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct BoardError {
+    pub class: ErrorClass,
+    pub http_status: Option<u16>,
+    pub message: String,
+    pub retry_after: Option<Duration>,
+}
+
+impl BoardError {
+    pub fn new(class: ErrorClass, http_status: Option<u16>, message: impl Into<String>) -> Self {
+        Self {
+            class,
+            http_status,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// One of the board's documented rules, checked before sending.
+    pub fn rule(message: impl Into<String>) -> Self {
+        Self::new(ErrorClass::Rejected, None, message)
+    }
+
+    pub fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
+}
+
+/// What the shared HTTP layer saw during one adapter call, for the attempt row.
+#[derive(Debug, Clone, Default)]
+pub struct CallLog {
+    pub http_status: Option<u16>,
+    /// Hash of the last request body sent, so ops can prove what was sent.
+    pub request_hash: Option<String>,
+}
+
+#[async_trait]
+pub trait Board: Send + Sync {
+    /// The id messages and configuration use ("linkedin").
+    fn id(&self) -> &'static str;
+
+    /// Creates the posting at the board.
+    async fn publish(
+        &self,
+        posting: &PostingContext<'_>,
+        log: &mut CallLog,
+    ) -> Result<Receipt, BoardError>;
+
+    /// Replaces the board's copy with this revision (and puts it back online
+    /// if it was withdrawn: `live_at_board` is false then).
+    async fn update(
+        &self,
+        posting: &PostingContext<'_>,
+        log: &mut CallLog,
+    ) -> Result<Receipt, BoardError>;
+
+    /// Takes the posting down.
+    async fn withdraw(
+        &self,
+        posting: &PostingContext<'_>,
+        log: &mut CallLog,
+    ) -> Result<Receipt, BoardError>;
+
+    /// Asks about work the board accepted for later ([`Receipt::Accepted`]).
+    async fn confirm(
+        &self,
+        posting: &PostingContext<'_>,
+        task: &str,
+        log: &mut CallLog,
+    ) -> Result<Receipt, BoardError> {
+        let _ = (posting, task, log);
+        Err(BoardError::rule(format!(
+            "{} confirms synchronously; there is no task to poll",
+            self.id()
+        )))
+    }
+}
+
+/// A board's configuration, as its constructor gets it.
+pub struct BoardConfig<'a> {
+    pub id: &'a str,
+    pub settings: &'a BoardSettings,
+    pub http: reqwest::Client,
+    pub request_timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("board \"{0}\" is enabled but this build has no adapter for it")]
+    NoAdapter(String),
+    #[error(
+        "board \"{board}\" needs credential \"{name}\": set BOARDCAST__BOARDS__{env}__CREDENTIALS__{env_name} or write it to <secrets_dir>/{board}/{name}"
+    )]
+    MissingCredential {
+        board: String,
+        name: String,
+        env: String,
+        env_name: String,
+    },
+    #[error("board \"{board}\" needs option \"{name}\" in [boards.{key}.options]")]
+    MissingOption {
+        board: String,
+        key: String,
+        name: String,
+    },
+    #[error("board \"{board}\" has an invalid base_url: {error}")]
+    BaseUrl {
+        board: String,
+        error: url::ParseError,
+    },
+}
+
+impl BoardConfig<'_> {
+    pub fn credential(&self, name: &str) -> Result<SecretString, BuildError> {
+        self.settings
+            .credentials
+            .get(name)
+            .cloned()
+            .ok_or_else(|| BuildError::MissingCredential {
+                board: self.id.to_owned(),
+                name: name.to_owned(),
+                env: self.id.replace('-', "_").to_uppercase(),
+                env_name: name.to_uppercase(),
+            })
+    }
+
+    pub fn option(&self, name: &str) -> Result<String, BuildError> {
+        self.settings
+            .options
+            .get(name)
+            .cloned()
+            .ok_or_else(|| BuildError::MissingOption {
+                board: self.id.to_owned(),
+                key: self.id.replace('-', "_"),
+                name: name.to_owned(),
+            })
+    }
+
+    /// The board's base URL, always ending in `/` so joins append.
+    pub fn base_url(&self) -> Result<url::Url, BuildError> {
+        let mut text = self.settings.base_url.clone();
+        if !text.ends_with('/') {
+            text.push('/');
+        }
+        url::Url::parse(&text).map_err(|error| BuildError::BaseUrl {
+            board: self.id.to_owned(),
+            error,
+        })
+    }
+}
+
+/// The shared HTTP client: one connection pool for every board.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(concat!("boardcast/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(5))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .tcp_keepalive(Duration::from_secs(60))
+        .build()
+        .expect("the HTTP client configuration is static")
+}
+
+/// Builds the adapter of every enabled board.
+pub fn build(settings: &Settings) -> Result<BTreeMap<String, Arc<dyn Board>>, BuildError> {
+    let http = http_client();
+    let mut boards: BTreeMap<String, Arc<dyn Board>> = BTreeMap::new();
+    for (key, board_settings) in settings.boards.iter().filter(|(_, b)| b.enabled) {
+        let id = board_id(key);
+        let config = BoardConfig {
+            id: &id,
+            settings: board_settings,
+            http: http.clone(),
+            request_timeout: Duration::from_millis(
+                board_settings
+                    .request_timeout_ms
+                    .unwrap_or(settings.dispatch.request_timeout_ms),
+            ),
+        };
+        let board: Arc<dyn Board> = match id.as_str() {
+            welcome_to_the_jungle::ID => {
+                Arc::new(welcome_to_the_jungle::WelcomeToTheJungle::new(&config)?)
+            }
+            linkedin::ID => Arc::new(linkedin::LinkedIn::new(&config)?),
+            stepstone::ID => Arc::new(stepstone::StepStone::new(&config)?),
+            _ => return Err(BuildError::NoAdapter(id)),
+        };
+        boards.insert(id, board);
+    }
+    Ok(boards)
+}

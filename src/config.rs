@@ -1,0 +1,277 @@
+//! Configuration, in layers (later wins):
+//!
+//! 1. `config/default.toml` — every setting, with comments; points every board at the sandbox.
+//! 2. `config/{BOARDCAST_ENV}.toml`, if `BOARDCAST_ENV` is set and the file exists.
+//! 3. Environment variables `BOARDCAST__SECTION__KEY` (e.g. `BOARDCAST__DISPATCH__CONCURRENCY=4`).
+//!    A board's key is its id with `-` written as `_`:
+//!    `BOARDCAST__BOARDS__WELCOME_TO_THE_JUNGLE__BASE_URL`.
+//! 4. `DATABASE_URL` and `AMQP_URL`, when set.
+//!
+//! Board credentials never live in a file of this repository: they come from
+//! `BOARDCAST__BOARDS__<BOARD>__CREDENTIALS__<NAME>` or from the file
+//! `<secrets_dir>/<board>/<name>`, and are held as [`SecretString`] so that no
+//! `Debug` or log line can print them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("could not load configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("could not read secret file {path}: {source}")]
+    SecretFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub amqp: AmqpSettings,
+    pub dispatch: DispatchSettings,
+    pub retry: RetryPolicy,
+    pub sandbox: SandboxSettings,
+    /// Directory of secret files, one folder per board (`<dir>/<board>/<name>`).
+    #[serde(default)]
+    pub secrets_dir: Option<PathBuf>,
+    /// Keyed by board id with `-` written as `_` (see [`board_id`]).
+    #[serde(default)]
+    pub boards: BTreeMap<String, BoardSettings>,
+    /// Per-tenant choices; a tenant without an entry gets every enabled board.
+    #[serde(default)]
+    pub tenants: BTreeMap<String, TenantSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AmqpSettings {
+    pub url: SecretString,
+    /// Topic exchange the ATS publishes to.
+    pub exchange: String,
+    pub queue: String,
+    pub routing_key: String,
+    /// Where rejected messages go (a fanout exchange and its queue).
+    pub dead_letter_exchange: String,
+    pub dead_letter_queue: String,
+    /// Unacked deliveries per consumer; each is one short Postgres transaction.
+    pub prefetch: u16,
+    /// A message redelivered this many times (e.g. it crashes the worker) is dead-lettered.
+    pub delivery_limit: u32,
+    pub max_message_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DispatchSettings {
+    /// How often each board loop looks for due postings when nothing woke it.
+    pub poll_interval_ms: u64,
+    /// How long a claim is good for. Must exceed a board call's total time.
+    pub lease_ms: u64,
+    /// How often expired leases are looked for.
+    pub rescue_interval_ms: u64,
+    /// Per HTTP request to a board, unless the board overrides it.
+    pub request_timeout_ms: u64,
+    /// Concurrent requests per board, per replica, unless the board overrides it.
+    pub concurrency: usize,
+    /// How often a board that confirms later (a task, a feed fetch) is asked again.
+    pub confirm_poll_ms: u64,
+    /// How long the board's circuit stays open after repeated failures or refused credentials.
+    pub circuit_open_ms: u64,
+    /// Consecutive transient failures that open a board's circuit.
+    pub circuit_failures: u32,
+}
+
+impl DispatchSettings {
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_interval_ms)
+    }
+    pub fn lease(&self) -> Duration {
+        Duration::from_millis(self.lease_ms)
+    }
+    pub fn rescue_interval(&self) -> Duration {
+        Duration::from_millis(self.rescue_interval_ms)
+    }
+    pub fn confirm_poll(&self) -> Duration {
+        Duration::from_millis(self.confirm_poll_ms)
+    }
+}
+
+/// The durable retry schedule (see [`crate::dispatch::schedule`]).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct RetryPolicy {
+    /// Delay before the second attempt.
+    pub base_ms: u64,
+    /// Longest delay between two attempts.
+    pub cap_ms: u64,
+    pub max_attempts: u32,
+    /// A board's Retry-After is honoured up to this.
+    pub max_retry_after_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SandboxSettings {
+    pub listen: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BoardSettings {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    pub base_url: String,
+    /// Languages (ISO 639-1) the board publishes in.
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub concurrency: Option<usize>,
+    #[serde(default)]
+    pub request_timeout_ms: Option<u64>,
+    #[serde(default)]
+    pub retry: Option<RetryPolicy>,
+    /// Non-secret account settings (organisation ids, sender ids...).
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+    /// Secret settings; only from the environment or secret files.
+    #[serde(default)]
+    pub credentials: BTreeMap<String, SecretString>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TenantSettings {
+    /// Boards this tenant publishes to with `targets: "all"`; all enabled boards when absent.
+    #[serde(default)]
+    pub boards: Option<Vec<String>>,
+}
+
+/// A board's id from its configuration key: `welcome_to_the_jungle` -> `welcome-to-the-jungle`.
+pub fn board_id(key: &str) -> String {
+    key.replace('_', "-")
+}
+
+impl Settings {
+    /// Loads the layers above from `config_dir` (normally `./config`).
+    pub fn load(config_dir: &Path) -> Result<Settings, ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from(config_dir.join("default.toml")));
+        if let Ok(environment) = std::env::var("BOARDCAST_ENV") {
+            builder = builder.add_source(
+                config::File::from(config_dir.join(format!("{environment}.toml"))).required(false),
+            );
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("BOARDCAST")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        );
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            builder = builder.set_override("database.url", url)?;
+        }
+        if let Ok(url) = std::env::var("AMQP_URL") {
+            builder = builder.set_override("amqp.url", url)?;
+        }
+        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        settings.read_secret_files()?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Fills credentials from `<secrets_dir>/<board>/<name>` where the environment set none.
+    fn read_secret_files(&mut self) -> Result<(), ConfigError> {
+        let Some(dir) = self.secrets_dir.clone() else {
+            return Ok(());
+        };
+        for (key, board) in &mut self.boards {
+            let folder = dir.join(board_id(key));
+            let Ok(entries) = std::fs::read_dir(&folder) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned)
+                else {
+                    continue;
+                };
+                if board.credentials.contains_key(&name) || !path.is_file() {
+                    continue;
+                }
+                let value =
+                    std::fs::read_to_string(&path).map_err(|source| ConfigError::SecretFile {
+                        path: path.clone(),
+                        source,
+                    })?;
+                board
+                    .credentials
+                    .insert(name, SecretString::from(value.trim().to_owned()));
+            }
+        }
+        Ok(())
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.dispatch.lease_ms <= self.dispatch.request_timeout_ms {
+            return Err(ConfigError::Invalid(format!(
+                "dispatch.lease_ms ({}) must be longer than dispatch.request_timeout_ms ({}), or a slow board would be sent the same posting twice",
+                self.dispatch.lease_ms, self.dispatch.request_timeout_ms
+            )));
+        }
+        for (key, board) in &self.boards {
+            if board.languages.is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "boards.{key}.languages is empty"
+                )));
+            }
+            if let Some(timeout) = board.request_timeout_ms
+                && timeout >= self.dispatch.lease_ms
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "boards.{key}.request_timeout_ms ({timeout}) must be shorter than dispatch.lease_ms"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every board id this deployment knows, enabled or not.
+    pub fn board_ids(&self) -> BTreeSet<String> {
+        self.boards.keys().map(|key| board_id(key)).collect()
+    }
+
+    pub fn board(&self, id: &str) -> Option<&BoardSettings> {
+        self.boards.get(&id.replace('-', "_"))
+    }
+
+    /// The boards `targets: "all"` means for this tenant.
+    pub fn boards_for_tenant(&self, tenant: &str) -> Vec<String> {
+        let enabled = self
+            .boards
+            .iter()
+            .filter(|(_, board)| board.enabled)
+            .map(|(key, _)| board_id(key));
+        match self.tenants.get(tenant).and_then(|t| t.boards.as_ref()) {
+            Some(chosen) => enabled.filter(|id| chosen.contains(id)).collect(),
+            None => enabled.collect(),
+        }
+    }
+
+    /// The retry policy a board's postings follow.
+    pub fn retry_policy(&self, board: &str) -> RetryPolicy {
+        self.board(board)
+            .and_then(|b| b.retry)
+            .unwrap_or(self.retry)
+    }
+}

@@ -1,0 +1,319 @@
+//! Dispatch: claim due postings, send them through their board, record the outcome.
+//!
+//! Each board has its own loop, so a slow or failing board never holds back
+//! another. A loop sleeps until intake wakes it (in-process, right after a
+//! commit), an attempt finishes, or the poll interval passes; then it claims
+//! as many due postings as it has free request slots, in one statement. The
+//! rescuer returns postings whose worker died (expired lease) to the queue.
+
+pub mod attempt;
+pub mod schedule;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio::sync::{Mutex, Notify, Semaphore};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{Instrument, error, info, info_span, warn};
+
+use crate::boards::{Board, ErrorClass};
+use crate::config::Settings;
+use crate::store::postings;
+
+use attempt::AttemptSettings;
+
+/// One `Notify` per board: intake and finished attempts wake a board's loop.
+#[derive(Default)]
+pub struct Wakers {
+    boards: BTreeMap<String, Arc<Notify>>,
+}
+
+impl Wakers {
+    pub fn new<'a>(boards: impl IntoIterator<Item = &'a String>) -> Self {
+        Self {
+            boards: boards
+                .into_iter()
+                .map(|b| (b.clone(), Arc::new(Notify::new())))
+                .collect(),
+        }
+    }
+
+    pub fn wake(&self, board: &str) {
+        if let Some(notify) = self.boards.get(board) {
+            notify.notify_one();
+        }
+    }
+
+    fn get(&self, board: &str) -> Arc<Notify> {
+        self.boards.get(board).cloned().unwrap_or_default()
+    }
+}
+
+/// A board's circuit: open after repeated failures or refused credentials,
+/// so its postings wait without burning attempts; then one probe at a time
+/// until a call succeeds.
+#[derive(Debug, Default)]
+struct Circuit {
+    open_until: Option<Instant>,
+    half_open: bool,
+    consecutive_failures: u32,
+}
+
+impl Circuit {
+    fn record(
+        &mut self,
+        outcome: Option<ErrorClass>,
+        retry_after: Option<Duration>,
+        settings: &Settings,
+    ) -> bool {
+        let open_for = Duration::from_millis(settings.dispatch.circuit_open_ms);
+        match outcome {
+            None | Some(ErrorClass::Rejected) => {
+                self.consecutive_failures = 0;
+                self.half_open = false;
+                false
+            }
+            Some(ErrorClass::Throttled) => {
+                // Slow this board only, for as long as it asked.
+                let wait = retry_after.unwrap_or(Duration::from_millis(settings.retry.base_ms));
+                self.open_until = Some(Instant::now() + wait);
+                false
+            }
+            Some(ErrorClass::Auth) => {
+                self.open_until = Some(Instant::now() + open_for);
+                self.half_open = true;
+                true
+            }
+            Some(ErrorClass::Transient | ErrorClass::Ambiguous) => {
+                self.consecutive_failures += 1;
+                if self.consecutive_failures >= settings.dispatch.circuit_failures || self.half_open
+                {
+                    self.open_until = Some(Instant::now() + open_for);
+                    self.half_open = true;
+                    self.consecutive_failures = 0;
+                    return true;
+                }
+                false
+            }
+        }
+    }
+}
+
+/// Everything the board loops share.
+pub struct Dispatcher {
+    pool: PgPool,
+    settings: Arc<Settings>,
+    boards: BTreeMap<String, Arc<dyn Board>>,
+    wakers: Arc<Wakers>,
+    worker_id: String,
+}
+
+impl Dispatcher {
+    pub fn new(
+        pool: PgPool,
+        settings: Arc<Settings>,
+        boards: BTreeMap<String, Arc<dyn Board>>,
+        wakers: Arc<Wakers>,
+        worker_id: String,
+    ) -> Self {
+        Self {
+            pool,
+            settings,
+            boards,
+            wakers,
+            worker_id,
+        }
+    }
+
+    /// Runs every board loop and the rescuer until `shutdown`; then lets the
+    /// attempts in flight finish (each is bounded by its deadline).
+    pub async fn run(self, shutdown: CancellationToken) {
+        let this = Arc::new(self);
+        let loops = TaskTracker::new();
+        for (id, board) in &this.boards {
+            let this = this.clone();
+            let board = board.clone();
+            let shutdown = shutdown.clone();
+            loops.spawn(
+                async move { this.board_loop(board, shutdown).await }
+                    .instrument(info_span!("board", board = %id)),
+            );
+        }
+        {
+            let this = this.clone();
+            let shutdown = shutdown.clone();
+            loops.spawn(async move { this.rescue_loop(shutdown).await });
+        }
+        // Postings left due by an earlier run get going without waiting a poll.
+        if let Ok(boards) = postings::boards_with_due_work(&this.pool).await {
+            for board in boards {
+                this.wakers.wake(&board);
+            }
+        }
+        loops.close();
+        loops.wait().await;
+    }
+
+    async fn board_loop(&self, board: Arc<dyn Board>, shutdown: CancellationToken) {
+        let id = board.id();
+        let board_settings = self.settings.board(id);
+        let concurrency = board_settings
+            .and_then(|b| b.concurrency)
+            .unwrap_or(self.settings.dispatch.concurrency)
+            .max(1);
+        let request_timeout = Duration::from_millis(
+            board_settings
+                .and_then(|b| b.request_timeout_ms)
+                .unwrap_or(self.settings.dispatch.request_timeout_ms),
+        );
+        let lease = self.settings.dispatch.lease();
+        let attempt_settings = Arc::new(AttemptSettings {
+            policy: self.settings.retry_policy(id),
+            confirm_poll: self.settings.dispatch.confirm_poll(),
+            // Leave a margin so the outcome is written while the lease still holds.
+            deadline: (lease - request_timeout / 4).max(request_timeout),
+            circuit_open: Duration::from_millis(self.settings.dispatch.circuit_open_ms),
+            worker: self.worker_id.clone(),
+        });
+        let slots = Arc::new(Semaphore::new(concurrency));
+        let circuit = Arc::new(Mutex::new(Circuit::default()));
+        let notify = self.wakers.get(id);
+        let attempts = TaskTracker::new();
+        info!(message = "Board loop started.", concurrency);
+
+        loop {
+            let sleep_for = {
+                let circuit = circuit.lock().await;
+                match circuit.open_until {
+                    Some(until) if until > Instant::now() => until - Instant::now(),
+                    _ => self.settings.dispatch.poll_interval(),
+                }
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = notify.notified() => {}
+                _ = tokio::time::sleep(sleep_for) => {}
+            }
+
+            loop {
+                let limit = {
+                    let circuit = circuit.lock().await;
+                    if circuit
+                        .open_until
+                        .is_some_and(|until| until > Instant::now())
+                    {
+                        break;
+                    }
+                    if circuit.half_open {
+                        1.min(slots.available_permits())
+                    } else {
+                        slots.available_permits()
+                    }
+                };
+                if limit == 0 || shutdown.is_cancelled() {
+                    break;
+                }
+                let claimed =
+                    match postings::claim(&self.pool, id, limit as i64, lease, &self.worker_id)
+                        .await
+                    {
+                        Ok(claimed) => claimed,
+                        Err(error) => {
+                            error!(message = "Could not claim postings.", %error);
+                            break;
+                        }
+                    };
+                let count = claimed.len();
+                for posting in claimed {
+                    let permit = slots
+                        .clone()
+                        .try_acquire_owned()
+                        .expect("claimed no more than the free slots");
+                    let span = info_span!("attempt", posting = posting.id, tenant = %posting.tenant_id,
+                        job = %posting.job_id, locale = %posting.locale, attempt = posting.attempts);
+                    let pool = self.pool.clone();
+                    let board = board.clone();
+                    let settings = attempt_settings.clone();
+                    let circuit = circuit.clone();
+                    let notify = notify.clone();
+                    let app = self.settings.clone();
+                    attempts.spawn(
+                        async move {
+                            let (done, class) = attempt::run(board.as_ref(), &posting, &settings).await;
+                            record(&pool, &done).await;
+                            let opened = circuit.lock().await.record(class, done.retry_in, &app);
+                            if opened {
+                                warn!(message = "Circuit opened: the board keeps failing; its postings wait.");
+                            }
+                            drop(permit);
+                            notify.notify_one();
+                        }
+                        .instrument(span),
+                    );
+                }
+                if count < limit {
+                    break;
+                }
+            }
+        }
+
+        attempts.close();
+        attempts.wait().await;
+        info!(message = "Board loop stopped.");
+    }
+
+    async fn rescue_loop(&self, shutdown: CancellationToken) {
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(self.settings.dispatch.rescue_interval()) => {}
+            }
+            match postings::rescue_expired(&self.pool).await {
+                Ok(rescued) => {
+                    for (posting, board) in rescued {
+                        warn!(message = "Rescued a posting whose worker stopped answering.", posting, board = %board);
+                        self.wakers.wake(&board);
+                    }
+                }
+                Err(error) => error!(message = "Could not rescue expired postings.", %error),
+            }
+        }
+    }
+}
+
+/// Writes a completion, retrying briefly if the database blips. If it still
+/// fails the lease expires and the rescuer sends the posting round again.
+async fn record(pool: &PgPool, done: &postings::Completion) {
+    use backon::{ExponentialBuilder, Retryable};
+    let write = || async { postings::complete(pool, done).await };
+    let result = write
+        .retry(
+            ExponentialBuilder::default()
+                .with_min_delay(Duration::from_millis(100))
+                .with_max_delay(Duration::from_secs(2))
+                .with_max_times(5)
+                .with_jitter(),
+        )
+        .await;
+    match result {
+        Ok(Some(status)) => info!(
+            message = "Attempt recorded.",
+            operation = done.attempt.operation,
+            outcome = done.attempt.outcome,
+            status = %status,
+            http_status = done.attempt.http_status,
+            duration_ms = done.attempt.duration.as_millis() as u64,
+            error = done.last_error.as_deref().unwrap_or(""),
+        ),
+        Ok(None) => warn!(
+            message = "Lease lost: another worker took this posting over; outcome kept in its history only."
+        ),
+        Err(error) => {
+            error!(message = "Could not record the attempt; the rescuer will retry the posting.", %error)
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! RabbitMQ: the topology, the intake consumer, and the publisher the CLI uses.
+//!
+//! Topology (declared by every process at start; declarations are idempotent):
+//!
+//! ```text
+//! exchange "boardcast" (topic) ──post-job──▶ quorum queue "boardcast.post-job"
+//!                                              │ x-delivery-limit, dead letters to
+//!                                              ▼
+//! exchange "boardcast.rejected" (fanout) ──▶ quorum queue "boardcast.post-job.rejected"
+//! ```
+//!
+//! The consumer uses manual acks and a bounded prefetch. Supervision is ours
+//! rather than lapin's auto-recovery (RELIABILITY.md §7.8): any connection or
+//! channel error, or the broker cancelling the consumer, drops the connection
+//! and reconnects with backoff. Unacked deliveries then come back, and the
+//! intake's message_id check makes them harmless.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use futures_util::StreamExt;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
+    BasicRejectOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
+    QueueDeclareOptions,
+};
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
+use secrecy::ExposeSecret;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, error, info, info_span, warn};
+
+use crate::config::{AmqpSettings, Settings};
+use crate::dispatch::Wakers;
+
+use super::{Processed, process};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AmqpError {
+    #[error("RabbitMQ: {0}")]
+    Broker(#[from] lapin::Error),
+    #[error("could not connect to RabbitMQ within {0:?}")]
+    ConnectTimeout(Duration),
+    #[error("the broker cancelled our consumer")]
+    ConsumerCancelled,
+    #[error("the broker did not confirm message {0}")]
+    NotConfirmed(String),
+    #[error("message {0} could not be routed to any queue")]
+    Unroutable(String),
+    #[error("the database is unreachable: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connects without ever logging the URL (it carries the password).
+pub async fn connect(settings: &AmqpSettings, name: &str) -> Result<Connection, AmqpError> {
+    let properties =
+        ConnectionProperties::default().with_connection_name(LongString::from(name.to_owned()));
+    // lapin#437: a connect to a dead broker could hang; always bound it.
+    tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        Connection::connect(settings.url.expose_secret(), properties),
+    )
+    .await
+    .map_err(|_| AmqpError::ConnectTimeout(CONNECT_TIMEOUT))?
+    .map_err(AmqpError::from)
+}
+
+fn text(value: &str) -> AMQPValue {
+    AMQPValue::LongString(LongString::from(value.to_owned()))
+}
+
+fn name(value: &str) -> ShortString {
+    ShortString::from(value.to_owned())
+}
+
+/// Declares the exchanges and queues above. Safe to call from every process.
+pub async fn declare_topology(channel: &Channel, settings: &AmqpSettings) -> Result<(), AmqpError> {
+    let durable = ExchangeDeclareOptions {
+        durable: true,
+        ..ExchangeDeclareOptions::default()
+    };
+    channel
+        .exchange_declare(
+            name(&settings.exchange),
+            ExchangeKind::Topic,
+            durable,
+            FieldTable::default(),
+        )
+        .await?;
+    channel
+        .exchange_declare(
+            name(&settings.dead_letter_exchange),
+            ExchangeKind::Fanout,
+            durable,
+            FieldTable::default(),
+        )
+        .await?;
+
+    let mut quorum = FieldTable::default();
+    quorum.insert(name("x-queue-type"), text("quorum"));
+    channel
+        .queue_declare(
+            name(&settings.dead_letter_queue),
+            QueueDeclareOptions::durable(),
+            quorum.clone(),
+        )
+        .await?;
+    channel
+        .queue_bind(
+            name(&settings.dead_letter_queue),
+            name(&settings.dead_letter_exchange),
+            name("#"),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+
+    let mut intake = quorum;
+    intake.insert(
+        name("x-dead-letter-exchange"),
+        text(&settings.dead_letter_exchange),
+    );
+    // Set explicitly: RabbitMQ 4 defaults to 20; 3.x to unlimited.
+    intake.insert(
+        name("x-delivery-limit"),
+        AMQPValue::LongUInt(settings.delivery_limit),
+    );
+    channel
+        .queue_declare(
+            name(&settings.queue),
+            QueueDeclareOptions::durable(),
+            intake,
+        )
+        .await?;
+    channel
+        .queue_bind(
+            name(&settings.queue),
+            name(&settings.exchange),
+            name(&settings.routing_key),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Consumes the intake queue until `shutdown`, reconnecting with backoff.
+pub async fn run_consumer(
+    pool: PgPool,
+    settings: Arc<Settings>,
+    wakers: Arc<Wakers>,
+    consumer_tag: String,
+    ready: Option<tokio::sync::oneshot::Sender<()>>,
+    shutdown: CancellationToken,
+) {
+    let known_boards = settings.board_ids();
+    let mut ready = ready;
+    let reconnect = ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(500))
+        .with_max_delay(Duration::from_secs(30))
+        .with_jitter()
+        .without_max_times();
+    let mut delays = reconnect.build();
+    loop {
+        let session = Consumer {
+            pool: &pool,
+            settings: &settings,
+            wakers: &wakers,
+            known_boards: &known_boards,
+            tag: &consumer_tag,
+        };
+        match session.consume(&mut ready, &shutdown).await {
+            Ok(()) => return,
+            Err(error) => {
+                // A healthy session resets the schedule.
+                if matches!(error, AmqpError::ConsumerCancelled) {
+                    delays = reconnect.build();
+                }
+                let wait = delays.next().unwrap_or(Duration::from_secs(30));
+                warn!(message = "Intake consumer stopped; reconnecting.", %error, wait_ms = wait.as_millis() as u64);
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+        }
+    }
+}
+
+struct Consumer<'a> {
+    pool: &'a PgPool,
+    settings: &'a Settings,
+    wakers: &'a Wakers,
+    known_boards: &'a BTreeSet<String>,
+    tag: &'a str,
+}
+
+impl Consumer<'_> {
+    async fn consume(
+        &self,
+        ready: &mut Option<tokio::sync::oneshot::Sender<()>>,
+        shutdown: &CancellationToken,
+    ) -> Result<(), AmqpError> {
+        let amqp = &self.settings.amqp;
+        let connection = connect(amqp, self.tag).await?;
+        let channel = connection.create_channel().await?;
+        declare_topology(&channel, amqp).await?;
+        channel
+            .basic_qos(amqp.prefetch, BasicQosOptions::default())
+            .await?;
+        let mut deliveries = channel
+            .basic_consume(
+                name(&amqp.queue),
+                name(self.tag),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        info!(message = "Consuming.", queue = %amqp.queue, prefetch = amqp.prefetch);
+        if let Some(ready) = ready.take() {
+            let _ = ready.send(());
+        }
+
+        loop {
+            let delivery = tokio::select! {
+                _ = shutdown.cancelled() => {
+                    // Unacked deliveries return to the queue when the channel closes.
+                    let _ = channel.close(200, name("shutting down")).await;
+                    let _ = connection.close(200, name("shutting down")).await;
+                    return Ok(());
+                }
+                next = deliveries.next() => match next {
+                    None => return Err(AmqpError::ConsumerCancelled),
+                    Some(delivery) => delivery?,
+                },
+            };
+            let span = info_span!(
+                "message",
+                delivery = delivery.delivery_tag,
+                redelivered = delivery.redelivered,
+                message_id = tracing::field::Empty,
+                tenant = tracing::field::Empty,
+                job = tracing::field::Empty
+            );
+            self.handle(delivery).instrument(span).await?;
+        }
+    }
+
+    async fn handle(&self, delivery: lapin::message::Delivery) -> Result<(), AmqpError> {
+        let routing_key = delivery.routing_key.as_str().to_owned();
+        let outcome = process(
+            self.pool,
+            self.settings,
+            self.known_boards,
+            &delivery.data,
+            &routing_key,
+            delivery.redelivered,
+        )
+        .await;
+        match outcome {
+            Ok(Processed::Accepted { submission, boards }) => {
+                let span = tracing::Span::current();
+                span.record("message_id", tracing::field::display(submission.message_id));
+                span.record("tenant", submission.tenant_id.as_str());
+                span.record("job", submission.job_id.as_str());
+                delivery.ack(BasicAckOptions::default()).await?;
+                info!(
+                    message = "Accepted.",
+                    action = submission.action().as_str(),
+                    boards = boards.len()
+                );
+                for board in &boards {
+                    self.wakers.wake(board);
+                }
+            }
+            Ok(Processed::Duplicate) => {
+                delivery.ack(BasicAckOptions::default()).await?;
+                info!(message = "Duplicate message ignored: already accepted.");
+            }
+            Ok(Processed::Rejected(invalid)) => {
+                delivery
+                    .reject(BasicRejectOptions { requeue: false })
+                    .await?;
+                warn!(message = "Rejected and dead-lettered.", reason = %invalid.reason, detail = %invalid.detail);
+            }
+            Err(database) => {
+                // Nothing was committed: hand it back and back off.
+                error!(message = "Database unreachable; returning the message to the queue.", error = %database);
+                let _ = delivery
+                    .nack(BasicNackOptions {
+                        requeue: true,
+                        multiple: false,
+                    })
+                    .await;
+                return Err(AmqpError::Database(database));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Publishes messages with publisher confirms, for `boardcast publish`.
+pub struct Publisher {
+    connection: Connection,
+    channel: Channel,
+    exchange: String,
+    routing_key: String,
+}
+
+impl Publisher {
+    pub async fn connect(settings: &AmqpSettings) -> Result<Self, AmqpError> {
+        let connection = connect(settings, "boardcast-publish").await?;
+        let channel = connection.create_channel().await?;
+        declare_topology(&channel, settings).await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
+        Ok(Self {
+            connection,
+            channel,
+            exchange: settings.exchange.clone(),
+            routing_key: settings.routing_key.clone(),
+        })
+    }
+
+    /// Publishes one message (persistent, mandatory) and waits for the broker's confirm.
+    pub async fn publish(&self, body: &[u8], message_id: &str) -> Result<(), AmqpError> {
+        let properties = BasicProperties::default()
+            .with_delivery_mode(2)
+            .with_content_type(name("application/json"))
+            .with_message_id(name(message_id));
+        let confirmation = self
+            .channel
+            .basic_publish(
+                name(&self.exchange),
+                name(&self.routing_key),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..BasicPublishOptions::default()
+                },
+                body,
+                properties,
+            )
+            .await?
+            .await?;
+        if !confirmation.is_ack() {
+            return Err(AmqpError::NotConfirmed(message_id.to_owned()));
+        }
+        if confirmation.take_message().is_some() {
+            return Err(AmqpError::Unroutable(message_id.to_owned()));
+        }
+        Ok(())
+    }
+
+    pub async fn close(self) {
+        let _ = self.channel.close(200, name("done")).await;
+        let _ = self.connection.close(200, name("done")).await;
+    }
+}

@@ -1,0 +1,308 @@
+//! The `boardcast` command line. Thin: parse, load configuration, call the library.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use secrecy::SecretString;
+use tokio_util::sync::CancellationToken;
+
+use boardcast::config::{Settings, board_id};
+use boardcast::intake::amqp::Publisher;
+use boardcast::sandbox::Sandbox;
+use boardcast::store::{self, PostingStatus, postings, rejected};
+use boardcast::telemetry::{self, LogFormat};
+
+#[derive(Parser)]
+#[command(
+    name = "boardcast",
+    version,
+    about = "Publishes job ads to many job boards at once."
+)]
+struct Cli {
+    /// Folder holding default.toml (and $BOARDCAST_ENV.toml).
+    #[arg(
+        long,
+        global = true,
+        env = "BOARDCAST_CONFIG_DIR",
+        default_value = "config"
+    )]
+    config_dir: PathBuf,
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply database migrations.
+    Migrate,
+    /// Run the worker: consume post-job messages and publish to the boards (migrates first).
+    Run {
+        /// Also run the board sandbox in this process, with fresh credentials for every board.
+        #[arg(long)]
+        sandbox: bool,
+    },
+    /// Run the board sandbox: local twins of every board.
+    Sandbox {
+        /// Address to listen on (default: sandbox.listen).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Write the credentials the sandbox accepts to DIR/<board>/<name> (for secrets_dir).
+        #[arg(long)]
+        write_secrets: Option<PathBuf>,
+    },
+    /// Publish message files to the intake exchange, with publisher confirms.
+    Publish {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List postings.
+    Postings {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        job: Option<String>,
+        #[arg(long)]
+        board: Option<String>,
+        #[arg(long)]
+        status: Option<PostingStatus>,
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List messages that were rejected (dead-lettered), newest first, with the reason.
+    Rejected {
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        /// One JSON object per line, with the raw message.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format, std::io::stderr);
+    let mut settings = Settings::load(&cli.config_dir)
+        .with_context(|| format!("loading configuration from {}", cli.config_dir.display()))?;
+
+    match cli.command {
+        Command::Migrate => {
+            let pool = store::connect(&settings.database)
+                .await
+                .context("connecting to PostgreSQL")?;
+            store::migrate(&pool).await.context("migrating")?;
+            println!("migrations applied");
+        }
+        Command::Run { sandbox } => {
+            let shutdown = shutdown_on_signal();
+            if sandbox {
+                let sandbox = sandbox_for(&settings);
+                use_sandbox_credentials(&mut settings, &sandbox);
+                let listener = tokio::net::TcpListener::bind(&settings.sandbox.listen)
+                    .await
+                    .with_context(|| {
+                        format!("binding the sandbox to {}", settings.sandbox.listen)
+                    })?;
+                tracing::info!(message = "Board sandbox listening.", address = %settings.sandbox.listen);
+                let stop = shutdown.clone();
+                tokio::spawn(sandbox.serve(listener, async move { stop.cancelled().await }));
+            }
+            let pool = store::connect(&settings.database)
+                .await
+                .context("connecting to PostgreSQL")?;
+            boardcast::worker::run(Arc::new(settings), pool, None, shutdown).await?;
+        }
+        Command::Sandbox {
+            listen,
+            write_secrets,
+        } => {
+            let sandbox = sandbox_for(&settings);
+            if let Some(dir) = write_secrets {
+                write_credentials(&dir, &sandbox)?;
+                println!("credentials written under {}", dir.display());
+            }
+            let address = listen.unwrap_or(settings.sandbox.listen.clone());
+            let listener = tokio::net::TcpListener::bind(&address)
+                .await
+                .with_context(|| format!("binding the sandbox to {address}"))?;
+            println!("sandbox listening on http://{address}");
+            let shutdown = shutdown_on_signal();
+            sandbox
+                .serve(listener, async move { shutdown.cancelled().await })
+                .await?;
+        }
+        Command::Publish { files } => {
+            let publisher = Publisher::connect(&settings.amqp).await?;
+            for file in files {
+                let body =
+                    std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                let message_id = boardcast::intake::message::identify(&body)
+                    .0
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+                publisher
+                    .publish(&body, &message_id)
+                    .await
+                    .with_context(|| format!("publishing {}", file.display()))?;
+                println!("{message_id}");
+            }
+            publisher.close().await;
+        }
+        Command::Postings {
+            tenant,
+            job,
+            board,
+            status,
+            limit,
+            json,
+        } => {
+            let pool = store::connect(&settings.database)
+                .await
+                .context("connecting to PostgreSQL")?;
+            let filter = postings::PostingFilter {
+                tenant,
+                job,
+                board,
+                status,
+                limit: Some(limit),
+            };
+            let rows = postings::list(&pool, &filter).await?;
+            print_postings(&rows, json)?;
+        }
+        Command::Rejected { limit, json } => {
+            let pool = store::connect(&settings.database)
+                .await
+                .context("connecting to PostgreSQL")?;
+            let rows = rejected::list(&pool, limit).await?;
+            let mut out = std::io::stdout().lock();
+            for row in rows {
+                if json {
+                    writeln!(out, "{}", serde_json::to_string(&row)?)?;
+                } else {
+                    writeln!(
+                        out,
+                        "{}  {:<28} {:<26} {}",
+                        row.received_at.date(),
+                        row.message_id.as_deref().unwrap_or("-"),
+                        row.reason,
+                        row.detail
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Cancels on Ctrl-C or SIGTERM: the worker stops consuming and drains.
+fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+        tracing::info!(message = "Shutting down: finishing what is in flight.");
+        cancel.cancel();
+    });
+    token
+}
+
+/// The sandbox accepts the credentials configured for each board, and makes
+/// up random ones where none are.
+fn sandbox_for(settings: &Settings) -> Sandbox {
+    use secrecy::ExposeSecret;
+    let random = Sandbox::with_random_credentials();
+    let mut credentials: BTreeMap<String, BTreeMap<String, String>> = random.credentials().clone();
+    for (key, board) in &settings.boards {
+        let entry = credentials.entry(board_id(key)).or_default();
+        for (name, value) in &board.credentials {
+            entry.insert(name.clone(), value.expose_secret().to_owned());
+        }
+    }
+    Sandbox::with_credentials(credentials)
+}
+
+fn use_sandbox_credentials(settings: &mut Settings, sandbox: &Sandbox) {
+    for (board, names) in sandbox.credentials() {
+        if let Some(board) = settings.boards.get_mut(&board.replace('-', "_")) {
+            for (name, value) in names {
+                board
+                    .credentials
+                    .entry(name.clone())
+                    .or_insert_with(|| SecretString::from(value.clone()));
+            }
+        }
+    }
+}
+
+fn write_credentials(dir: &std::path::Path, sandbox: &Sandbox) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    for (board, names) in sandbox.credentials() {
+        let folder = dir.join(board);
+        std::fs::create_dir_all(&folder)
+            .with_context(|| format!("creating {}", folder.display()))?;
+        for (name, value) in names {
+            let path = folder.join(name);
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&path)
+                .with_context(|| format!("writing {}", path.display()))?;
+            file.write_all(value.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+fn print_postings(rows: &[postings::PostingView], json: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        for row in rows {
+            writeln!(out, "{}", serde_json::to_string(row)?)?;
+        }
+        return Ok(());
+    }
+    if rows.is_empty() {
+        bail!("no postings match");
+    }
+    writeln!(
+        out,
+        "{:<12} {:<14} {:>3} {:<22} {:<6} {:<16} {:>3}  BOARD ID / LAST ERROR",
+        "TENANT", "JOB", "REV", "BOARD", "LANG", "STATUS", "TRY"
+    )?;
+    for row in rows {
+        let detail = match (&row.external_url, &row.last_error) {
+            (_, Some(error)) if row.status != "posted" => error.clone(),
+            (Some(url), _) => url.clone(),
+            _ => row.external_id.clone().unwrap_or_default(),
+        };
+        writeln!(
+            out,
+            "{:<12} {:<14} {:>3} {:<22} {:<6} {:<16} {:>3}  {}",
+            row.tenant_id,
+            row.job_id,
+            row.revision,
+            row.board,
+            row.locale,
+            row.status,
+            row.attempts,
+            detail
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,117 @@
+//! Planning: which postings one job makes.
+//!
+//! A posting is one (board, language variant) pair. Each targeted board gets
+//! a posting for every ad in a language it publishes in; a variant the board
+//! cannot take is still recorded, as `skipped` with the reason, so that the
+//! ATS never has to guess why a board is missing.
+
+use std::collections::BTreeSet;
+
+use sha2::{Digest, Sha256};
+
+use crate::config::Settings;
+use crate::intake::message::{Job, Targets, primary_language};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedPosting {
+    pub board: String,
+    pub locale: String,
+    /// `None` to send; `Some(reason)` to record as skipped.
+    pub skip_reason: Option<String>,
+}
+
+/// The postings `job` should have on the `targets` boards for `tenant`.
+/// `also` adds boards that must carry the new content whatever the targets
+/// say (on update: the boards that already have the job).
+pub fn plan(
+    settings: &Settings,
+    tenant: &str,
+    job: &Job,
+    targets: &Targets,
+    also: &BTreeSet<String>,
+) -> Vec<PlannedPosting> {
+    let tenant_boards = settings.boards_for_tenant(tenant);
+    let mut chosen: Vec<(String, Option<Vec<String>>)> = match targets {
+        Targets::All => tenant_boards.iter().map(|b| (b.clone(), None)).collect(),
+        Targets::Boards(list) => list
+            .iter()
+            .map(|t| (t.board.clone(), t.locales.clone()))
+            .collect(),
+    };
+    for board in also {
+        if !chosen.iter().any(|(b, _)| b == board) {
+            chosen.push((board.clone(), None));
+        }
+    }
+
+    let mut planned = Vec::new();
+    for (board, locales) in chosen {
+        let locales: Vec<String> = locales.unwrap_or_else(|| job.ads.keys().cloned().collect());
+        let settings_for_board = settings.board(&board);
+        let refusal = match settings_for_board {
+            None => Some(format!(
+                "board \"{board}\" is not configured in this deployment"
+            )),
+            Some(b) if !b.enabled => Some(format!(
+                "board \"{board}\" is not enabled in this deployment"
+            )),
+            Some(_) if !tenant_boards.contains(&board) => Some(format!(
+                "board \"{board}\" is not enabled for tenant \"{tenant}\""
+            )),
+            Some(_) => None,
+        };
+        for locale in locales {
+            let skip_reason = refusal.clone().or_else(|| {
+                let languages = &settings_for_board?.languages;
+                let language = primary_language(&locale);
+                (!languages.iter().any(|l| l == language)).then(|| {
+                    format!(
+                        "{board} publishes in {}; it does not take the \"{locale}\" ad",
+                        languages.join(", ")
+                    )
+                })
+            });
+            planned.push(PlannedPosting {
+                board: board.clone(),
+                locale,
+                skip_reason,
+            });
+        }
+    }
+    planned
+}
+
+/// Our id for a posting at every board: 20 characters of `[a-z0-9]`, the
+/// same for every board (LinkedIn and Indeed ask that ids match across
+/// channels) and never reused for another job or language.
+pub fn posting_reference(tenant: &str, job_id: &str, locale: &str) -> String {
+    let digest = Sha256::digest(format!("{tenant}\u{1f}{job_id}\u{1f}{locale}"));
+    format!("bc{}", &hex::encode(digest)[..18])
+}
+
+/// A fingerprint of what a board shows for one language variant: the job's
+/// shared fields plus that variant's ad. An update that leaves it unchanged
+/// is not re-sent.
+pub fn content_hash(job: &Job, locale: &str) -> String {
+    let mut shared = job.clone();
+    let ad = shared.ads.remove(locale);
+    shared.ads.clear();
+    shared.revision = 0;
+    let canonical = serde_json::json!({ "job": shared, "ad": ad });
+    hex::encode(Sha256::digest(canonical.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_short_stable_and_distinct() {
+        let a = posting_reference("northwind", "AE-2026-014", "en");
+        assert_eq!(a.len(), 20);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_eq!(a, posting_reference("northwind", "AE-2026-014", "en"));
+        assert_ne!(a, posting_reference("northwind", "AE-2026-014", "es"));
+        assert_ne!(a, posting_reference("contoso", "AE-2026-014", "en"));
+    }
+}

@@ -1,0 +1,324 @@
+//! The board sandbox: a local HTTP server that plays every board.
+//!
+//! Each board's twin (one file per board) speaks that board's wire format
+//! under `/<board-id>/...`, checks credentials and the board's documented
+//! rules, answers like the board (ids, URLs, async tasks, error bodies) and
+//! keeps the postings it holds, so a test can ask how many live copies of a
+//! posting a board has.
+//!
+//! Control API (JSON):
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /_sandbox/postings?board=B` | postings held, with create/update/withdraw counts |
+//! | `PUT /_sandbox/boards/{board}/faults` | set the board's [`Faults`] |
+//! | `DELETE /_sandbox/boards/{board}/faults` | heal the board |
+//! | `GET /_sandbox/boards/{board}/stats` | requests received |
+//! | `POST /_sandbox/reset` | forget everything |
+
+// Handlers return early with a ready `Response` as the error; a boxed one
+// would only add noise to test-only code.
+#![allow(clippy::result_large_err)]
+
+pub mod linkedin;
+pub mod stepstone;
+pub mod welcome_to_the_jungle;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+/// The boards the sandbox plays, by id.
+pub const BOARDS: [&str; 3] = [
+    welcome_to_the_jungle::BOARD,
+    linkedin::BOARD,
+    stepstone::BOARD,
+];
+
+/// What a board should do wrong, and how often.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Faults {
+    /// Answer the next N requests with `fail_status`, changing nothing.
+    pub fail_times: u32,
+    pub fail_status: u16,
+    /// Answer this share of requests (0.0–1.0) with `fail_status`.
+    pub fail_ratio: f64,
+    /// Answer the next N requests with 429 and `Retry-After: retry_after_secs`.
+    pub throttle_times: u32,
+    pub retry_after_secs: u64,
+    /// Apply each request, then wait this long before answering.
+    pub latency_ms: u64,
+    /// Apply the next N requests, then never answer (the client times out
+    /// not knowing the board acted).
+    pub hang_times: u32,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            fail_times: 0,
+            fail_status: 503,
+            fail_ratio: 0.0,
+            throttle_times: 0,
+            retry_after_secs: 1,
+            latency_ms: 0,
+            hang_times: 0,
+        }
+    }
+}
+
+/// One posting as a board holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldPosting {
+    pub board: String,
+    /// Our reference (external reference / reference_id / externalJobPostingId).
+    pub reference: String,
+    /// The board's own id.
+    pub external_id: String,
+    pub url: String,
+    pub live: bool,
+    pub title: String,
+    pub language: String,
+    pub creates: u32,
+    pub updates: u32,
+    pub withdrawals: u32,
+    /// The last content the board accepted, as it arrived.
+    pub content: serde_json::Value,
+}
+
+#[derive(Debug, Default)]
+struct BoardState {
+    postings: BTreeMap<String, HeldPosting>,
+    faults: Faults,
+    requests: u64,
+    next_id: u64,
+}
+
+/// Shared state of the sandbox; cheap to clone.
+#[derive(Clone)]
+pub struct Sandbox {
+    boards: Arc<Mutex<BTreeMap<String, BoardState>>>,
+    credentials: Arc<BTreeMap<String, BTreeMap<String, String>>>,
+    linkedin: Arc<Mutex<linkedin::TwinState>>,
+}
+
+/// What the fault knobs decided for one request.
+pub enum Gate {
+    /// Go ahead; `latency` and `hang` apply after the change.
+    Proceed { latency: Duration, hang: bool },
+    /// Answer this instead, changing nothing.
+    Refuse(Response),
+}
+
+impl Sandbox {
+    /// A sandbox with fresh random credentials for every board.
+    pub fn with_random_credentials() -> Self {
+        let mut credentials = BTreeMap::new();
+        for board in BOARDS {
+            let names: &[&str] = match board {
+                welcome_to_the_jungle::BOARD => &["api_key"],
+                linkedin::BOARD => &["client_id", "client_secret"],
+                stepstone::BOARD => &["username", "password"],
+                _ => &[],
+            };
+            let values = names
+                .iter()
+                .map(|name| (name.to_string(), uuid::Uuid::new_v4().simple().to_string()))
+                .collect();
+            credentials.insert(board.to_owned(), values);
+        }
+        Self::with_credentials(credentials)
+    }
+
+    /// A sandbox that accepts exactly these credentials (board -> name -> value).
+    pub fn with_credentials(credentials: BTreeMap<String, BTreeMap<String, String>>) -> Self {
+        Self {
+            boards: Arc::default(),
+            credentials: Arc::new(credentials),
+            linkedin: Arc::default(),
+        }
+    }
+
+    /// The credentials each board accepts, for the worker's configuration.
+    pub fn credentials(&self) -> &BTreeMap<String, BTreeMap<String, String>> {
+        &self.credentials
+    }
+
+    pub fn credential(&self, board: &str, name: &str) -> &str {
+        self.credentials
+            .get(board)
+            .and_then(|c| c.get(name))
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    /// The router: every board twin plus the control API.
+    pub fn router(&self) -> Router {
+        let control = Router::new()
+            .route("/_sandbox/postings", get(list_postings))
+            .route(
+                "/_sandbox/boards/{board}/faults",
+                put(set_faults).delete(clear_faults),
+            )
+            .route("/_sandbox/boards/{board}/stats", get(stats))
+            .route("/_sandbox/reset", post(reset))
+            .with_state(self.clone());
+        control
+            .nest(
+                &format!("/{}", welcome_to_the_jungle::BOARD),
+                welcome_to_the_jungle::routes(self.clone()),
+            )
+            .nest(
+                &format!("/{}", linkedin::BOARD),
+                linkedin::routes(self.clone()),
+            )
+            .nest(
+                &format!("/{}", stepstone::BOARD),
+                stepstone::routes(self.clone()),
+            )
+    }
+
+    /// Serves until `shutdown` resolves.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+
+    /// Counts the request and applies the board's fault knobs.
+    pub fn gate(&self, board: &str) -> Gate {
+        let mut boards = self.boards.lock().expect("sandbox state lock");
+        let state = boards.entry(board.to_owned()).or_default();
+        state.requests += 1;
+        let faults = &mut state.faults;
+        if faults.throttle_times > 0 {
+            faults.throttle_times -= 1;
+            let mut response =
+                (StatusCode::TOO_MANY_REQUESTS, "rate limit exceeded").into_response();
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_str(&faults.retry_after_secs.to_string()).expect("digits"),
+            );
+            return Gate::Refuse(response);
+        }
+        let unlucky = faults.fail_ratio > 0.0 && rand::random::<f64>() < faults.fail_ratio;
+        if faults.fail_times > 0 || unlucky {
+            faults.fail_times = faults.fail_times.saturating_sub(1);
+            let status =
+                StatusCode::from_u16(faults.fail_status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            return Gate::Refuse(
+                (status, format!("sandbox: {board} told to fail")).into_response(),
+            );
+        }
+        let hang = faults.hang_times > 0;
+        faults.hang_times = faults.hang_times.saturating_sub(1);
+        Gate::Proceed {
+            latency: Duration::from_millis(faults.latency_ms),
+            hang,
+        }
+    }
+
+    /// Reads or changes one board's postings under the lock.
+    pub fn with_postings<T>(
+        &self,
+        board: &str,
+        f: impl FnOnce(&mut BTreeMap<String, HeldPosting>) -> T,
+    ) -> T {
+        let mut boards = self.boards.lock().expect("sandbox state lock");
+        f(&mut boards.entry(board.to_owned()).or_default().postings)
+    }
+
+    /// A new board id, unique within the board.
+    pub fn next_id(&self, board: &str) -> u64 {
+        let mut boards = self.boards.lock().expect("sandbox state lock");
+        let state = boards.entry(board.to_owned()).or_default();
+        state.next_id += 1;
+        state.next_id
+    }
+
+    pub fn postings(&self, board: Option<&str>) -> Vec<HeldPosting> {
+        let boards = self.boards.lock().expect("sandbox state lock");
+        boards
+            .iter()
+            .filter(|(id, _)| board.is_none_or(|b| b == id.as_str()))
+            .flat_map(|(_, state)| state.postings.values().cloned())
+            .collect()
+    }
+
+    pub fn set_faults(&self, board: &str, faults: Faults) {
+        let mut boards = self.boards.lock().expect("sandbox state lock");
+        boards.entry(board.to_owned()).or_default().faults = faults;
+    }
+
+    pub fn requests(&self, board: &str) -> u64 {
+        let boards = self.boards.lock().expect("sandbox state lock");
+        boards.get(board).map_or(0, |state| state.requests)
+    }
+}
+
+/// Answers after the gate's latency, or never when told to hang.
+pub async fn answer(gate: (Duration, bool), response: Response) -> Response {
+    let (latency, hang) = gate;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if hang {
+        std::future::pending::<()>().await;
+    }
+    response
+}
+
+#[derive(Deserialize)]
+struct BoardQuery {
+    board: Option<String>,
+}
+
+async fn list_postings(
+    State(sandbox): State<Sandbox>,
+    Query(query): Query<BoardQuery>,
+) -> Json<Vec<HeldPosting>> {
+    Json(sandbox.postings(query.board.as_deref()))
+}
+
+async fn set_faults(
+    State(sandbox): State<Sandbox>,
+    Path(board): Path<String>,
+    Json(faults): Json<Faults>,
+) -> StatusCode {
+    sandbox.set_faults(&board, faults);
+    StatusCode::NO_CONTENT
+}
+
+async fn clear_faults(State(sandbox): State<Sandbox>, Path(board): Path<String>) -> StatusCode {
+    sandbox.set_faults(&board, Faults::default());
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Serialize)]
+struct Stats {
+    requests: u64,
+}
+
+async fn stats(State(sandbox): State<Sandbox>, Path(board): Path<String>) -> Json<Stats> {
+    Json(Stats {
+        requests: sandbox.requests(&board),
+    })
+}
+
+async fn reset(State(sandbox): State<Sandbox>) -> StatusCode {
+    sandbox.boards.lock().expect("sandbox state lock").clear();
+    *sandbox.linkedin.lock().expect("sandbox state lock") = linkedin::TwinState::default();
+    StatusCode::NO_CONTENT
+}

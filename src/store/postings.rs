@@ -1,0 +1,327 @@
+//! Claiming, completing and rescuing postings, and listing them for ops.
+//!
+//! The claim/complete/rescue SQL follows RELIABILITY.md §7.4: claims take due
+//! rows with `FOR UPDATE SKIP LOCKED` and write a fresh lease token; every
+//! completion lands only while that token still matches, so a worker that
+//! froze past its lease cannot overwrite the attempt that replaced it.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::PostingStatus;
+
+/// A posting claimed for one attempt, with the job content to send.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub tenant_id: String,
+    pub job_id: String,
+    pub board: String,
+    pub locale: String,
+    pub reference: String,
+    pub revision: i64,
+    /// `live` or `withdrawn`.
+    pub wanted: String,
+    /// This attempt's number for the current operation (confirmations do not count).
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub lease_token: Uuid,
+    pub content_hash: Option<String>,
+    /// Fingerprint of what the board shows; `None` once withdrawn there.
+    pub sent_hash: Option<String>,
+    pub may_exist: bool,
+    pub external_id: Option<String>,
+    pub external_url: Option<String>,
+    pub board_task: Option<String>,
+    pub job: serde_json::Value,
+}
+
+/// Claims up to `limit` due postings of `board` for `lease`.
+pub async fn claim(
+    pool: &PgPool,
+    board: &str,
+    limit: i64,
+    lease: Duration,
+    worker: &str,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    sqlx::query_as!(
+        Claimed,
+        r#"WITH picked AS (
+             SELECT id FROM postings
+             WHERE board = $1
+               AND status IN ('queued', 'retry_scheduled', 'verifying', 'submitted')
+               AND next_attempt_at <= now()
+             ORDER BY next_attempt_at, id
+             LIMIT $2
+             FOR UPDATE SKIP LOCKED)
+           UPDATE postings p SET
+             status = 'in_flight',
+             attempts = CASE WHEN p.board_task IS NULL THEN p.attempts + 1 ELSE p.attempts END,
+             lease_token = gen_random_uuid(),
+             lease_expires_at = now() + $3 * interval '1 millisecond',
+             leased_by = $4,
+             attempt_started_at = now(),
+             updated_at = now()
+           FROM picked, jobs j
+           WHERE p.id = picked.id AND j.tenant_id = p.tenant_id AND j.job_id = p.job_id
+           RETURNING p.id, p.tenant_id, p.job_id, p.board, p.locale, p.reference, p.revision,
+                     p.wanted, p.attempts, p.max_attempts, p.lease_token AS "lease_token!",
+                     p.content_hash, p.sent_hash, p.may_exist, p.external_id, p.external_url,
+                     p.board_task, j.content AS job"#,
+        board,
+        limit,
+        lease.as_millis() as f64,
+        worker,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// What an attempt found, to be written back under the attempt's lease.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub posting_id: i64,
+    pub lease_token: Uuid,
+    /// What the claim saw: if the job changed since, the posting goes round again.
+    pub wanted_at_claim: String,
+    pub hash_at_claim: Option<String>,
+    pub revision_at_claim: i64,
+    pub status: PostingStatus,
+    /// Added to the attempt count: -1 gives back the attempt of a throttled call.
+    pub attempts_delta: i32,
+    /// When to try again; `None` for a posting that waits for nothing.
+    pub retry_in: Option<Duration>,
+    pub external_id: Option<String>,
+    pub external_url: Option<String>,
+    pub board_task: Option<String>,
+    pub may_exist: bool,
+    /// Some when the board's copy is now known: `Some(Some(hash))` shows that
+    /// content, `Some(None)` is withdrawn.
+    pub board_shows: Option<Option<String>>,
+    pub last_error: Option<String>,
+    pub attempt: AttemptRecord,
+}
+
+/// One row of a posting's history.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub operation: &'static str,
+    pub outcome: &'static str,
+    pub http_status: Option<u16>,
+    pub detail: Option<String>,
+    pub duration: Duration,
+    pub request_hash: Option<String>,
+    pub worker: String,
+}
+
+/// Writes a completion; returns the status the posting now has, or `None`
+/// when the lease was lost (the attempt is still kept in the history).
+pub async fn complete(
+    pool: &PgPool,
+    done: &Completion,
+) -> Result<Option<PostingStatus>, sqlx::Error> {
+    let (set_shown, shown_hash) = match &done.board_shows {
+        Some(hash) => (true, hash.clone()),
+        None => (false, None),
+    };
+    let status = sqlx::query_scalar!(
+        r#"WITH done AS (
+             UPDATE postings SET
+               status = CASE WHEN wanted = $3 AND content_hash IS NOT DISTINCT FROM $4
+                             THEN $5::text::posting_status ELSE 'queued' END,
+               attempts = CASE WHEN wanted = $3 AND content_hash IS NOT DISTINCT FROM $4
+                               THEN greatest(attempts + $6, 0) ELSE 0 END,
+               next_attempt_at = CASE
+                 WHEN NOT (wanted = $3 AND content_hash IS NOT DISTINCT FROM $4) THEN now()
+                 WHEN $7::float8 IS NULL THEN NULL
+                 ELSE now() + $7 * interval '1 millisecond' END,
+               external_id = COALESCE($8, external_id),
+               external_url = COALESCE($9, external_url),
+               board_task = $10,
+               may_exist = $11,
+               sent_hash = CASE WHEN $12 THEN $13 ELSE sent_hash END,
+               sent_revision = CASE WHEN $12 AND $13::text IS NOT NULL THEN $14
+                                    WHEN $12 THEN NULL ELSE sent_revision END,
+               last_error = $15,
+               lease_token = NULL, lease_expires_at = NULL, leased_by = NULL,
+               updated_at = now()
+             WHERE id = $1 AND lease_token = $2 AND status = 'in_flight'
+             RETURNING status::text AS status),
+           attempt AS (
+             INSERT INTO posting_attempts (posting_id, operation, revision, started_at, duration_ms,
+                                           outcome, http_status, detail, request_hash, worker)
+             SELECT $1, $16, $14, COALESCE(attempt_started_at, now()), $17, $18, $19, $20, $21, $22
+             FROM postings WHERE id = $1)
+           SELECT status AS "status!" FROM done"#,
+        done.posting_id,
+        done.lease_token,
+        done.wanted_at_claim,
+        done.hash_at_claim,
+        done.status.as_str(),
+        done.attempts_delta,
+        done.retry_in.map(|d| d.as_millis() as f64),
+        done.external_id,
+        done.external_url,
+        done.board_task,
+        done.may_exist,
+        set_shown,
+        shown_hash,
+        done.revision_at_claim,
+        done.last_error,
+        done.attempt.operation,
+        done.attempt.duration.as_millis().min(i32::MAX as u128) as i32,
+        done.attempt.outcome,
+        done.attempt.http_status.map(i32::from),
+        done.attempt.detail,
+        done.attempt.request_hash,
+        done.attempt.worker,
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(status.map(|s| s.parse().expect("the database only holds known statuses")))
+}
+
+/// Gives back a claimed posting untouched (shutdown before it was sent).
+pub async fn release(pool: &PgPool, posting_id: i64, lease_token: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"UPDATE postings SET
+             status = CASE WHEN board_task IS NULL
+                           THEN (CASE WHEN may_exist THEN 'verifying' ELSE 'retry_scheduled' END)
+                           ELSE 'submitted' END::posting_status,
+             attempts = CASE WHEN board_task IS NULL THEN greatest(attempts - 1, 0) ELSE attempts END,
+             next_attempt_at = now(),
+             lease_token = NULL, lease_expires_at = NULL, leased_by = NULL, updated_at = now()
+           WHERE id = $1 AND lease_token = $2 AND status = 'in_flight'"#,
+        posting_id,
+        lease_token,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Postings whose worker died (lease expired) go back to be sent again. A
+/// send may have reached the board, so they go to `verifying`: the next
+/// attempt looks the posting up before creating it again.
+pub async fn rescue_expired(pool: &PgPool) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"WITH rescued AS (
+             UPDATE postings SET
+               status = CASE
+                 WHEN board_task IS NOT NULL THEN 'submitted'
+                 WHEN attempts >= max_attempts THEN 'failed'
+                 ELSE 'verifying' END::posting_status,
+               may_exist = may_exist OR board_task IS NULL,
+               last_error = CASE WHEN board_task IS NULL AND attempts >= max_attempts
+                 THEN 'the worker stopped during the last attempt; the board may hold the ad'
+                 ELSE last_error END,
+               next_attempt_at = now(),
+               lease_token = NULL, lease_expires_at = NULL, leased_by = NULL, updated_at = now()
+             WHERE status = 'in_flight' AND lease_expires_at < now()
+             RETURNING id, board, revision, attempt_started_at, leased_by),
+           logged AS (
+             INSERT INTO posting_attempts (posting_id, operation, revision, started_at, outcome, detail, worker)
+             SELECT id, 'rescue', revision, COALESCE(attempt_started_at, now()), 'lease_expired',
+                    'worker ' || COALESCE(leased_by, '?') || ' stopped answering before it finished; its lease expired',
+                    'rescuer'
+             FROM rescued)
+           SELECT id AS "id!", board AS "board!" FROM rescued"#,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.id, row.board)).collect())
+}
+
+/// The boards that have postings due now (to wake their loops at start).
+pub async fn boards_with_due_work(pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT DISTINCT board AS "board!" FROM postings
+           WHERE status IN ('queued', 'retry_scheduled', 'verifying', 'submitted')
+             AND next_attempt_at <= now()"#
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// A posting as ops and the ATS see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostingView {
+    pub id: i64,
+    pub tenant_id: String,
+    pub job_id: String,
+    pub revision: i64,
+    pub board: String,
+    pub locale: String,
+    pub reference: String,
+    pub status: String,
+    pub wanted: String,
+    pub attempts: i32,
+    pub external_id: Option<String>,
+    pub external_url: Option<String>,
+    pub last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub next_attempt_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PostingFilter {
+    pub tenant: Option<String>,
+    pub job: Option<String>,
+    pub board: Option<String>,
+    pub status: Option<PostingStatus>,
+    pub limit: Option<i64>,
+}
+
+pub async fn list(pool: &PgPool, filter: &PostingFilter) -> Result<Vec<PostingView>, sqlx::Error> {
+    sqlx::query_as!(
+        PostingView,
+        r#"SELECT id, tenant_id, job_id, revision, board, locale, reference,
+                  status::text AS "status!", wanted, attempts, external_id, external_url,
+                  last_error, next_attempt_at, updated_at
+           FROM postings
+           WHERE ($1::text IS NULL OR tenant_id = $1)
+             AND ($2::text IS NULL OR job_id = $2)
+             AND ($3::text IS NULL OR board = $3)
+             AND ($4::text IS NULL OR status = $4::text::posting_status)
+           ORDER BY tenant_id, job_id, board, locale
+           LIMIT $5"#,
+        filter.tenant,
+        filter.job,
+        filter.board,
+        filter.status.map(|s| s.as_str()),
+        filter.limit.unwrap_or(10_000),
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// One attempt as ops see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttemptView {
+    pub posting_id: i64,
+    pub operation: String,
+    pub revision: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    pub duration_ms: Option<i32>,
+    pub outcome: String,
+    pub http_status: Option<i32>,
+    pub detail: Option<String>,
+}
+
+pub async fn attempts(pool: &PgPool, posting_id: i64) -> Result<Vec<AttemptView>, sqlx::Error> {
+    sqlx::query_as!(
+        AttemptView,
+        r#"SELECT posting_id, operation, revision, started_at, duration_ms, outcome, http_status, detail
+           FROM posting_attempts WHERE posting_id = $1 ORDER BY id"#,
+        posting_id,
+    )
+    .fetch_all(pool)
+    .await
+}
