@@ -1,0 +1,367 @@
+//! `spawn_app`: a worker on its own database and its own exchange and queue
+//! names, against the real PostgreSQL and RabbitMQ from `DATABASE_URL` and
+//! `AMQP_URL`, with boards served by an in-process sandbox over real HTTP.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use boardcast::config::Settings;
+use boardcast::intake::amqp::{Publisher, connect};
+use boardcast::sandbox::{Faults, HeldPosting, Sandbox};
+use boardcast::store::{self, postings};
+use lapin::options::{ExchangeDeleteOptions, QueueDeclareOptions, QueueDeleteOptions};
+use lapin::types::FieldTable;
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// How long a test waits for a condition before failing.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+pub fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn sample(name: &str) -> Vec<u8> {
+    let path = crate_dir().join("../shared/samples").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// Settings isolated for one test, with millisecond timings.
+pub struct TestEnv {
+    pub settings: Settings,
+    pub pool: PgPool,
+    pub sandbox: Sandbox,
+    pub database: String,
+    stop_sandbox: CancellationToken,
+}
+
+pub struct TestApp {
+    pub env: TestEnv,
+    shutdown: CancellationToken,
+    worker: Option<JoinHandle<()>>,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = TestEnv;
+    fn deref(&self) -> &TestEnv {
+        &self.env
+    }
+}
+
+fn init_logs() {
+    if std::env::var("TEST_LOG").is_ok() {
+        boardcast::telemetry::init(boardcast::telemetry::LogFormat::Text, std::io::stderr);
+    }
+}
+
+/// A database, queue names and a sandbox of its own; no worker yet.
+pub async fn test_env() -> TestEnv {
+    init_logs();
+    let mut settings = Settings::load(&crate_dir().join("config")).expect("loading config/");
+    let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+
+    // Queue and exchange names of its own: tests share one vhost but never a queue.
+    let amqp = &mut settings.amqp;
+    amqp.exchange = format!("test-{id}.boardcast");
+    amqp.queue = format!("test-{id}.post-job");
+    amqp.dead_letter_exchange = format!("test-{id}.rejected");
+    amqp.dead_letter_queue = format!("test-{id}.post-job.rejected");
+
+    // A database of its own.
+    let database = format!("boardcast_test_{id}");
+    let admin_url = settings.database.url.expose_secret().to_owned();
+    let mut admin = PgConnection::connect(&admin_url)
+        .await
+        .expect("connecting to DATABASE_URL");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE \"{database}\""
+    )))
+    .execute(&mut admin)
+    .await
+    .expect("creating the test database");
+    admin.close().await.ok();
+    let mut url = url::Url::parse(&admin_url).expect("DATABASE_URL is a URL");
+    url.set_path(&database);
+    settings.database.url = SecretString::from(url.to_string());
+    settings.database.max_connections = 5;
+
+    // Fast clocks: milliseconds where production waits seconds.
+    settings.retry.base_ms = 50;
+    settings.retry.cap_ms = 400;
+    settings.dispatch.poll_interval_ms = 100;
+    settings.dispatch.rescue_interval_ms = 200;
+    settings.dispatch.lease_ms = 3_000;
+    settings.dispatch.request_timeout_ms = 1_000;
+    settings.dispatch.confirm_poll_ms = 50;
+    settings.dispatch.circuit_open_ms = 200;
+    settings.dispatch.circuit_failures = 50;
+
+    // The sandbox, on a port of its own.
+    let sandbox = Sandbox::with_random_credentials();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox_url = format!("http://{}", listener.local_addr().unwrap());
+    let stop_sandbox = CancellationToken::new();
+    let stop = stop_sandbox.clone();
+    tokio::spawn(
+        sandbox
+            .clone()
+            .serve(listener, async move { stop.cancelled().await }),
+    );
+    for (board, names) in sandbox.credentials() {
+        let key = board.replace('-', "_");
+        let Some(board_settings) = settings.boards.get_mut(&key) else {
+            continue;
+        };
+        board_settings.base_url = format!("{sandbox_url}/{board}");
+        for (name, value) in names {
+            board_settings
+                .credentials
+                .insert(name.clone(), SecretString::from(value.clone()));
+        }
+    }
+
+    let pool = store::connect(&settings.database)
+        .await
+        .expect("connecting to the test database");
+    store::migrate(&pool)
+        .await
+        .expect("migrating the test database");
+    TestEnv {
+        settings,
+        pool,
+        sandbox,
+        database,
+        stop_sandbox,
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A worker running in this process on a fresh [`TestEnv`].
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut env = test_env().await;
+    adjust(&mut env.settings);
+    let shutdown = CancellationToken::new();
+    let (ready, attached) = tokio::sync::oneshot::channel();
+    let worker = tokio::spawn(boardcast::worker::run(
+        Arc::new(env.settings.clone()),
+        env.pool.clone(),
+        Some(ready),
+        shutdown.clone(),
+    ));
+    let worker = tokio::spawn(async move {
+        worker.await.expect("worker task").expect("worker run");
+    });
+    tokio::time::timeout(PATIENCE, attached)
+        .await
+        .expect("the worker attached its consumer in time")
+        .expect("the worker started");
+    TestApp {
+        env,
+        shutdown,
+        worker: Some(worker),
+    }
+}
+
+impl TestApp {
+    /// Stops the worker gracefully and cleans up.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(worker) = self.worker.take() {
+            tokio::time::timeout(PATIENCE, worker)
+                .await
+                .expect("the worker stopped in time")
+                .expect("the worker exited cleanly");
+        }
+        self.env.cleanup().await;
+    }
+}
+
+impl TestEnv {
+    /// Publishes one raw message through RabbitMQ, with publisher confirms.
+    pub async fn publish(&self, body: &[u8]) {
+        let publisher = Publisher::connect(&self.settings.amqp)
+            .await
+            .expect("connecting to RabbitMQ");
+        let id = boardcast::intake::message::identify(body)
+            .0
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        publisher.publish(body, &id).await.expect("publishing");
+        publisher.close().await;
+    }
+
+    pub async fn publish_sample(&self, name: &str) {
+        self.publish(&sample(name)).await;
+    }
+
+    pub async fn postings(&self) -> Vec<postings::PostingView> {
+        postings::list(&self.pool, &postings::PostingFilter::default())
+            .await
+            .unwrap()
+    }
+
+    pub fn held(&self, board: &str) -> Vec<HeldPosting> {
+        self.sandbox.postings(Some(board))
+    }
+
+    pub fn faults(&self, board: &str, faults: Faults) {
+        self.sandbox.set_faults(board, faults);
+    }
+
+    /// Waits until every posting is settled (terminal), then returns them.
+    pub async fn settled(&self, expected_postings: usize) -> Vec<postings::PostingView> {
+        self.wait_for("every posting to settle", || async {
+            let rows = self.postings().await;
+            (rows.len() == expected_postings
+                && rows.iter().all(|p| {
+                    p.status
+                        .parse::<store::PostingStatus>()
+                        .unwrap()
+                        .is_terminal()
+                }))
+            .then_some(rows)
+        })
+        .await
+    }
+
+    /// Polls `check` until it yields a value (condition-based waiting, with a deadline).
+    pub async fn wait_for<T, F, Fut>(&self, what: &str, mut check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Option<T>>,
+    {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            if let Some(value) = check().await {
+                return value;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let rows = self.postings().await;
+                let states: Vec<String> = rows
+                    .iter()
+                    .map(|p| format!("{}/{}:{}:{:?}", p.board, p.locale, p.status, p.last_error))
+                    .collect();
+                panic!("timed out waiting for {what}; postings: {states:#?}");
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Messages waiting in this test's dead-letter queue.
+    pub async fn dead_letters(&self) -> u32 {
+        let connection = connect(&self.settings.amqp, "test").await.unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        let mut arguments = FieldTable::default();
+        arguments.insert(
+            "x-queue-type".into(),
+            lapin::types::AMQPValue::LongString("quorum".into()),
+        );
+        let queue = channel
+            .queue_declare(
+                self.settings.amqp.dead_letter_queue.clone().into(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..QueueDeclareOptions::default()
+                },
+                arguments,
+            )
+            .await
+            .unwrap();
+        queue.message_count()
+    }
+
+    /// Environment for a `boardcast run` child process with these settings.
+    pub fn worker_env(&self) -> BTreeMap<String, String> {
+        let s = &self.settings;
+        let mut env = BTreeMap::new();
+        let mut set = |key: &str, value: String| {
+            env.insert(key.to_owned(), value);
+        };
+        set("DATABASE_URL", s.database.url.expose_secret().to_owned());
+        set("AMQP_URL", s.amqp.url.expose_secret().to_owned());
+        set("BOARDCAST__AMQP__EXCHANGE", s.amqp.exchange.clone());
+        set("BOARDCAST__AMQP__QUEUE", s.amqp.queue.clone());
+        set(
+            "BOARDCAST__AMQP__DEAD_LETTER_EXCHANGE",
+            s.amqp.dead_letter_exchange.clone(),
+        );
+        set(
+            "BOARDCAST__AMQP__DEAD_LETTER_QUEUE",
+            s.amqp.dead_letter_queue.clone(),
+        );
+        set("BOARDCAST__RETRY__BASE_MS", s.retry.base_ms.to_string());
+        set("BOARDCAST__RETRY__CAP_MS", s.retry.cap_ms.to_string());
+        let d = &s.dispatch;
+        set(
+            "BOARDCAST__DISPATCH__POLL_INTERVAL_MS",
+            d.poll_interval_ms.to_string(),
+        );
+        set(
+            "BOARDCAST__DISPATCH__RESCUE_INTERVAL_MS",
+            d.rescue_interval_ms.to_string(),
+        );
+        set("BOARDCAST__DISPATCH__LEASE_MS", d.lease_ms.to_string());
+        set(
+            "BOARDCAST__DISPATCH__REQUEST_TIMEOUT_MS",
+            d.request_timeout_ms.to_string(),
+        );
+        set(
+            "BOARDCAST__DISPATCH__CONFIRM_POLL_MS",
+            d.confirm_poll_ms.to_string(),
+        );
+        for (key, board) in &s.boards {
+            let upper = key.to_uppercase();
+            set(
+                &format!("BOARDCAST__BOARDS__{upper}__BASE_URL"),
+                board.base_url.clone(),
+            );
+            for (name, value) in &board.credentials {
+                set(
+                    &format!(
+                        "BOARDCAST__BOARDS__{upper}__CREDENTIALS__{}",
+                        name.to_uppercase()
+                    ),
+                    value.expose_secret().to_owned(),
+                );
+            }
+        }
+        env
+    }
+
+    /// Deletes this test's queues, exchanges and database.
+    pub async fn cleanup(&self) {
+        self.stop_sandbox.cancel();
+        if let Ok(connection) = connect(&self.settings.amqp, "test-cleanup").await
+            && let Ok(channel) = connection.create_channel().await
+        {
+            let a = &self.settings.amqp;
+            for queue in [&a.queue, &a.dead_letter_queue] {
+                let _ = channel
+                    .queue_delete(queue.clone().into(), QueueDeleteOptions::default())
+                    .await;
+            }
+            for exchange in [&a.exchange, &a.dead_letter_exchange] {
+                let _ = channel
+                    .exchange_delete(exchange.clone().into(), ExchangeDeleteOptions::default())
+                    .await;
+            }
+        }
+        self.pool.close().await;
+        let admin_url = std::env::var("DATABASE_URL").unwrap_or_default();
+        if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.database
+            )))
+            .execute(&mut admin)
+            .await;
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! End-to-end: messages through RabbitMQ, postings in PostgreSQL, boards over
+//! HTTP through the sandbox. Nothing of ours is mocked.
+
+mod helpers;
+mod invalid;
+mod recovery;
+mod revisions;
+
+use std::collections::BTreeMap;
+
+use boardcast::sandbox::Faults;
+use helpers::{sample, spawn_app};
+
+const WTTJ: &str = "welcome-to-the-jungle";
+const LINKEDIN: &str = "linkedin";
+const STEPSTONE: &str = "stepstone";
+
+/// Every sample lands: each posting a board can take ends `posted` with the
+/// board's id and URL, and the board holds exactly that one live copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sample_message_ends_posted_on_every_board_that_takes_it() {
+    let app = spawn_app().await;
+    for name in [
+        "account-executive.publish.json",
+        "account-manager.publish.json",
+        "sales-account-executive.publish.json",
+    ] {
+        app.publish_sample(name).await;
+    }
+
+    // 18 + 8 + 6 postings: (board × language) for each message's targets.
+    let rows = app.settled(32).await;
+    let mut posted: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for row in &rows {
+        match row.status.as_str() {
+            "posted" => {
+                assert!(row.external_id.is_some(), "{row:?}");
+                assert!(
+                    row.external_url
+                        .as_deref()
+                        .is_some_and(|u| u.starts_with("https://")),
+                    "{row:?}"
+                );
+                *posted
+                    .entry((row.job_id.clone(), row.board.clone()))
+                    .or_default() += 1;
+            }
+            "skipped" => assert!(row.last_error.is_some(), "a skip says why: {row:?}"),
+            other => panic!("unexpected status {other}: {row:?}"),
+        }
+    }
+    let expected: BTreeMap<(String, String), usize> = [
+        (("AE-2026-014", WTTJ), 3),
+        (("AE-2026-014", LINKEDIN), 6),
+        (("AE-2026-014", STEPSTONE), 2),
+        (("AM-118", LINKEDIN), 2),
+        (("SAE-77", WTTJ), 1),
+        (("SAE-77", LINKEDIN), 2),
+        (("SAE-77", STEPSTONE), 1),
+    ]
+    .into_iter()
+    .map(|((job, board), n)| ((job.to_owned(), board.to_owned()), n))
+    .collect();
+    assert_eq!(posted, expected);
+
+    // The sandbox agrees: one live copy per posted posting, created once.
+    for board in [WTTJ, LINKEDIN, STEPSTONE] {
+        let held = app.held(board);
+        let ours: Vec<_> = rows
+            .iter()
+            .filter(|r| r.board == board && r.status == "posted")
+            .collect();
+        assert_eq!(held.len(), ours.len(), "{board}");
+        for row in ours {
+            let copy = held
+                .iter()
+                .find(|h| h.reference == row.reference)
+                .expect("held by the board");
+            assert!(copy.live);
+            assert_eq!(copy.creates, 1);
+            assert_eq!(Some(&copy.external_id), row.external_id.as_ref());
+        }
+    }
+    // Greek arrives intact at LinkedIn.
+    let greek = app
+        .held(LINKEDIN)
+        .into_iter()
+        .find(|h| h.title == "Στέλεχος Λογαριασμών Πωλήσεων");
+    assert!(
+        greek.is_some(),
+        "the Greek ad reached LinkedIn byte for byte"
+    );
+    app.stop().await;
+}
+
+/// A board that fails twice (503) and then answers is retried on the durable
+/// schedule and ends posted, with all three attempts kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_failing_twice_is_retried_with_backoff_until_posted() {
+    let app = spawn_app().await;
+    app.faults(
+        WTTJ,
+        Faults {
+            fail_times: 2,
+            fail_status: 503,
+            ..Faults::default()
+        },
+    );
+    app.publish_sample("sales-account-executive.publish.json")
+        .await;
+    let rows = app.settled(6).await;
+    let row = rows
+        .iter()
+        .find(|r| r.board == WTTJ && r.locale == "en")
+        .unwrap();
+    assert_eq!(row.status, "posted");
+    assert_eq!(row.attempts, 3);
+
+    let history = boardcast::store::postings::attempts(&app.pool, row.id)
+        .await
+        .unwrap();
+    let outcomes: Vec<&str> = history.iter().map(|a| a.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["transient", "transient", "posted"]);
+    assert_eq!(history[0].http_status, Some(503));
+    // The second wait is longer than the first: backoff, not a tight loop.
+    let gap = |a: usize, b: usize| history[b].started_at - history[a].started_at;
+    assert!(
+        gap(0, 1) >= time::Duration::milliseconds(40),
+        "{:?}",
+        gap(0, 1)
+    );
+    assert!(
+        gap(1, 2) >= time::Duration::milliseconds(80),
+        "{:?}",
+        gap(1, 2)
+    );
+    app.stop().await;
+}
+
+/// A 429 with Retry-After snoozes the posting without using an attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_board_is_waited_for_without_using_attempts() {
+    let app = spawn_app().await;
+    app.faults(
+        STEPSTONE,
+        Faults {
+            throttle_times: 1,
+            retry_after_secs: 1,
+            ..Faults::default()
+        },
+    );
+    app.publish_sample("sales-account-executive.publish.json")
+        .await;
+    let rows = app.settled(6).await;
+    let row = rows
+        .iter()
+        .find(|r| r.board == STEPSTONE && r.locale == "en")
+        .unwrap();
+    assert_eq!(row.status, "posted");
+    assert_eq!(row.attempts, 1, "the throttled call was given back");
+    let history = boardcast::store::postings::attempts(&app.pool, row.id)
+        .await
+        .unwrap();
+    assert_eq!(history[0].outcome, "throttled");
+    assert_eq!(history[0].http_status, Some(429));
+    let waited = history[1].started_at - history[0].started_at;
+    assert!(
+        waited >= time::Duration::seconds(1),
+        "Retry-After honoured: {waited:?}"
+    );
+    app.stop().await;
+}
+
+/// A rule the adapter knows fails the posting before anything is sent, with
+/// the rule named; the other boards go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ad_breaking_a_board_rule_fails_there_without_retry() {
+    let app = spawn_app().await;
+    let mut message: serde_json::Value =
+        serde_json::from_slice(&sample("sales-account-executive.publish.json")).unwrap();
+    message["job"]["ads"]["en"]["title"] =
+        serde_json::Value::String("Sales Account Executive ".repeat(9));
+    app.publish(message.to_string().as_bytes()).await;
+    let rows = app.settled(6).await;
+    let wttj = rows
+        .iter()
+        .find(|r| r.board == WTTJ && r.locale == "en")
+        .unwrap();
+    assert_eq!(wttj.status, "failed");
+    assert_eq!(wttj.attempts, 1);
+    assert_eq!(
+        wttj.last_error.as_deref(),
+        Some("title is 216 characters; Welcome to the Jungle allows 200")
+    );
+    assert!(app.held(WTTJ).is_empty(), "nothing was sent");
+    // StepStone takes up to 150 characters too; LinkedIn up to 200.
+    let stepstone = rows
+        .iter()
+        .find(|r| r.board == STEPSTONE && r.locale == "en")
+        .unwrap();
+    assert_eq!(stepstone.status, "failed");
+    let linkedin = rows
+        .iter()
+        .find(|r| r.board == LINKEDIN && r.locale == "pt")
+        .unwrap();
+    assert_eq!(linkedin.status, "posted", "other variants go on");
+    app.stop().await;
+}
+
+/// The same message published twice makes one set of postings and one copy per board.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_message_twice_makes_one_set_of_postings() {
+    let app = spawn_app().await;
+    app.publish_sample("account-executive.publish.json").await;
+    app.publish_sample("account-executive.publish.json").await;
+    // One consumer takes messages in order: once the third is in, the second was seen.
+    app.publish_sample("sales-account-executive.publish.json")
+        .await;
+    let rows = app.settled(24).await;
+    let submissions: i64 = sqlx::query_scalar("SELECT count(*) FROM submissions")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(submissions, 2);
+    assert_eq!(
+        app.dead_letters().await,
+        0,
+        "a duplicate is acked, not rejected"
+    );
+    assert_eq!(rows.iter().filter(|r| r.status == "posted").count(), 15);
+    for board in [WTTJ, LINKEDIN, STEPSTONE] {
+        for held in app.held(board) {
+            assert_eq!(held.creates, 1, "{board} {}", held.reference);
+        }
+    }
+    app.stop().await;
+}

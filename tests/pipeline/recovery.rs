@@ -1,0 +1,108 @@
+//! A worker killed with SIGKILL while boards hold its requests: after a
+//! restart every posting ends posted, and no board holds a second copy.
+
+use std::process::Stdio;
+
+use boardcast::sandbox::Faults;
+use tokio::process::{Child, Command};
+
+use crate::helpers::{PATIENCE, TestEnv, crate_dir, test_env};
+use crate::{LINKEDIN, STEPSTONE, WTTJ};
+
+fn start_worker(env: &TestEnv) -> Child {
+    let log = if std::env::var("TEST_LOG").is_ok() {
+        Stdio::inherit()
+    } else {
+        Stdio::null()
+    };
+    Command::new(env!("CARGO_BIN_EXE_boardcast"))
+        .args([
+            "--config-dir",
+            crate_dir().join("config").to_str().unwrap(),
+            "run",
+        ])
+        .envs(env.worker_env())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starting boardcast run")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_mid_send_loses_nothing_and_duplicates_nothing() {
+    let mut env = test_env().await;
+    // The lease must outlive a board call; the rescuer reclaims after it.
+    env.settings.dispatch.request_timeout_ms = 4_000;
+    env.settings.dispatch.lease_ms = 5_000;
+    // Each board applies the request, then answers only 3 s later: a kill in
+    // that window leaves the board holding ads the worker never heard about.
+    for board in [WTTJ, LINKEDIN, STEPSTONE] {
+        env.faults(
+            board,
+            Faults {
+                latency_ms: 3_000,
+                ..Faults::default()
+            },
+        );
+    }
+
+    let mut first = start_worker(&env);
+    env.publish_sample("account-executive.publish.json").await;
+    env.wait_for(
+        "every board to hold ads the worker has not heard back about",
+        || async {
+            [WTTJ, LINKEDIN, STEPSTONE]
+                .iter()
+                .all(|board| !env.held(board).is_empty())
+                .then_some(())
+        },
+    )
+    .await;
+    first.start_kill().expect("SIGKILL");
+    first.wait().await.expect("the first worker is gone");
+    let in_flight: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM postings WHERE status = 'in_flight'")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    assert!(in_flight > 0, "the kill landed mid-send");
+
+    for board in [WTTJ, LINKEDIN, STEPSTONE] {
+        env.faults(board, Faults::default());
+    }
+    let mut second = start_worker(&env);
+    let rows = tokio::time::timeout(PATIENCE * 2, env.settled(18))
+        .await
+        .expect("settled after the restart");
+    assert_eq!(
+        rows.iter().filter(|r| r.status == "posted").count(),
+        11,
+        "{rows:#?}"
+    );
+
+    // No board holds a second copy, and none was created twice.
+    for board in [WTTJ, LINKEDIN, STEPSTONE] {
+        let held = env.held(board);
+        let posted = rows
+            .iter()
+            .filter(|r| r.board == board && r.status == "posted")
+            .count();
+        assert_eq!(held.len(), posted, "{board}: {held:#?}");
+        for copy in held {
+            assert_eq!(copy.creates, 1, "{board} {}", copy.reference);
+            assert!(copy.live);
+        }
+    }
+    // The history shows the rescue.
+    let rescued: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM posting_attempts WHERE outcome = 'lease_expired'")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    assert!(rescued > 0);
+
+    second.start_kill().ok();
+    second.wait().await.ok();
+    env.cleanup().await;
+}
