@@ -12,7 +12,7 @@ use axum::{Form, Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Gate, HeldPosting, Sandbox, answer};
+use super::{Gate, HeldPosting, Sandbox, Twin, answer};
 use crate::boards::linkedin::{
     BatchRequest, BatchResponse, BatchResult, ElementError, JobElement, Operation, TaskResponse,
     TaskStatus, TokenResponse, public_url,
@@ -38,6 +38,12 @@ struct Task {
     polls_left: u32,
     result: TaskStatus,
 }
+
+pub const TWIN: Twin = Twin {
+    board: BOARD,
+    credentials: &["client_id", "client_secret"],
+    routes,
+};
 
 pub fn routes(sandbox: Sandbox) -> Router {
     Router::new()

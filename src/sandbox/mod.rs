@@ -35,12 +35,15 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-/// The boards the sandbox plays, by id.
-pub const BOARDS: [&str; 3] = [
-    welcome_to_the_jungle::BOARD,
-    linkedin::BOARD,
-    stepstone::BOARD,
-];
+/// One board's twin: its id, the credentials it checks, its routes.
+pub struct Twin {
+    pub board: &'static str,
+    pub credentials: &'static [&'static str],
+    pub routes: fn(Sandbox) -> Router,
+}
+
+/// Every board the sandbox plays. Adding a board adds one line here.
+pub const TWINS: &[Twin] = &[welcome_to_the_jungle::TWIN, linkedin::TWIN, stepstone::TWIN];
 
 /// What a board should do wrong, and how often.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,18 +125,13 @@ impl Sandbox {
     /// A sandbox with fresh random credentials for every board.
     pub fn with_random_credentials() -> Self {
         let mut credentials = BTreeMap::new();
-        for board in BOARDS {
-            let names: &[&str] = match board {
-                welcome_to_the_jungle::BOARD => &["api_key"],
-                linkedin::BOARD => &["client_id", "client_secret"],
-                stepstone::BOARD => &["username", "password"],
-                _ => &[],
-            };
-            let values = names
+        for twin in TWINS {
+            let values = twin
+                .credentials
                 .iter()
                 .map(|name| (name.to_string(), uuid::Uuid::new_v4().simple().to_string()))
                 .collect();
-            credentials.insert(board.to_owned(), values);
+            credentials.insert(twin.board.to_owned(), values);
         }
         Self::with_credentials(credentials)
     }
@@ -171,19 +169,9 @@ impl Sandbox {
             .route("/_sandbox/boards/{board}/stats", get(stats))
             .route("/_sandbox/reset", post(reset))
             .with_state(self.clone());
-        control
-            .nest(
-                &format!("/{}", welcome_to_the_jungle::BOARD),
-                welcome_to_the_jungle::routes(self.clone()),
-            )
-            .nest(
-                &format!("/{}", linkedin::BOARD),
-                linkedin::routes(self.clone()),
-            )
-            .nest(
-                &format!("/{}", stepstone::BOARD),
-                stepstone::routes(self.clone()),
-            )
+        TWINS.iter().fold(control, |router, twin| {
+            router.nest(&format!("/{}", twin.board), (twin.routes)(self.clone()))
+        })
     }
 
     /// Serves until `shutdown` resolves.

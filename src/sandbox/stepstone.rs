@@ -9,10 +9,16 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
-use super::{Gate, HeldPosting, Sandbox, answer};
+use super::{Gate, HeldPosting, Sandbox, Twin, answer};
 use crate::boards::stepstone::{Action, FeedResponse, JobFeed, JobListing, ListingResult};
 
 pub const BOARD: &str = "stepstone";
+
+pub const TWIN: Twin = Twin {
+    board: BOARD,
+    credentials: &["username", "password"],
+    routes,
+};
 
 pub fn routes(sandbox: Sandbox) -> Router {
     Router::new()

@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Gate, HeldPosting, Sandbox, answer};
+use super::{Gate, HeldPosting, Sandbox, Twin, answer};
 use crate::boards::welcome_to_the_jungle::{JobList, JobRecord, JobRequest, StatusChange};
 
 pub const BOARD: &str = "welcome-to-the-jungle";
@@ -26,6 +26,12 @@ const CONTRACT_TYPES: [&str; 7] = [
     "OTHER",
 ];
 const LANGUAGES: [&str; 5] = ["fr", "en", "es", "de", "cs"];
+
+pub const TWIN: Twin = Twin {
+    board: BOARD,
+    credentials: &["api_key"],
+    routes,
+};
 
 pub fn routes(sandbox: Sandbox) -> Router {
     Router::new()
