@@ -56,17 +56,15 @@ pub fn routes(sandbox: Sandbox) -> Router {
 impl Sandbox {
     /// Expires every LinkedIn token now, as if 30 minutes had passed.
     pub fn expire_linkedin_tokens(&self) {
-        let mut state = self.linkedin.lock().expect("sandbox state lock");
-        for expiry in state.tokens.values_mut() {
-            *expiry = Instant::now();
-        }
+        self.with_extra(BOARD, |state: &mut TwinState| {
+            for expiry in state.tokens.values_mut() {
+                *expiry = Instant::now();
+            }
+        });
     }
 
     pub fn linkedin_tokens_issued(&self) -> u64 {
-        self.linkedin
-            .lock()
-            .expect("sandbox state lock")
-            .tokens_issued
+        self.with_extra(BOARD, |state: &mut TwinState| state.tokens_issued)
     }
 }
 
@@ -87,11 +85,12 @@ async fn token(State(sandbox): State<Sandbox>, Form(form): Form<TokenForm>) -> R
         return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
     }
     let value = uuid::Uuid::new_v4().simple().to_string();
-    let mut state = sandbox.linkedin.lock().expect("sandbox state lock");
-    state
-        .tokens
-        .insert(value.clone(), Instant::now() + TOKEN_LIFETIME);
-    state.tokens_issued += 1;
+    sandbox.with_extra(BOARD, |state: &mut TwinState| {
+        state
+            .tokens
+            .insert(value.clone(), Instant::now() + TOKEN_LIFETIME);
+        state.tokens_issued += 1;
+    });
     Json(TokenResponse {
         access_token: value,
         expires_in: TOKEN_LIFETIME.as_secs(),
@@ -106,9 +105,11 @@ fn authorised(sandbox: &Sandbox, headers: &HeaderMap) -> Result<(), Response> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    let state = sandbox.linkedin.lock().expect("sandbox state lock");
-    let code = match state.tokens.get(given) {
-        Some(expiry) if *expiry > Instant::now() => return Ok(()),
+    let expiry = sandbox.with_extra(BOARD, |state: &mut TwinState| {
+        state.tokens.get(given).copied()
+    });
+    let code = match expiry {
+        Some(expiry) if expiry > Instant::now() => return Ok(()),
         Some(_) => (65602, "The token used in the request has expired"),
         None => (65600, "Invalid access token"),
     };
@@ -256,23 +257,25 @@ fn apply(sandbox: &Sandbox, element: JobElement) -> BatchResult {
             urn
         }
     };
-    let mut state = sandbox.linkedin.lock().expect("sandbox state lock");
-    state.next_task += 1;
-    let task = format!(
-        "urn:li:simpleJobPostingTask:{:08x}-sandbox",
-        state.next_task
-    );
-    state.tasks.insert(
-        task.clone(),
-        Task {
-            polls_left: POLLS_BEFORE_DONE,
-            result: TaskStatus {
-                status: "SUCCEEDED".to_owned(),
-                job_posting: Some(job_urn),
-                error_message: None,
+    let task = sandbox.with_extra(BOARD, |state: &mut TwinState| {
+        state.next_task += 1;
+        let task = format!(
+            "urn:li:simpleJobPostingTask:{:08x}-sandbox",
+            state.next_task
+        );
+        state.tasks.insert(
+            task.clone(),
+            Task {
+                polls_left: POLLS_BEFORE_DONE,
+                result: TaskStatus {
+                    status: "SUCCEEDED".to_owned(),
+                    job_posting: Some(job_urn),
+                    error_message: None,
+                },
             },
-        },
-    );
+        );
+        task
+    });
     BatchResult {
         id: Some(task),
         status: Some(202),
@@ -297,8 +300,7 @@ async fn tasks(
         Gate::Refuse(response) => return response,
         Gate::Proceed { latency, hang } => (latency, hang),
     };
-    let results = {
-        let mut state = sandbox.linkedin.lock().expect("sandbox state lock");
+    let results = sandbox.with_extra(BOARD, |state: &mut TwinState| {
         let mut results = BTreeMap::new();
         for id in query.ids.split(',') {
             if let Some(task) = state.tasks.get_mut(id) {
@@ -316,6 +318,6 @@ async fn tasks(
             }
         }
         results
-    };
+    });
     answer(timing, Json(TaskResponse { results }).into_response()).await
 }

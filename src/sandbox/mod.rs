@@ -24,6 +24,7 @@ pub mod linkedin;
 pub mod stepstone;
 pub mod welcome_to_the_jungle;
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -110,7 +111,8 @@ struct BoardState {
 pub struct Sandbox {
     boards: Arc<Mutex<BTreeMap<String, BoardState>>>,
     credentials: Arc<BTreeMap<String, BTreeMap<String, String>>>,
-    linkedin: Arc<Mutex<linkedin::TwinState>>,
+    /// A twin's own state beyond the postings (tokens, tasks), by board.
+    extras: Arc<Mutex<BTreeMap<String, Box<dyn Any + Send>>>>,
 }
 
 /// What the fault knobs decided for one request.
@@ -141,7 +143,7 @@ impl Sandbox {
         Self {
             boards: Arc::default(),
             credentials: Arc::new(credentials),
-            linkedin: Arc::default(),
+            extras: Arc::default(),
         }
     }
 
@@ -228,6 +230,21 @@ impl Sandbox {
         f(&mut boards.entry(board.to_owned()).or_default().postings)
     }
 
+    /// Reads or changes a twin's own state of type `T` (created on first use).
+    pub fn with_extra<T: Default + Send + 'static, R>(
+        &self,
+        board: &str,
+        f: impl FnOnce(&mut T) -> R,
+    ) -> R {
+        let mut extras = self.extras.lock().expect("sandbox state lock");
+        let extra = extras
+            .entry(board.to_owned())
+            .or_insert_with(|| Box::new(T::default()));
+        f(extra
+            .downcast_mut::<T>()
+            .expect("one board keeps one type of extra state"))
+    }
+
     /// A new board id, unique within the board.
     pub fn next_id(&self, board: &str) -> u64 {
         let mut boards = self.boards.lock().expect("sandbox state lock");
@@ -307,6 +324,6 @@ async fn stats(State(sandbox): State<Sandbox>, Path(board): Path<String>) -> Jso
 
 async fn reset(State(sandbox): State<Sandbox>) -> StatusCode {
     sandbox.boards.lock().expect("sandbox state lock").clear();
-    *sandbox.linkedin.lock().expect("sandbox state lock") = linkedin::TwinState::default();
+    sandbox.extras.lock().expect("sandbox state lock").clear();
     StatusCode::NO_CONTENT
 }

@@ -19,6 +19,10 @@ use sqlx::{Connection, PgConnection, PgPool};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+/// The boards these tests count on. Boards added later are tested on their
+/// own (adapter against its twin), so these counts stay put.
+pub const PIPELINE_BOARDS: [&str; 3] = ["welcome-to-the-jungle", "linkedin", "stepstone"];
+
 /// How long a test waits for a condition before failing.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -100,6 +104,10 @@ pub async fn test_env() -> TestEnv {
     settings.dispatch.confirm_poll_ms = 50;
     settings.dispatch.circuit_open_ms = 200;
     settings.dispatch.circuit_failures = 50;
+
+    for (key, board) in settings.boards.iter_mut() {
+        board.enabled = PIPELINE_BOARDS.contains(&boardcast::config::board_id(key).as_str());
+    }
 
     // The sandbox, on a port of its own.
     let sandbox = Sandbox::with_random_credentials();
