@@ -327,6 +327,10 @@ impl TestEnv {
         for (key, board) in &s.boards {
             let upper = key.to_uppercase();
             set(
+                &format!("BOARDCAST__BOARDS__{upper}__ENABLED"),
+                board.enabled.to_string(),
+            );
+            set(
                 &format!("BOARDCAST__BOARDS__{upper}__BASE_URL"),
                 board.base_url.clone(),
             );
