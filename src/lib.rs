@@ -8,8 +8,10 @@
 //! ```
 //!
 //! `sandbox` plays the boards locally; `config` and `telemetry` serve them all;
-//! `worker` wires the long-running pieces together for `boardcast run`.
+//! `worker` wires the long-running pieces together for `boardcast run`;
+//! `bench` measures a running worker.
 
+pub mod bench;
 pub mod boards;
 pub mod config;
 pub mod dispatch;

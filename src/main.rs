@@ -77,6 +77,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Measure a running worker: publish the samples, then many copies, and time them.
+    Bench {
+        /// Folder of sample messages (*.publish.json).
+        #[arg(long, default_value = "../shared/samples")]
+        samples: PathBuf,
+        /// Copies of the largest sample to publish in the load phase.
+        #[arg(long, default_value_t = 200)]
+        copies: usize,
+    },
     /// List messages that were rejected (dead-lettered), newest first, with the reason.
     Rejected {
         #[arg(long, default_value_t = 100)]
@@ -106,7 +115,7 @@ async fn main() -> Result<()> {
             let shutdown = shutdown_on_signal();
             if sandbox {
                 let sandbox = sandbox_for(&settings);
-                use_sandbox_credentials(&mut settings, &sandbox);
+                point_boards_at(&mut settings, &sandbox);
                 let listener = tokio::net::TcpListener::bind(&settings.sandbox.listen)
                     .await
                     .with_context(|| {
@@ -177,6 +186,12 @@ async fn main() -> Result<()> {
             let rows = postings::list(&pool, &filter).await?;
             print_postings(&rows, json)?;
         }
+        Command::Bench { samples, copies } => {
+            let pool = store::connect(&settings.database)
+                .await
+                .context("connecting to PostgreSQL")?;
+            boardcast::bench::run(&settings, &pool, &samples, copies).await?;
+        }
         Command::Rejected { limit, json } => {
             let pool = store::connect(&settings.database)
                 .await
@@ -235,9 +250,12 @@ fn sandbox_for(settings: &Settings) -> Sandbox {
     Sandbox::with_credentials(credentials)
 }
 
-fn use_sandbox_credentials(settings: &mut Settings, sandbox: &Sandbox) {
-    for (board, names) in sandbox.credentials() {
-        if let Some(board) = settings.boards.get_mut(&board.replace('-', "_")) {
+/// Every board the sandbox plays is sent there, with the sandbox's credentials.
+fn point_boards_at(settings: &mut Settings, sandbox: &Sandbox) {
+    let address = settings.sandbox.listen.clone();
+    for (board_name, names) in sandbox.credentials() {
+        if let Some(board) = settings.boards.get_mut(&board_name.replace('-', "_")) {
+            board.base_url = format!("http://{address}/{board_name}");
             for (name, value) in names {
                 board
                     .credentials

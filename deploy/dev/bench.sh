@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Benchmark: a release worker with the in-process sandbox (boards answer at
+# once) on a fresh database and its own queues; `boardcast bench` publishes
+# and times; this script adds the worker's peak memory. Prints figures only:
+# nothing here passes or fails on speed.
+#   deploy/dev/bench.sh [COPIES]      (default 200)
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+export PATH="$HOME/.cargo/bin:$PATH"
+copies="${1:-200}"
+
+BOARDCAST_DB=boardcast_bench bash deploy/dev/services.sh
+# A clean database each run, so figures do not depend on earlier runs.
+psql -h 127.0.0.1 -U postgres -qc 'DROP DATABASE IF EXISTS boardcast_bench WITH (FORCE)'
+createdb -h 127.0.0.1 -U postgres boardcast_bench
+
+SQLX_OFFLINE=true cargo build --release --quiet --bin boardcast
+
+run_id="bench-$$"
+export DATABASE_URL=postgres://postgres@127.0.0.1:5432/boardcast_bench
+export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
+export BOARDCAST__AMQP__EXCHANGE="$run_id.boardcast"
+export BOARDCAST__AMQP__QUEUE="$run_id.post-job"
+export BOARDCAST__AMQP__DEAD_LETTER_EXCHANGE="$run_id.rejected"
+export BOARDCAST__AMQP__DEAD_LETTER_QUEUE="$run_id.post-job.rejected"
+export BOARDCAST__SANDBOX__LISTEN=127.0.0.1:8659
+# LinkedIn confirms asynchronously; ask about its tasks every 100 ms, not 10 s.
+export BOARDCAST__DISPATCH__CONFIRM_POLL_MS=100
+export BOARDCAST__DISPATCH__POLL_INTERVAL_MS=1000
+
+target/release/boardcast run --sandbox 2>/tmp/boardcast-bench-worker.log &
+worker=$!
+trap 'kill "$worker" 2>/dev/null || true' EXIT
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL $(psql -h 127.0.0.1 -U postgres -tAc 'show server_version'), RabbitMQ $(rabbitmqctl version 2>/dev/null || echo '?')"
+target/release/boardcast bench --samples "$root/../shared/samples" --copies "$copies"
+echo "worker peak RSS: $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$worker/status")"
+
+kill -TERM "$worker"
+wait "$worker" || true
