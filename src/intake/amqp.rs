@@ -252,6 +252,12 @@ impl Consumer<'_> {
     }
 
     async fn handle(&self, delivery: lapin::message::Delivery) -> Result<(), AmqpError> {
+        // Name the message on every line about it, even one that fails validation.
+        let (message_id, tenant, job) = super::message::identify(&delivery.data);
+        let span = tracing::Span::current();
+        span.record("message_id", message_id.as_deref().unwrap_or("?"));
+        span.record("tenant", tenant.as_deref().unwrap_or("?"));
+        span.record("job", job.as_deref().unwrap_or("?"));
         let routing_key = delivery.routing_key.as_str().to_owned();
         let outcome = process(
             self.pool,
@@ -264,10 +270,6 @@ impl Consumer<'_> {
         .await;
         match outcome {
             Ok(Processed::Accepted { submission, boards }) => {
-                let span = tracing::Span::current();
-                span.record("message_id", tracing::field::display(submission.message_id));
-                span.record("tenant", submission.tenant_id.as_str());
-                span.record("job", submission.job_id.as_str());
                 delivery.ack(BasicAckOptions::default()).await?;
                 info!(
                     message = "Accepted.",

@@ -235,3 +235,53 @@ async fn the_same_message_twice_makes_one_set_of_postings() {
     }
     app.stop().await;
 }
+
+/// LinkedIn's token is fetched once and shared; when it expires the adapter
+/// refreshes it once and the call goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_oauth_token_is_refreshed_once() {
+    let app = spawn_app().await;
+    app.publish_sample("sales-account-executive.publish.json")
+        .await;
+    app.settled(6).await;
+    assert_eq!(
+        app.sandbox.linkedin_tokens_issued(),
+        1,
+        "one token for every call"
+    );
+
+    app.sandbox.expire_linkedin_tokens();
+    let mut update: serde_json::Value =
+        serde_json::from_slice(&sample("sales-account-executive.publish.json")).unwrap();
+    update["message_id"] = serde_json::json!(uuid::Uuid::new_v4().to_string());
+    update["action"] = serde_json::json!("update");
+    update["job"]["revision"] = serde_json::json!(2);
+    update["job"]["ads"]["en"]["title"] = serde_json::json!("Senior Sales Account Executive");
+    app.publish(update.to_string().as_bytes()).await;
+    let rows = app
+        .wait_for("the update to reach LinkedIn", || async {
+            let rows = app.postings().await;
+            rows.iter()
+                .filter(|r| r.board == LINKEDIN)
+                .all(|r| r.revision == 2 && r.status == "posted")
+                .then_some(rows)
+        })
+        .await;
+    assert_eq!(
+        app.sandbox.linkedin_tokens_issued(),
+        2,
+        "refreshed once, then reused"
+    );
+    let english = rows
+        .iter()
+        .find(|r| r.board == LINKEDIN && r.locale == "en")
+        .unwrap();
+    let history = boardcast::store::postings::attempts(&app.pool, english.id)
+        .await
+        .unwrap();
+    assert!(
+        history.iter().all(|a| a.outcome != "auth"),
+        "the refresh was invisible: {history:?}"
+    );
+    app.stop().await;
+}
