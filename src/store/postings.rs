@@ -185,25 +185,6 @@ pub async fn complete(
     Ok(status.map(|s| s.parse().expect("the database only holds known statuses")))
 }
 
-/// Gives back a claimed posting untouched (shutdown before it was sent).
-pub async fn release(pool: &PgPool, posting_id: i64, lease_token: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        r#"UPDATE postings SET
-             status = CASE WHEN board_task IS NULL
-                           THEN (CASE WHEN may_exist THEN 'verifying' ELSE 'retry_scheduled' END)
-                           ELSE 'submitted' END::posting_status,
-             attempts = CASE WHEN board_task IS NULL THEN greatest(attempts - 1, 0) ELSE attempts END,
-             next_attempt_at = now(),
-             lease_token = NULL, lease_expires_at = NULL, leased_by = NULL, updated_at = now()
-           WHERE id = $1 AND lease_token = $2 AND status = 'in_flight'"#,
-        posting_id,
-        lease_token,
-    )
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
 /// Postings whose worker died (lease expired) go back to be sent again. A
 /// send may have reached the board, so they go to `verifying`: the next
 /// attempt looks the posting up before creating it again.
