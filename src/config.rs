@@ -66,6 +66,10 @@ pub struct AmqpSettings {
     /// Where rejected messages go (a fanout exchange and its queue).
     pub dead_letter_exchange: String,
     pub dead_letter_queue: String,
+    /// Topic exchange where the ATS hears about postings (`posting.<state>`, `job.settled`).
+    pub events_exchange: String,
+    /// How often the event relay looks for new events.
+    pub events_poll_interval_ms: u64,
     /// Unacked deliveries per consumer; each is one short Postgres transaction.
     pub prefetch: u16,
     /// A message redelivered this many times (e.g. it crashes the worker) is dead-lettered.

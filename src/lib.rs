@@ -16,6 +16,7 @@ pub mod boards;
 pub mod config;
 pub mod dispatch;
 pub mod intake;
+pub mod ops;
 pub mod plan;
 pub mod sandbox;
 pub mod store;

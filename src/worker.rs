@@ -1,4 +1,4 @@
-//! `boardcast run`: the intake consumer and the dispatcher in one process,
+//! `boardcast run`: the intake consumer, the dispatcher and the event relay in one process,
 //! sharing the pool and the wakers, stopped together by one token.
 
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use crate::boards::{self, BuildError};
 use crate::config::Settings;
 use crate::dispatch::{Dispatcher, Wakers};
 use crate::intake::amqp;
+use crate::ops::events;
 use crate::store;
 
 #[derive(Debug, thiserror::Error)]
@@ -51,8 +52,9 @@ pub async fn run(
         wakers.clone(),
         id.clone(),
     );
+    let relay = events::run_relay(pool.clone(), settings.clone(), shutdown.clone());
     let consumer = amqp::run_consumer(pool, settings, wakers, id, ready, shutdown.clone());
-    tokio::join!(dispatcher.run(shutdown.clone()), consumer);
+    tokio::join!(dispatcher.run(shutdown.clone()), consumer, relay);
     info!(message = "Worker stopped.");
     Ok(())
 }

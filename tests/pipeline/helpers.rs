@@ -75,6 +75,8 @@ pub async fn test_env() -> TestEnv {
     amqp.queue = format!("test-{id}.post-job");
     amqp.dead_letter_exchange = format!("test-{id}.rejected");
     amqp.dead_letter_queue = format!("test-{id}.post-job.rejected");
+    amqp.events_exchange = format!("test-{id}.events");
+    amqp.events_poll_interval_ms = 50;
 
     // A database of its own.
     let database = format!("boardcast_test_{id}");
@@ -285,6 +287,63 @@ impl TestEnv {
         queue.message_count()
     }
 
+    /// A queue bound to this test's events exchange, as an ATS would bind one.
+    pub async fn listen_to_events(&self) -> EventListener {
+        let connection = connect(&self.settings.amqp, "test-ats").await.unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        let exchange = self.settings.amqp.events_exchange.clone();
+        channel
+            .exchange_declare(
+                exchange.clone().into(),
+                lapin::ExchangeKind::Topic,
+                lapin::options::ExchangeDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        let queue = format!("{exchange}.ats");
+        channel
+            .queue_declare(
+                queue.clone().into(),
+                QueueDeclareOptions {
+                    exclusive: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        channel
+            .queue_bind(
+                queue.clone().into(),
+                exchange.into(),
+                "#".into(),
+                Default::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        let consumer = channel
+            .basic_consume(
+                queue.into(),
+                "ats".into(),
+                lapin::options::BasicConsumeOptions {
+                    no_ack: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        EventListener {
+            _connection: connection,
+            consumer,
+        }
+    }
+
     /// Environment for a `boardcast run` child process with these settings.
     pub fn worker_env(&self) -> BTreeMap<String, String> {
         let s = &self.settings;
@@ -299,6 +358,10 @@ impl TestEnv {
         set(
             "BOARDCAST__AMQP__DEAD_LETTER_EXCHANGE",
             s.amqp.dead_letter_exchange.clone(),
+        );
+        set(
+            "BOARDCAST__AMQP__EVENTS_EXCHANGE",
+            s.amqp.events_exchange.clone(),
         );
         set(
             "BOARDCAST__AMQP__DEAD_LETTER_QUEUE",
@@ -359,7 +422,7 @@ impl TestEnv {
                     .queue_delete(queue.clone().into(), QueueDeleteOptions::default())
                     .await;
             }
-            for exchange in [&a.exchange, &a.dead_letter_exchange] {
+            for exchange in [&a.exchange, &a.dead_letter_exchange, &a.events_exchange] {
                 let _ = channel
                     .exchange_delete(exchange.clone().into(), ExchangeDeleteOptions::default())
                     .await;
@@ -374,6 +437,39 @@ impl TestEnv {
             )))
             .execute(&mut admin)
             .await;
+        }
+    }
+}
+
+/// What an ATS hears on the events exchange.
+pub struct EventListener {
+    _connection: lapin::Connection,
+    consumer: lapin::Consumer,
+}
+
+impl EventListener {
+    /// The next event (routing key, body), waiting up to [`PATIENCE`].
+    pub async fn next(&mut self) -> (String, serde_json::Value) {
+        use futures_util::StreamExt;
+        let delivery = tokio::time::timeout(PATIENCE, self.consumer.next())
+            .await
+            .expect("an event arrived in time")
+            .expect("the consumer is open")
+            .expect("a delivery");
+        let body = serde_json::from_slice(&delivery.data).expect("events are JSON");
+        (delivery.routing_key.to_string(), body)
+    }
+
+    /// Events until (and with) the first one whose routing key is `last`.
+    pub async fn until(&mut self, last: &str) -> Vec<(String, serde_json::Value)> {
+        let mut events = Vec::new();
+        loop {
+            let event = self.next().await;
+            let done = event.0 == last;
+            events.push(event);
+            if done {
+                return events;
+            }
         }
     }
 }

@@ -1,0 +1,54 @@
+//! The ATS hears about every posting that settles, and once about the job.
+
+use std::collections::BTreeMap;
+
+use crate::helpers::spawn_app;
+use crate::{LINKEDIN, STEPSTONE, WTTJ};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ats_hears_each_posting_and_then_the_settled_job() {
+    let app = spawn_app().await;
+    let mut ats = app.listen_to_events().await;
+    app.publish_sample("sales-account-executive.publish.json")
+        .await;
+    let rows = app.settled(6).await;
+
+    let events = ats.until("job.settled").await;
+    let (last_key, settled) = events.last().unwrap();
+    assert_eq!(last_key, "job.settled");
+    assert_eq!(settled["tenant_id"], "northwind");
+    assert_eq!(settled["job_id"], "SAE-77");
+    assert_eq!(settled["revision"], 1);
+    assert_eq!(settled["postings"].as_array().unwrap().len(), 6);
+
+    // One event per posting, matching what the database holds.
+    let mut heard: BTreeMap<(String, String), (String, serde_json::Value)> = BTreeMap::new();
+    for (key, body) in &events[..events.len() - 1] {
+        let board = body["board"].as_str().unwrap().to_owned();
+        let locale = body["locale"].as_str().unwrap().to_owned();
+        assert_eq!(
+            key,
+            &format!("posting.{}", body["status"].as_str().unwrap())
+        );
+        let previous = heard.insert((board, locale), (key.clone(), body.clone()));
+        assert!(previous.is_none(), "one event per posting: {key} {body}");
+    }
+    assert_eq!(heard.len(), 6);
+    for row in &rows {
+        let (key, body) = &heard[&(row.board.clone(), row.locale.clone())];
+        assert_eq!(key, &format!("posting.{}", row.status));
+        assert_eq!(body["external_id"].as_str(), row.external_id.as_deref());
+        assert_eq!(body["external_url"].as_str(), row.external_url.as_deref());
+        if row.status == "skipped" {
+            assert!(
+                body["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("does not take"))
+            );
+        }
+    }
+    for board in [WTTJ, LINKEDIN, STEPSTONE] {
+        assert!(heard.keys().any(|(b, _)| b == board));
+    }
+    app.stop().await;
+}
