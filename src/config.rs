@@ -39,6 +39,7 @@ pub struct Settings {
     pub dispatch: DispatchSettings,
     pub retry: RetryPolicy,
     pub sandbox: SandboxSettings,
+    pub ops: OpsSettings,
     /// Directory of secret files, one folder per board (`<dir>/<board>/<name>`).
     #[serde(default)]
     pub secrets_dir: Option<PathBuf>,
@@ -125,6 +126,16 @@ pub struct RetryPolicy {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+pub struct OpsSettings {
+    /// The ops HTTP server (API, metrics, health) listens here.
+    pub listen: String,
+    /// Bearer tokens for the API, by name (the name is recorded with every
+    /// action). Only from `BOARDCAST__OPS__TOKENS__<NAME>` or `<secrets_dir>/ops/<name>`.
+    #[serde(default)]
+    pub tokens: BTreeMap<String, SecretString>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
 pub struct SandboxSettings {
     pub listen: String,
 }
@@ -199,29 +210,9 @@ impl Settings {
         let Some(dir) = self.secrets_dir.clone() else {
             return Ok(());
         };
+        read_secret_folder(&dir.join("ops"), &mut self.ops.tokens)?;
         for (key, board) in &mut self.boards {
-            let folder = dir.join(board_id(key));
-            let Ok(entries) = std::fs::read_dir(&folder) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned)
-                else {
-                    continue;
-                };
-                if board.credentials.contains_key(&name) || !path.is_file() {
-                    continue;
-                }
-                let value =
-                    std::fs::read_to_string(&path).map_err(|source| ConfigError::SecretFile {
-                        path: path.clone(),
-                        source,
-                    })?;
-                board
-                    .credentials
-                    .insert(name, SecretString::from(value.trim().to_owned()));
-            }
+            read_secret_folder(&dir.join(board_id(key)), &mut board.credentials)?;
         }
         Ok(())
     }
@@ -278,4 +269,29 @@ impl Settings {
             .and_then(|b| b.retry)
             .unwrap_or(self.retry)
     }
+}
+
+/// Adds `<folder>/<name>` files as secrets where none is set already.
+fn read_secret_folder(
+    folder: &Path,
+    secrets: &mut BTreeMap<String, SecretString>,
+) -> Result<(), ConfigError> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
+            continue;
+        };
+        if secrets.contains_key(&name) || !path.is_file() {
+            continue;
+        }
+        let value = std::fs::read_to_string(&path).map_err(|source| ConfigError::SecretFile {
+            path: path.clone(),
+            source,
+        })?;
+        secrets.insert(name, SecretString::from(value.trim().to_owned()));
+    }
+    Ok(())
 }

@@ -128,7 +128,10 @@ async fn main() -> Result<()> {
             let pool = store::connect(&settings.database)
                 .await
                 .context("connecting to PostgreSQL")?;
-            boardcast::worker::run(Arc::new(settings), pool, None, shutdown).await?;
+            let ops = tokio::net::TcpListener::bind(&settings.ops.listen)
+                .await
+                .with_context(|| format!("binding the ops server to {}", settings.ops.listen))?;
+            boardcast::worker::run(Arc::new(settings), pool, ops, None, shutdown).await?;
         }
         Command::Sandbox {
             listen,
@@ -182,8 +185,18 @@ async fn main() -> Result<()> {
                 board,
                 status,
                 limit: Some(limit),
+                ..postings::PostingFilter::default()
             };
-            let rows = postings::list(&pool, &filter).await?;
+            let mut rows = postings::list(&pool, &filter).await?;
+            // People read a job board by board; newest-first is for paging.
+            rows.sort_by(|a, b| {
+                (&a.tenant_id, &a.job_id, &a.board, &a.locale).cmp(&(
+                    &b.tenant_id,
+                    &b.job_id,
+                    &b.board,
+                    &b.locale,
+                ))
+            });
             print_postings(&rows, json)?;
         }
         Command::Bench { samples, copies } => {

@@ -1,18 +1,23 @@
-//! `boardcast run`: the intake consumer, the dispatcher and the event relay in one process,
-//! sharing the pool and the wakers, stopped together by one token.
+//! `boardcast run`: the intake consumer, the dispatcher, the event relay and
+//! the ops server in one process, sharing the pool, the wakers and the
+//! metrics, stopped together by one token.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use sqlx::PgPool;
+use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
-use tracing::info;
+use tracing::{error, info};
 
 use crate::boards::{self, BuildError};
 use crate::config::Settings;
 use crate::dispatch::{Dispatcher, Wakers};
 use crate::intake::amqp;
 use crate::ops::events;
+use crate::ops::http::{self, OpsState};
+use crate::ops::metrics::Metrics;
 use crate::store;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,29 +37,66 @@ pub fn worker_id() -> String {
 }
 
 /// Runs until `shutdown`, then stops consuming, lets in-flight board calls
-/// finish and returns. `ready` fires once the consumer is attached.
+/// finish and returns. `ready` fires once the consumer is attached; the ops
+/// server answers on `ops`.
 pub async fn run(
     settings: Arc<Settings>,
     pool: PgPool,
+    ops: TcpListener,
     ready: Option<oneshot::Sender<()>>,
     shutdown: CancellationToken,
 ) -> Result<(), WorkerError> {
     store::migrate(&pool).await?;
     let boards = boards::build(&settings)?;
     let wakers = Arc::new(Wakers::new(boards.keys()));
+    let metrics = Arc::new(Metrics::default());
+    let consuming = Arc::new(AtomicBool::new(false));
     let id = worker_id();
-    info!(message = "Worker starting.", worker = %id, boards = ?boards.keys().collect::<Vec<_>>());
+    info!(
+        message = "Worker starting.",
+        worker = %id,
+        boards = ?boards.keys().collect::<Vec<_>>(),
+        ops = %ops.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+    );
 
+    let state = OpsState {
+        pool: pool.clone(),
+        settings: settings.clone(),
+        wakers: wakers.clone(),
+        metrics: metrics.clone(),
+        consuming: consuming.clone(),
+    };
+    let stop = shutdown.clone();
+    let ops_server = async move {
+        if let Err(error) = http::serve(ops, state, async move { stop.cancelled().await }).await {
+            error!(message = "The ops server stopped.", %error);
+        }
+    };
     let dispatcher = Dispatcher::new(
         pool.clone(),
         settings.clone(),
         boards,
         wakers.clone(),
+        metrics.clone(),
         id.clone(),
     );
     let relay = events::run_relay(pool.clone(), settings.clone(), shutdown.clone());
-    let consumer = amqp::run_consumer(pool, settings, wakers, id, ready, shutdown.clone());
-    tokio::join!(dispatcher.run(shutdown.clone()), consumer, relay);
+    let consumer = amqp::run_consumer(
+        pool,
+        settings,
+        wakers,
+        metrics,
+        consuming,
+        id,
+        ready,
+        shutdown.clone(),
+    );
+    tokio::join!(
+        dispatcher.run(shutdown.clone()),
+        consumer,
+        relay,
+        ops_server
+    );
     info!(message = "Worker stopped.");
     Ok(())
 }

@@ -22,6 +22,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::boards::{Board, ErrorClass};
 use crate::config::Settings;
+use crate::ops::metrics::{AttemptLabels, Metrics};
 use crate::store::postings;
 
 use attempt::AttemptSettings;
@@ -109,6 +110,7 @@ pub struct Dispatcher {
     settings: Arc<Settings>,
     boards: BTreeMap<String, Arc<dyn Board>>,
     wakers: Arc<Wakers>,
+    metrics: Arc<Metrics>,
     worker_id: String,
 }
 
@@ -118,6 +120,7 @@ impl Dispatcher {
         settings: Arc<Settings>,
         boards: BTreeMap<String, Arc<dyn Board>>,
         wakers: Arc<Wakers>,
+        metrics: Arc<Metrics>,
         worker_id: String,
     ) -> Self {
         Self {
@@ -125,6 +128,7 @@ impl Dispatcher {
             settings,
             boards,
             wakers,
+            metrics,
             worker_id,
         }
     }
@@ -241,11 +245,22 @@ impl Dispatcher {
                     let circuit = circuit.clone();
                     let notify = notify.clone();
                     let app = self.settings.clone();
+                    let metrics = self.metrics.clone();
                     attempts.spawn(
                         async move {
                             let (done, class) = attempt::run(board.as_ref(), &posting, &settings).await;
                             record(&pool, &done).await;
-                            let opened = circuit.lock().await.record(class, done.retry_in, &app);
+                            let label = Metrics::board(board.id());
+                            metrics
+                                .attempts
+                                .get_or_create(&AttemptLabels { board: label.board.clone(), outcome: done.attempt.outcome.to_owned() })
+                                .inc();
+                            metrics.attempt_seconds.get_or_create(&label).observe(done.attempt.duration.as_secs_f64());
+                            let mut circuit = circuit.lock().await;
+                            let opened = circuit.record(class, done.retry_in, &app);
+                            let open = circuit.open_until.is_some_and(|until| until > Instant::now()) && class != Some(ErrorClass::Throttled);
+                            metrics.circuit_open.get_or_create(&label).set(i64::from(open));
+                            drop(circuit);
                             if opened {
                                 warn!(message = "Circuit opened: the board keeps failing; its postings wait.");
                             }
@@ -275,6 +290,10 @@ impl Dispatcher {
             match postings::rescue_expired(&self.pool).await {
                 Ok(rescued) => {
                     for (posting, board) in rescued {
+                        self.metrics
+                            .rescued
+                            .get_or_create(&Metrics::board(&board))
+                            .inc();
                         warn!(message = "Rescued a posting whose worker stopped answering.", posting, board = %board);
                         self.wakers.wake(&board);
                     }

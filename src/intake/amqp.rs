@@ -17,6 +17,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -35,6 +36,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::config::{AmqpSettings, Settings};
 use crate::dispatch::Wakers;
+use crate::ops::metrics::{IntakeLabels, Metrics, ReasonLabel};
 
 use super::{Processed, process};
 
@@ -150,10 +152,13 @@ pub async fn declare_topology(channel: &Channel, settings: &AmqpSettings) -> Res
 }
 
 /// Consumes the intake queue until `shutdown`, reconnecting with backoff.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_consumer(
     pool: PgPool,
     settings: Arc<Settings>,
     wakers: Arc<Wakers>,
+    metrics: Arc<Metrics>,
+    consuming: Arc<AtomicBool>,
     consumer_tag: String,
     ready: Option<tokio::sync::oneshot::Sender<()>>,
     shutdown: CancellationToken,
@@ -171,6 +176,8 @@ pub async fn run_consumer(
             pool: &pool,
             settings: &settings,
             wakers: &wakers,
+            metrics: &metrics,
+            consuming: &consuming,
             known_boards: &known_boards,
             tag: &consumer_tag,
         };
@@ -196,6 +203,9 @@ struct Consumer<'a> {
     pool: &'a PgPool,
     settings: &'a Settings,
     wakers: &'a Wakers,
+    metrics: &'a Metrics,
+    /// True while attached to the queue (readiness).
+    consuming: &'a AtomicBool,
     known_boards: &'a BTreeSet<String>,
     tag: &'a str,
 }
@@ -222,6 +232,22 @@ impl Consumer<'_> {
             )
             .await?;
         info!(message = "Consuming.", queue = %amqp.queue, prefetch = amqp.prefetch);
+        self.consuming.store(true, Ordering::Relaxed);
+        let result = self
+            .deliveries(&channel, &connection, &mut deliveries, ready, shutdown)
+            .await;
+        self.consuming.store(false, Ordering::Relaxed);
+        result
+    }
+
+    async fn deliveries(
+        &self,
+        channel: &Channel,
+        connection: &Connection,
+        deliveries: &mut lapin::Consumer,
+        ready: &mut Option<tokio::sync::oneshot::Sender<()>>,
+        shutdown: &CancellationToken,
+    ) -> Result<(), AmqpError> {
         if let Some(ready) = ready.take() {
             let _ = ready.send(());
         }
@@ -268,6 +294,26 @@ impl Consumer<'_> {
             delivery.redelivered,
         )
         .await;
+        let result = match &outcome {
+            Ok(Processed::Accepted { .. }) => "accepted",
+            Ok(Processed::Duplicate) => "duplicate",
+            Ok(Processed::Rejected(invalid)) => {
+                self.metrics
+                    .rejections
+                    .get_or_create(&ReasonLabel {
+                        reason: invalid.reason.as_str().to_owned(),
+                    })
+                    .inc();
+                "rejected"
+            }
+            Err(_) => "database_error",
+        };
+        self.metrics
+            .intake
+            .get_or_create(&IntakeLabels {
+                result: result.to_owned(),
+            })
+            .inc();
         match outcome {
             Ok(Processed::Accepted { submission, boards }) => {
                 delivery.ack(BasicAckOptions::default()).await?;

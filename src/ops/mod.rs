@@ -1,4 +1,6 @@
-//! What the people around boardcast see: events to the ATS (an outbox relay).
-//! The ops HTTP API, dashboard and metrics will live here too.
+//! What the people around boardcast see: events to the ATS (an outbox
+//! relay), and the ops HTTP server (API, metrics, health).
 
 pub mod events;
+pub mod http;
+pub mod metrics;

@@ -5,6 +5,7 @@
 //! no transaction is ever held open across one.
 
 pub mod intake;
+pub mod ops;
 pub mod postings;
 pub mod rejected;
 

@@ -250,15 +250,21 @@ pub struct PostingView {
     pub updated_at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct PostingFilter {
     pub tenant: Option<String>,
     pub job: Option<String>,
     pub board: Option<String>,
     pub status: Option<PostingStatus>,
+    pub locale: Option<String>,
+    /// Only postings not updated for at least this many minutes (stuck ones).
+    pub older_than_minutes: Option<i64>,
+    /// Paging: only postings with a smaller id (newest first).
+    pub before_id: Option<i64>,
     pub limit: Option<i64>,
 }
 
+/// Postings matching `filter`, newest first.
 pub async fn list(pool: &PgPool, filter: &PostingFilter) -> Result<Vec<PostingView>, sqlx::Error> {
     sqlx::query_as!(
         PostingView,
@@ -270,15 +276,34 @@ pub async fn list(pool: &PgPool, filter: &PostingFilter) -> Result<Vec<PostingVi
              AND ($2::text IS NULL OR job_id = $2)
              AND ($3::text IS NULL OR board = $3)
              AND ($4::text IS NULL OR status = $4::text::posting_status)
-           ORDER BY tenant_id, job_id, board, locale
-           LIMIT $5"#,
+             AND ($5::text IS NULL OR locale = $5)
+             AND ($6::bigint IS NULL OR updated_at < now() - $6 * interval '1 minute')
+             AND ($7::bigint IS NULL OR id < $7)
+           ORDER BY id DESC
+           LIMIT $8"#,
         filter.tenant,
         filter.job,
         filter.board,
         filter.status.map(|s| s.as_str()),
+        filter.locale,
+        filter.older_than_minutes,
+        filter.before_id,
         filter.limit.unwrap_or(10_000),
     )
     .fetch_all(pool)
+    .await
+}
+
+pub async fn get(pool: &PgPool, id: i64) -> Result<Option<PostingView>, sqlx::Error> {
+    sqlx::query_as!(
+        PostingView,
+        r#"SELECT id, tenant_id, job_id, revision, board, locale, reference,
+                  status::text AS "status!", wanted, attempts, external_id, external_url,
+                  last_error, next_attempt_at, updated_at
+           FROM postings WHERE id = $1"#,
+        id,
+    )
+    .fetch_optional(pool)
     .await
 }
 

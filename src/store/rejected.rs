@@ -70,3 +70,23 @@ pub async fn list(pool: &PgPool, limit: i64) -> Result<Vec<RejectedView>, sqlx::
         })
         .collect())
 }
+
+/// The raw bytes of one rejected message.
+pub async fn raw(pool: &PgPool, id: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT raw FROM rejected_messages WHERE id = $1", id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Records that ops sent a rejected message to the intake again.
+pub async fn record_replay(pool: &PgPool, id: i64, actor: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"INSERT INTO operator_actions (actor, action, filter, affected)
+           VALUES ($1, 'replay', jsonb_build_object('rejected_id', $2::bigint), 1)"#,
+        actor,
+        id,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}

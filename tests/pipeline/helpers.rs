@@ -23,6 +23,9 @@ use tokio_util::sync::CancellationToken;
 /// own (adapter against its twin), so these counts stay put.
 pub const PIPELINE_BOARDS: [&str; 3] = ["welcome-to-the-jungle", "linkedin", "stepstone"];
 
+/// The bearer token of the ops API in tests.
+pub const OPS_TOKEN: &str = "test-token-7f3a";
+
 /// How long a test waits for a condition before failing.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -41,6 +44,8 @@ pub struct TestEnv {
     pub pool: PgPool,
     pub sandbox: Sandbox,
     pub database: String,
+    /// The worker's ops server (set by `spawn_app`).
+    pub ops_url: String,
     stop_sandbox: CancellationToken,
 }
 
@@ -106,6 +111,10 @@ pub async fn test_env() -> TestEnv {
     settings.dispatch.confirm_poll_ms = 50;
     settings.dispatch.circuit_open_ms = 200;
     settings.dispatch.circuit_failures = 50;
+    settings
+        .ops
+        .tokens
+        .insert("test-operator".to_owned(), SecretString::from(OPS_TOKEN));
 
     for (key, board) in settings.boards.iter_mut() {
         board.enabled = PIPELINE_BOARDS.contains(&boardcast::config::board_id(key).as_str());
@@ -146,6 +155,7 @@ pub async fn test_env() -> TestEnv {
         pool,
         sandbox,
         database,
+        ops_url: String::new(),
         stop_sandbox,
     }
 }
@@ -160,9 +170,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     adjust(&mut env.settings);
     let shutdown = CancellationToken::new();
     let (ready, attached) = tokio::sync::oneshot::channel();
+    let ops = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    env.ops_url = format!("http://{}", ops.local_addr().unwrap());
     let worker = tokio::spawn(boardcast::worker::run(
         Arc::new(env.settings.clone()),
         env.pool.clone(),
+        ops,
         Some(ready),
         shutdown.clone(),
     ));
@@ -359,6 +372,7 @@ impl TestEnv {
             "BOARDCAST__AMQP__DEAD_LETTER_EXCHANGE",
             s.amqp.dead_letter_exchange.clone(),
         );
+        set("BOARDCAST__OPS__LISTEN", "127.0.0.1:0".to_owned());
         set(
             "BOARDCAST__AMQP__EVENTS_EXCHANGE",
             s.amqp.events_exchange.clone(),

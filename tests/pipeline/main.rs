@@ -4,6 +4,7 @@
 mod events;
 mod helpers;
 mod invalid;
+mod ops;
 mod recovery;
 mod revisions;
 

@@ -1,0 +1,389 @@
+//! The ops HTTP server on the worker's ops port.
+//!
+//! `/healthz`, `/readyz` and `/metrics` are open (probes and scrapers);
+//! everything under `/api/v1` needs `Authorization: Bearer <token>`, where
+//! the token is one of `ops.tokens` (configured like credentials, never in
+//! the repository). The token's name is recorded as the actor of every
+//! action. `/openapi.json` documents the routes; a test keeps it in step.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use serde_json::json;
+use sqlx::PgPool;
+use tracing::{error, info};
+
+use crate::config::Settings;
+use crate::dispatch::Wakers;
+use crate::intake::amqp::Publisher;
+use crate::store::ops::{self as actions, ActionResult, Selection};
+use crate::store::{postings, rejected};
+
+use super::metrics::Metrics;
+
+/// The OpenAPI document of this server.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+#[derive(Clone)]
+pub struct OpsState {
+    pub pool: PgPool,
+    pub settings: Arc<Settings>,
+    pub wakers: Arc<Wakers>,
+    pub metrics: Arc<Metrics>,
+    /// Set once the intake consumer is attached to RabbitMQ.
+    pub consuming: Arc<AtomicBool>,
+}
+
+pub fn router(state: OpsState) -> Router {
+    let api = Router::new()
+        .route("/postings", get(list_postings))
+        .route("/postings/{id}", get(posting))
+        .route("/postings/{id}/retry", post(retry_one))
+        .route("/postings/{id}/cancel", post(cancel_one))
+        .route("/jobs/{tenant}/{job}", get(job))
+        .route("/jobs/{tenant}/{job}/retry", post(retry_job))
+        .route("/jobs/{tenant}/{job}/cancel", post(cancel_job))
+        .route("/retry", post(retry_many))
+        .route("/cancel", post(cancel_many))
+        .route("/rejected", get(list_rejected))
+        .route("/rejected/{id}/replay", post(replay));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .nest("/api/v1", api)
+        .with_state(state)
+}
+
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: OpsState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// An API error: a status and a message for the caller; internals go to the log only.
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        error!(message = "Ops request failed on the database.", %error);
+        ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database is unavailable".to_owned(),
+        )
+    }
+}
+
+/// The caller, named by the token it presented.
+pub struct Operator(pub String);
+
+impl FromRequestParts<OpsState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &OpsState) -> Result<Self, ApiError> {
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !presented.is_empty() {
+            for (name, token) in &state.settings.ops.tokens {
+                if token.expose_secret().as_bytes() == presented.as_bytes() {
+                    return Ok(Operator(name.clone()));
+                }
+            }
+        }
+        Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "a valid bearer token is required".to_owned(),
+        ))
+    }
+}
+
+async fn ready(State(state): State<OpsState>) -> Response {
+    let database = sqlx::query_scalar!(
+        r#"SELECT max(version) AS "version" FROM _sqlx_migrations WHERE success"#
+    )
+    .fetch_one(&state.pool)
+    .await;
+    let expected = crate::store::MIGRATOR.iter().map(|m| m.version).max();
+    let (database_ok, migrations_ok) = match database {
+        Ok(applied) => (true, applied == expected),
+        Err(_) => (false, false),
+    };
+    let consuming = state.consuming.load(Ordering::Relaxed);
+    let ok = database_ok && migrations_ok && consuming;
+    let body = json!({
+        "ready": ok,
+        "postgres": database_ok,
+        "migrations_current": migrations_ok,
+        "rabbitmq_consuming": consuming,
+    });
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+async fn metrics(State(state): State<OpsState>) -> Result<Response, ApiError> {
+    let text = state.metrics.render(&state.pool).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+async fn list_postings(
+    _: Operator,
+    State(state): State<OpsState>,
+    Query(mut filter): Query<postings::PostingFilter>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
+    filter.limit = Some(limit);
+    let rows = postings::list(&state.pool, &filter).await?;
+    let next_before_id = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| r.id))
+        .flatten();
+    Ok(Json(
+        json!({ "postings": rows, "next_before_id": next_before_id }),
+    ))
+}
+
+async fn posting(
+    _: Operator,
+    State(state): State<OpsState>,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Some(posting) = postings::get(&state.pool, id).await? else {
+        return Err(ApiError(StatusCode::NOT_FOUND, format!("no posting {id}")));
+    };
+    let attempts = postings::attempts(&state.pool, id).await?;
+    Ok(Json(json!({ "posting": posting, "attempts": attempts })))
+}
+
+async fn job(
+    _: Operator,
+    State(state): State<OpsState>,
+    Path((tenant, job)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let filter = postings::PostingFilter {
+        tenant: Some(tenant.clone()),
+        job: Some(job.clone()),
+        ..postings::PostingFilter::default()
+    };
+    let mut rows = postings::list(&state.pool, &filter).await?;
+    if rows.is_empty() {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no postings for job {job} of tenant {tenant}"),
+        ));
+    }
+    rows.sort_by(|a, b| (&a.board, &a.locale).cmp(&(&b.board, &b.locale)));
+    Ok(Json(
+        json!({ "tenant_id": tenant, "job_id": job, "postings": rows }),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ActionRequest {
+    #[serde(default, flatten)]
+    selection: Selection,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+async fn act(
+    state: &OpsState,
+    operator: &Operator,
+    action: &str,
+    selection: Selection,
+    dry_run: bool,
+) -> Result<Json<ActionResult>, ApiError> {
+    let result = match action {
+        "retry" => actions::retry(&state.pool, &selection, dry_run, &operator.0).await?,
+        _ => actions::cancel(&state.pool, &selection, dry_run, &operator.0).await?,
+    };
+    info!(message = "Ops action.", actor = %operator.0, action, dry_run, affected = result.affected);
+    for board in &result.boards {
+        state.wakers.wake(board);
+    }
+    Ok(Json(result))
+}
+
+fn one(id: i64) -> Selection {
+    Selection {
+        ids: Some(vec![id]),
+        ..Selection::default()
+    }
+}
+
+async fn retry_one(
+    operator: Operator,
+    State(state): State<OpsState>,
+    Path(id): Path<i64>,
+) -> Result<Json<ActionResult>, ApiError> {
+    let current = postings::get(&state.pool, id).await?;
+    let Some(current) = current else {
+        return Err(ApiError(StatusCode::NOT_FOUND, format!("no posting {id}")));
+    };
+    let selection = Selection {
+        status: Some(current.status),
+        ..one(id)
+    };
+    act(&state, &operator, "retry", selection, false).await
+}
+
+async fn cancel_one(
+    operator: Operator,
+    State(state): State<OpsState>,
+    Path(id): Path<i64>,
+) -> Result<Json<ActionResult>, ApiError> {
+    act(&state, &operator, "cancel", one(id), false).await
+}
+
+fn job_selection(
+    tenant: String,
+    job: String,
+    request: Option<Json<ActionRequest>>,
+) -> (Selection, bool) {
+    let request = request.map(|Json(r)| r).unwrap_or_default();
+    let selection = Selection {
+        tenant: Some(tenant),
+        job: Some(job),
+        ..request.selection
+    };
+    (selection, request.dry_run)
+}
+
+async fn retry_job(
+    operator: Operator,
+    State(state): State<OpsState>,
+    Path((tenant, job)): Path<(String, String)>,
+    request: Option<Json<ActionRequest>>,
+) -> Result<Json<ActionResult>, ApiError> {
+    let (selection, dry_run) = job_selection(tenant, job, request);
+    act(&state, &operator, "retry", selection, dry_run).await
+}
+
+async fn cancel_job(
+    operator: Operator,
+    State(state): State<OpsState>,
+    Path((tenant, job)): Path<(String, String)>,
+    request: Option<Json<ActionRequest>>,
+) -> Result<Json<ActionResult>, ApiError> {
+    let (selection, dry_run) = job_selection(tenant, job, request);
+    act(&state, &operator, "cancel", selection, dry_run).await
+}
+
+async fn retry_many(
+    operator: Operator,
+    State(state): State<OpsState>,
+    Json(request): Json<ActionRequest>,
+) -> Result<Json<ActionResult>, ApiError> {
+    act(
+        &state,
+        &operator,
+        "retry",
+        request.selection,
+        request.dry_run,
+    )
+    .await
+}
+
+async fn cancel_many(
+    operator: Operator,
+    State(state): State<OpsState>,
+    Json(request): Json<ActionRequest>,
+) -> Result<Json<ActionResult>, ApiError> {
+    act(
+        &state,
+        &operator,
+        "cancel",
+        request.selection,
+        request.dry_run,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct RejectedQuery {
+    limit: Option<i64>,
+}
+
+async fn list_rejected(
+    _: Operator,
+    State(state): State<OpsState>,
+    Query(query): Query<RejectedQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let rows = rejected::list(&state.pool, query.limit.unwrap_or(100).clamp(1, 1000)).await?;
+    Ok(Json(json!({ "rejected": rows })))
+}
+
+/// Publishes a rejected message to the intake again: as it was (after the
+/// cause was fixed, e.g. a board configured) or corrected (the request body).
+async fn replay(
+    operator: Operator,
+    State(state): State<OpsState>,
+    Path(id): Path<i64>,
+    corrected: Option<Json<serde_json::Value>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Some(raw) = rejected::raw(&state.pool, id).await? else {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no rejected message {id}"),
+        ));
+    };
+    let body = match corrected {
+        Some(Json(message)) => message.to_string().into_bytes(),
+        None => raw,
+    };
+    let message_id = crate::intake::message::identify(&body)
+        .0
+        .unwrap_or_else(|| format!("replay-{id}"));
+    let publisher = Publisher::connect(&state.settings.amqp)
+        .await
+        .map_err(|error| {
+            error!(message = "Replay could not reach RabbitMQ.", %error);
+            ApiError(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "RabbitMQ is unavailable".to_owned(),
+            )
+        })?;
+    let published = publisher.publish(&body, &message_id).await;
+    publisher.close().await;
+    published.map_err(|error| ApiError(StatusCode::SERVICE_UNAVAILABLE, error.to_string()))?;
+    rejected::record_replay(&state.pool, id, &operator.0).await?;
+    info!(message = "Rejected message replayed.", actor = %operator.0, rejected = id, message_id = %message_id);
+    Ok(Json(json!({ "replayed": id, "message_id": message_id })))
+}

@@ -1,0 +1,160 @@
+//! What ops can do to postings: retry, cancel; each recorded with who asked.
+
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+
+/// Which postings an ops action applies to. Every field narrows the set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Selection {
+    #[serde(default)]
+    pub ids: Option<Vec<i64>>,
+    #[serde(default)]
+    pub tenant: Option<String>,
+    #[serde(default)]
+    pub job: Option<String>,
+    #[serde(default)]
+    pub board: Option<String>,
+    /// Defaults to `failed` for retry.
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+impl Selection {
+    fn is_everything(&self) -> bool {
+        self.ids.is_none() && self.tenant.is_none() && self.job.is_none() && self.board.is_none()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionResult {
+    pub action: &'static str,
+    pub dry_run: bool,
+    /// Postings the action changed (or would change).
+    pub affected: i64,
+    /// The boards with new work, to wake.
+    #[serde(skip)]
+    pub boards: Vec<String>,
+}
+
+/// Sends failed or cancelled postings round again with a fresh attempt
+/// budget; waiting ones (`retry_scheduled`, `verifying`) are made due now.
+pub async fn retry(
+    pool: &PgPool,
+    selection: &Selection,
+    dry_run: bool,
+    actor: &str,
+) -> Result<ActionResult, sqlx::Error> {
+    let status = selection
+        .status
+        .clone()
+        .unwrap_or_else(|| "failed".to_owned());
+    let mut tx = pool.begin().await?;
+    let boards = sqlx::query_scalar!(
+        r#"WITH chosen AS (
+             SELECT id FROM postings
+             WHERE ($1::bigint[] IS NULL OR id = ANY($1))
+               AND ($2::text IS NULL OR tenant_id = $2)
+               AND ($3::text IS NULL OR job_id = $3)
+               AND ($4::text IS NULL OR board = $4)
+               AND status = $5::text::posting_status
+               AND status IN ('failed', 'cancelled', 'retry_scheduled', 'verifying')
+             FOR UPDATE SKIP LOCKED),
+           changed AS (
+             UPDATE postings p SET
+               status = CASE WHEN p.status IN ('failed', 'cancelled') THEN 'queued'
+                             ELSE p.status END::posting_status,
+               attempts = CASE WHEN p.status IN ('failed', 'cancelled') THEN 0 ELSE p.attempts END,
+               next_attempt_at = now(),
+               last_error = CASE WHEN p.status IN ('failed', 'cancelled') THEN NULL ELSE p.last_error END,
+               updated_at = now()
+             FROM chosen WHERE p.id = chosen.id AND NOT $6
+             RETURNING p.board)
+           SELECT board AS "board!" FROM changed
+           UNION ALL
+           SELECT p.board FROM postings p JOIN chosen ON chosen.id = p.id WHERE $6"#,
+        selection.ids.as_deref(),
+        selection.tenant,
+        selection.job,
+        selection.board,
+        status,
+        dry_run,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    finish(tx, "retry", selection, dry_run, actor, boards).await
+}
+
+/// Stops postings that have not settled (or failed): they are not sent again
+/// unless retried. A posting in flight is left to finish.
+pub async fn cancel(
+    pool: &PgPool,
+    selection: &Selection,
+    dry_run: bool,
+    actor: &str,
+) -> Result<ActionResult, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let boards = sqlx::query_scalar!(
+        r#"WITH chosen AS (
+             SELECT id FROM postings
+             WHERE ($1::bigint[] IS NULL OR id = ANY($1))
+               AND ($2::text IS NULL OR tenant_id = $2)
+               AND ($3::text IS NULL OR job_id = $3)
+               AND ($4::text IS NULL OR board = $4)
+               AND ($5::text IS NULL OR status = $5::text::posting_status)
+               AND status IN ('queued', 'retry_scheduled', 'verifying', 'submitted', 'failed')
+             FOR UPDATE SKIP LOCKED),
+           changed AS (
+             UPDATE postings p SET
+               status = 'cancelled', board_task = NULL, next_attempt_at = NULL,
+               last_error = 'cancelled by ' || $7, updated_at = now()
+             FROM chosen WHERE p.id = chosen.id AND NOT $6
+             RETURNING p.board)
+           SELECT board AS "board!" FROM changed
+           UNION ALL
+           SELECT p.board FROM postings p JOIN chosen ON chosen.id = p.id WHERE $6"#,
+        selection.ids.as_deref(),
+        selection.tenant,
+        selection.job,
+        selection.board,
+        selection.status,
+        dry_run,
+        actor,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    finish(tx, "cancel", selection, dry_run, actor, boards).await
+}
+
+async fn finish(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    action: &'static str,
+    selection: &Selection,
+    dry_run: bool,
+    actor: &str,
+    mut boards: Vec<String>,
+) -> Result<ActionResult, sqlx::Error> {
+    let affected = boards.len() as i64;
+    if !dry_run {
+        let mut filter = serde_json::to_value(selection).expect("serialisable");
+        filter["everything"] = serde_json::json!(selection.is_everything());
+        sqlx::query!(
+            "INSERT INTO operator_actions (actor, action, filter, affected) VALUES ($1, $2, $3, $4)",
+            actor,
+            action,
+            filter,
+            affected as i32,
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    }
+    boards.sort();
+    boards.dedup();
+    Ok(ActionResult {
+        action,
+        dry_run,
+        affected,
+        boards,
+    })
+}

@@ -1,0 +1,229 @@
+//! The ops surface: see what failed and why, retry it, and the ATS hears both.
+
+use boardcast::sandbox::Faults;
+use serde_json::{Value, json};
+
+use crate::WTTJ;
+use crate::helpers::{OPS_TOKEN, TestApp, spawn_app};
+
+fn client() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+async fn api(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = client()
+        .request(method, format!("{}{path}", app.ops_url))
+        .bearer_auth(OPS_TOKEN);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_posting_is_seen_with_its_reason_retried_and_announced() {
+    let app = spawn_app().await;
+    let mut ats = app.listen_to_events().await;
+    // The board turns the ad down, whatever we send.
+    app.faults(
+        WTTJ,
+        Faults {
+            fail_times: 1_000,
+            fail_status: 422,
+            ..Faults::default()
+        },
+    );
+    app.publish_sample("sales-account-executive.publish.json")
+        .await;
+    app.settled(6).await;
+
+    let (status, body) = api(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/postings?status=failed",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let failed = body["postings"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{body}");
+    let posting = &failed[0];
+    assert_eq!(posting["board"], WTTJ);
+    assert!(
+        posting["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("told to fail"),
+        "the board's own words: {posting}"
+    );
+    let id = posting["id"].as_i64().unwrap();
+    let (_, detail) = api(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/postings/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(detail["attempts"][0]["http_status"], 422);
+
+    // A dry run counts without changing anything.
+    let (_, dry) = api(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/retry",
+        Some(json!({"board": WTTJ, "dry_run": true})),
+    )
+    .await;
+    assert_eq!(dry["affected"], 1);
+    let (_, still) = api(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/postings?status=failed",
+        None,
+    )
+    .await;
+    assert_eq!(still["postings"].as_array().unwrap().len(), 1);
+
+    // Heal the board, retry the job's failed postings.
+    app.faults(WTTJ, Faults::default());
+    let (status, retried) = api(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/jobs/northwind/SAE-77/retry",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{retried}");
+    assert_eq!(retried["affected"], 1);
+    let rows = app.settled(6).await;
+    let again = rows.iter().find(|r| r.id == id).unwrap();
+    assert_eq!(again.status, "posted");
+
+    // The ATS heard the failure, then the success.
+    let mut for_wttj = Vec::new();
+    while for_wttj.last().map(String::as_str) != Some("posting.posted") {
+        let (key, body) = ats.next().await;
+        if body["board"] == WTTJ && body["locale"] == "en" {
+            for_wttj.push(key);
+        }
+    }
+    assert_eq!(for_wttj, ["posting.failed", "posting.posted"]);
+
+    // The action is on record with who asked.
+    let actor: String =
+        sqlx::query_scalar("SELECT actor FROM operator_actions WHERE action = 'retry'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(actor, "test-operator");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_needs_the_token_and_matches_its_openapi_document() {
+    let app = spawn_app().await;
+    let url = |path: &str| format!("{}{path}", app.ops_url);
+    let anonymous = client().get(url("/api/v1/postings")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let wrong = client()
+        .get(url("/api/v1/postings"))
+        .bearer_auth("guess")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(
+        client().get(url("/healthz")).send().await.unwrap().status(),
+        200
+    );
+    let ready = client().get(url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200, "{}", ready.text().await.unwrap());
+
+    // Every documented route answers (with sample path values), and the document is the served one.
+    let document: Value = client()
+        .get(url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = document["paths"].as_object().unwrap();
+    assert!(paths.len() >= 15);
+    for (path, methods) in paths {
+        for method in methods.as_object().unwrap().keys() {
+            let concrete = path
+                .replace("{id}", "1")
+                .replace("{tenant}", "northwind")
+                .replace("{job}", "nothing");
+            let method: reqwest::Method = method.to_uppercase().parse().unwrap();
+            let response = client()
+                .request(method.clone(), url(&concrete))
+                .bearer_auth(OPS_TOKEN)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap();
+            // 404 is fine only as the API's own "no such posting/job" answer, not a missing route.
+            assert!(status != 405, "{method} {path}: method not routed");
+            assert!(
+                status != 404 || body.contains("\"error\""),
+                "{method} {path}: not routed"
+            );
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_move_when_postings_do() {
+    let app = spawn_app().await;
+    let scrape = || async {
+        client()
+            .get(format!("{}/metrics", app.ops_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let before = scrape().await;
+    assert!(!before.contains("boardcast_postings{board=\"linkedin\",status=\"posted\"}"));
+    app.publish_sample("sales-account-executive.publish.json")
+        .await;
+    app.settled(6).await;
+    let after = scrape().await;
+    assert!(
+        after.contains("boardcast_postings{board=\"linkedin\",status=\"posted\"} 2"),
+        "{after}"
+    );
+    assert!(
+        after.contains("boardcast_intake_messages_total{result=\"accepted\"} 1"),
+        "{after}"
+    );
+    assert!(
+        after.contains("boardcast_attempts_total{board=\"stepstone\",outcome=\"posted\"} 1"),
+        "{after}"
+    );
+    assert!(
+        after.contains(
+            "boardcast_attempt_duration_seconds_count{board=\"welcome-to-the-jungle\"} 1"
+        ),
+        "{after}"
+    );
+    assert!(after.trim_end().ends_with("# EOF"));
+    app.stop().await;
+}
