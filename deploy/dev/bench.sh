@@ -26,6 +26,7 @@ export BOARDCAST__AMQP__QUEUE="$run_id.post-job"
 export BOARDCAST__AMQP__DEAD_LETTER_EXCHANGE="$run_id.rejected"
 export BOARDCAST__AMQP__DEAD_LETTER_QUEUE="$run_id.post-job.rejected"
 export BOARDCAST__SANDBOX__LISTEN=127.0.0.1:8659
+export BOARDCAST__OPS__LISTEN=127.0.0.1:8649
 # LinkedIn confirms asynchronously; ask about its tasks every 100 ms, not 10 s.
 export BOARDCAST__DISPATCH__CONFIRM_POLL_MS=100
 export BOARDCAST__DISPATCH__POLL_INTERVAL_MS=1000
@@ -33,6 +34,12 @@ export BOARDCAST__DISPATCH__POLL_INTERVAL_MS=1000
 target/release/boardcast run --sandbox 2>/tmp/boardcast-bench-worker.log &
 worker=$!
 trap 'kill "$worker" 2>/dev/null || true' EXIT
+# Time the pipeline, not the worker's start: wait until it consumes.
+for _ in $(seq 1 300); do
+  curl -sf http://127.0.0.1:8649/readyz >/dev/null && break
+  sleep 0.1
+done
+curl -sf http://127.0.0.1:8649/readyz >/dev/null || { echo "bench: the worker did not become ready" >&2; exit 1; }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL $(psql -h 127.0.0.1 -U postgres -tAc 'show server_version'), RabbitMQ $(rabbitmqctl version 2>/dev/null || echo '?')"
 target/release/boardcast bench --samples "$root/../shared/samples" --copies "$copies"

@@ -194,7 +194,13 @@ impl Dispatcher {
                 let circuit = circuit.lock().await;
                 match circuit.open_until {
                     Some(until) if until > Instant::now() => until - Instant::now(),
-                    _ => self.settings.dispatch.poll_interval(),
+                    // Wake for the next retry or confirmation due before the next poll.
+                    // With every slot busy, a finishing attempt wakes the loop.
+                    _ if slots.available_permits() == 0 => self.settings.dispatch.poll_interval(),
+                    _ => match postings::next_due_in(&self.pool, id).await {
+                        Ok(Some(due)) => due.min(self.settings.dispatch.poll_interval()),
+                        _ => self.settings.dispatch.poll_interval(),
+                    },
                 }
             };
             tokio::select! {
@@ -213,7 +219,11 @@ impl Dispatcher {
                         break;
                     }
                     if circuit.half_open {
-                        1.min(slots.available_permits())
+                        // One probe at a time until a call succeeds.
+                        if slots.available_permits() < concurrency {
+                            break;
+                        }
+                        1
                     } else {
                         slots.available_permits()
                     }

@@ -217,6 +217,19 @@ pub async fn rescue_expired(pool: &PgPool) -> Result<Vec<(i64, String)>, sqlx::E
     Ok(rows.into_iter().map(|row| (row.id, row.board)).collect())
 }
 
+/// How long until the board's next waiting posting falls due (`None`: nothing waits).
+pub async fn next_due_in(pool: &PgPool, board: &str) -> Result<Option<Duration>, sqlx::Error> {
+    let seconds = sqlx::query_scalar!(
+        r#"SELECT extract(epoch FROM min(next_attempt_at) - now())::float8 AS "seconds"
+           FROM postings
+           WHERE board = $1 AND status IN ('queued', 'retry_scheduled', 'verifying', 'submitted')"#,
+        board,
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(seconds.map(|s| Duration::from_secs_f64(s.max(0.0))))
+}
+
 /// The boards that have postings due now (to wake their loops at start).
 pub async fn boards_with_due_work(pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar!(
