@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use boardcast::config::{Settings, board_id};
 use boardcast::intake::amqp::Publisher;
 use boardcast::sandbox::Sandbox;
-use boardcast::store::{self, PostingStatus, postings, rejected};
+use boardcast::store::{self, PostingStatus, ops, postings, rejected};
 use boardcast::telemetry::{self, LogFormat};
 
 #[derive(Parser)]
@@ -77,6 +77,28 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Retry postings now: failed ones unless --status says otherwise.
+    Retry {
+        #[command(flatten)]
+        selection: SelectionArgs,
+    },
+    /// Cancel postings that have not settled (or failed).
+    Cancel {
+        #[command(flatten)]
+        selection: SelectionArgs,
+    },
+    /// One job across all boards.
+    Job {
+        tenant: String,
+        job: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Boards: mechanism, languages, whether enabled and configured, and health.
+    Boards {
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure a running worker: publish the samples, then many copies, and time them.
     Bench {
         /// Folder of sample messages (*.publish.json).
@@ -94,6 +116,57 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Which postings an ops command applies to.
+#[derive(clap::Args)]
+struct SelectionArgs {
+    /// Posting ids (repeatable).
+    #[arg(long = "posting")]
+    postings: Vec<i64>,
+    #[arg(long)]
+    tenant: Option<String>,
+    #[arg(long)]
+    job: Option<String>,
+    #[arg(long)]
+    board: Option<String>,
+    #[arg(long)]
+    status: Option<PostingStatus>,
+    /// Everything matching --status (required when nothing else narrows the set).
+    #[arg(long)]
+    all: bool,
+    /// Count what would change, change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+impl SelectionArgs {
+    fn selection(&self) -> Result<ops::Selection> {
+        let narrowed = !self.postings.is_empty()
+            || self.tenant.is_some()
+            || self.job.is_some()
+            || self.board.is_some();
+        if !narrowed && !self.all {
+            bail!("name the postings (--posting, --tenant, --job, --board) or pass --all");
+        }
+        Ok(ops::Selection {
+            ids: (!self.postings.is_empty()).then(|| self.postings.clone()),
+            tenant: self.tenant.clone(),
+            job: self.job.clone(),
+            board: self.board.clone(),
+            status: self.status.map(|s| s.as_str().to_owned()),
+        })
+    }
+}
+
+/// Who is acting, for operator_actions.
+fn cli_actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned())
+    )
 }
 
 #[tokio::main]
@@ -198,6 +271,53 @@ async fn main() -> Result<()> {
                 ))
             });
             print_postings(&rows, json)?;
+        }
+        Command::Retry { selection } => {
+            let pool = store::connect(&settings.database)
+                .await
+                .context("connecting to PostgreSQL")?;
+            eprintln!("retrying...");
+            let result = ops::retry(
+                &pool,
+                &selection.selection()?,
+                selection.dry_run,
+                &cli_actor(),
+            )
+            .await?;
+            print_action(&result, selection.json)?;
+        }
+        Command::Cancel { selection } => {
+            let pool = store::connect(&settings.database)
+                .await
+                .context("connecting to PostgreSQL")?;
+            eprintln!("cancelling...");
+            let result = ops::cancel(
+                &pool,
+                &selection.selection()?,
+                selection.dry_run,
+                &cli_actor(),
+            )
+            .await?;
+            print_action(&result, selection.json)?;
+        }
+        Command::Job { tenant, job, json } => {
+            let pool = store::connect(&settings.database)
+                .await
+                .context("connecting to PostgreSQL")?;
+            let filter = postings::PostingFilter {
+                tenant: Some(tenant),
+                job: Some(job),
+                ..postings::PostingFilter::default()
+            };
+            let mut rows = postings::list(&pool, &filter).await?;
+            rows.sort_by(|a, b| (&a.board, &a.locale).cmp(&(&b.board, &b.locale)));
+            print_postings(&rows, json)?;
+        }
+        Command::Boards { json } => {
+            let pool = store::connect(&settings.database)
+                .await
+                .context("connecting to PostgreSQL")?;
+            print_boards(&settings, &ops::board_health(&pool).await?, json)?;
         }
         Command::Bench { samples, copies } => {
             let pool = store::connect(&settings.database)
@@ -334,6 +454,82 @@ fn print_postings(rows: &[postings::PostingView], json: bool) -> Result<()> {
             row.attempts,
             detail
         )?;
+    }
+    Ok(())
+}
+
+fn print_action(result: &ops::ActionResult, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(result)?);
+    } else if result.dry_run {
+        println!(
+            "{}: would change {} postings",
+            result.action, result.affected
+        );
+    } else {
+        println!("{}: changed {} postings", result.action, result.affected);
+    }
+    Ok(())
+}
+
+fn print_boards(settings: &Settings, health: &[ops::BoardHealth], json: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if !json {
+        writeln!(
+            out,
+            "{:<22} {:<8} {:<20} {:<11} {:>5} {:>7} {:>7} {:>10}  MECHANISM",
+            "BOARD", "ENABLED", "LANGUAGES", "CONFIGURED", "DUE", "POSTED", "FAILED", "OK 1H"
+        )?;
+    }
+    for (key, board) in &settings.boards {
+        let id = board_id(key);
+        let mechanism = boardcast::boards::mechanism(&id).unwrap_or("no adapter in this build");
+        let configured = boardcast::boards::build_one(settings, &id).is_ok();
+        let row = health.iter().find(|h| h.board == id);
+        let (due, posted, failed, attempts, successes) = row.map_or((0, 0, 0, 0, 0), |h| {
+            (
+                h.due,
+                h.posted,
+                h.failed,
+                h.attempts_last_hour,
+                h.successes_last_hour,
+            )
+        });
+        if json {
+            let value = serde_json::json!({
+                "board": id,
+                "enabled": board.enabled,
+                "mechanism": mechanism,
+                "languages": board.languages,
+                "configured": configured,
+                "base_url": board.base_url,
+                "due": due,
+                "posted": posted,
+                "failed": failed,
+                "attempts_last_hour": attempts,
+                "successes_last_hour": successes,
+            });
+            writeln!(out, "{value}")?;
+        } else {
+            let rate = if attempts == 0 {
+                "-".to_owned()
+            } else {
+                format!("{}/{}", successes, attempts)
+            };
+            writeln!(
+                out,
+                "{:<22} {:<8} {:<20} {:<11} {:>5} {:>7} {:>7} {:>10}  {}",
+                id,
+                board.enabled,
+                board.languages.join(","),
+                if configured { "yes" } else { "no" },
+                due,
+                posted,
+                failed,
+                rate,
+                mechanism
+            )?;
+        }
     }
     Ok(())
 }

@@ -29,6 +29,8 @@ use super::{
 };
 use crate::intake::message::{EmploymentType, PayPeriod, Workplace};
 
+/// How the board takes jobs, for `boardcast boards`.
+pub const MECHANISM: &str = "Rest.li batch push, OAuth2 client credentials, asynchronous tasks";
 pub const ID: &str = "linkedin";
 const NAME: &str = "LinkedIn";
 const MAX_TITLE: usize = 200;

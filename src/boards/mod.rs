@@ -246,31 +246,58 @@ pub fn http_client() -> reqwest::Client {
         .expect("the HTTP client configuration is static")
 }
 
+/// How a board takes jobs, for boards this build has an adapter for.
+pub fn mechanism(id: &str) -> Option<&'static str> {
+    Some(match id {
+        welcome_to_the_jungle::ID => welcome_to_the_jungle::MECHANISM,
+        linkedin::ID => linkedin::MECHANISM,
+        stepstone::ID => stepstone::MECHANISM,
+        _ => return None,
+    })
+}
+
 /// Builds the adapter of every enabled board.
 pub fn build(settings: &Settings) -> Result<BTreeMap<String, Arc<dyn Board>>, BuildError> {
     let http = http_client();
-    let mut boards: BTreeMap<String, Arc<dyn Board>> = BTreeMap::new();
+    let mut boards = BTreeMap::new();
     for (key, board_settings) in settings.boards.iter().filter(|(_, b)| b.enabled) {
         let id = board_id(key);
-        let config = BoardConfig {
-            id: &id,
-            settings: board_settings,
-            http: http.clone(),
-            request_timeout: Duration::from_millis(
-                board_settings
-                    .request_timeout_ms
-                    .unwrap_or(settings.dispatch.request_timeout_ms),
-            ),
-        };
-        let board: Arc<dyn Board> = match id.as_str() {
-            welcome_to_the_jungle::ID => {
-                Arc::new(welcome_to_the_jungle::WelcomeToTheJungle::new(&config)?)
-            }
-            linkedin::ID => Arc::new(linkedin::LinkedIn::new(&config)?),
-            stepstone::ID => Arc::new(stepstone::StepStone::new(&config)?),
-            _ => return Err(BuildError::NoAdapter(id)),
-        };
+        let board = build_with(settings, &id, board_settings, http.clone())?;
         boards.insert(id, board);
     }
     Ok(boards)
+}
+
+/// Builds one board's adapter (to check its configuration, for example).
+pub fn build_one(settings: &Settings, id: &str) -> Result<Arc<dyn Board>, BuildError> {
+    let board_settings = settings
+        .board(id)
+        .ok_or_else(|| BuildError::NoAdapter(id.to_owned()))?;
+    build_with(settings, id, board_settings, http_client())
+}
+
+fn build_with(
+    settings: &Settings,
+    id: &str,
+    board_settings: &BoardSettings,
+    http: reqwest::Client,
+) -> Result<Arc<dyn Board>, BuildError> {
+    let config = BoardConfig {
+        id,
+        settings: board_settings,
+        http,
+        request_timeout: Duration::from_millis(
+            board_settings
+                .request_timeout_ms
+                .unwrap_or(settings.dispatch.request_timeout_ms),
+        ),
+    };
+    Ok(match id {
+        welcome_to_the_jungle::ID => {
+            Arc::new(welcome_to_the_jungle::WelcomeToTheJungle::new(&config)?)
+        }
+        linkedin::ID => Arc::new(linkedin::LinkedIn::new(&config)?),
+        stepstone::ID => Arc::new(stepstone::StepStone::new(&config)?),
+        _ => return Err(BuildError::NoAdapter(id.to_owned())),
+    })
 }

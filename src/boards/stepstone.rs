@@ -25,6 +25,8 @@ use super::{
 };
 use crate::intake::message::primary_language;
 
+/// How the board takes jobs, for `boardcast boards`.
+pub const MECHANISM: &str = "XML JobFeed push (INSERT/UPDATE/OFFLINE), Basic credentials";
 pub const ID: &str = "stepstone";
 const NAME: &str = "StepStone";
 const MAX_TITLE: usize = 150;

@@ -20,6 +20,8 @@ use super::{
 };
 use crate::intake::message::{EmploymentType, PayPeriod, Workplace};
 
+/// How the board takes jobs, for `boardcast boards`.
+pub const MECHANISM: &str = "JSON push API, Bearer API key";
 pub const ID: &str = "welcome-to-the-jungle";
 const NAME: &str = "Welcome to the Jungle";
 const MAX_NAME: usize = 200;

@@ -158,3 +158,44 @@ async fn finish(
         boards,
     })
 }
+
+/// One board's recent record, for `boardcast boards` and the ops API.
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardHealth {
+    pub board: String,
+    /// Postings due to be sent now.
+    pub due: i64,
+    pub in_flight: i64,
+    pub posted: i64,
+    pub failed: i64,
+    /// Attempts in the last hour, and how many of them the board accepted.
+    pub attempts_last_hour: i64,
+    pub successes_last_hour: i64,
+}
+
+pub async fn board_health(pool: &PgPool) -> Result<Vec<BoardHealth>, sqlx::Error> {
+    sqlx::query_as!(
+        BoardHealth,
+        r#"WITH counts AS (
+             SELECT board,
+                    count(*) FILTER (WHERE status IN ('queued', 'retry_scheduled', 'verifying', 'submitted')
+                                       AND next_attempt_at <= now()) AS due,
+                    count(*) FILTER (WHERE status = 'in_flight') AS in_flight,
+                    count(*) FILTER (WHERE status = 'posted') AS posted,
+                    count(*) FILTER (WHERE status = 'failed') AS failed
+             FROM postings GROUP BY board),
+           recent AS (
+             SELECT p.board, count(*) AS attempts,
+                    count(*) FILTER (WHERE a.outcome IN ('posted', 'accepted', 'withdrawn', 'pending')) AS successes
+             FROM posting_attempts a JOIN postings p ON p.id = a.posting_id
+             WHERE a.finished_at > now() - interval '1 hour' AND a.operation <> 'rescue'
+             GROUP BY p.board)
+           SELECT c.board AS "board!", c.due AS "due!", c.in_flight AS "in_flight!", c.posted AS "posted!",
+                  c.failed AS "failed!", COALESCE(r.attempts, 0) AS "attempts_last_hour!",
+                  COALESCE(r.successes, 0) AS "successes_last_hour!"
+           FROM counts c LEFT JOIN recent r ON r.board = c.board
+           ORDER BY c.board"#
+    )
+    .fetch_all(pool)
+    .await
+}

@@ -6,6 +6,26 @@ use serde_json::{Value, json};
 use crate::WTTJ;
 use crate::helpers::{OPS_TOKEN, TestApp, spawn_app};
 
+/// Runs the `boardcast` CLI against this test's database; returns stdout.
+async fn cli(app: &TestApp, args: &[&str]) -> String {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_boardcast"))
+        .args([
+            "--config-dir",
+            crate::helpers::crate_dir().join("config").to_str().unwrap(),
+        ])
+        .args(args)
+        .envs(app.worker_env())
+        .output()
+        .await
+        .expect("running boardcast");
+    assert!(
+        output.status.success(),
+        "boardcast {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
 fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
@@ -76,6 +96,18 @@ async fn a_failed_posting_is_seen_with_its_reason_retried_and_announced() {
     )
     .await;
     assert_eq!(detail["attempts"][0]["http_status"], 422);
+
+    // The CLI sees the same failure, and its dry run counts it.
+    let failed_by_cli = cli(&app, &["postings", "--status", "failed", "--json"]).await;
+    let lines: Vec<Value> = failed_by_cli
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["id"], id);
+    assert_eq!(lines[0]["last_error"], posting["last_error"]);
+    let dry = cli(&app, &["retry", "--job", "SAE-77", "--dry-run", "--json"]).await;
+    assert_eq!(serde_json::from_str::<Value>(&dry).unwrap()["affected"], 1);
 
     // A dry run counts without changing anything.
     let (_, dry) = api(
