@@ -7,6 +7,12 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# The dashboard test drives headless Chromium through chromedriver.
+if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
+  echo "test: installing chromium and chromium-driver"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
 # Tests create their own databases; they connect through this one to do it.
 BOARDCAST_DB=boardcast_test bash deploy/dev/services.sh
 

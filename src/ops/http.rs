@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -27,6 +27,7 @@ use crate::intake::amqp::Publisher;
 use crate::store::ops::{self as actions, ActionResult, Selection};
 use crate::store::{postings, rejected};
 
+use super::dashboard;
 use super::metrics::Metrics;
 
 /// The OpenAPI document of this server.
@@ -56,6 +57,11 @@ pub fn router(state: OpsState) -> Router {
         .route("/rejected", get(list_rejected))
         .route("/rejected/{id}/replay", post(replay));
     Router::new()
+        .route("/", get(dashboard::overview))
+        .route("/login", get(dashboard::login_form).post(dashboard::login))
+        .route("/jobs/{tenant}/{job}", get(dashboard::job))
+        .route("/dashboard/postings/{id}/retry", post(dashboard::retry))
+        .route("/dashboard/postings/{id}/cancel", post(dashboard::cancel))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
@@ -75,7 +81,7 @@ pub async fn serve(
 }
 
 /// An API error: a status and a message for the caller; internals go to the log only.
-pub struct ApiError(StatusCode, String);
+pub struct ApiError(pub StatusCode, pub String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -100,24 +106,43 @@ impl FromRequestParts<OpsState> for Operator {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &OpsState) -> Result<Self, ApiError> {
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        if !presented.is_empty() {
-            for (name, token) in &state.settings.ops.tokens {
-                if token.expose_secret().as_bytes() == presented.as_bytes() {
-                    return Ok(Operator(name.clone()));
-                }
-            }
-        }
-        Err(ApiError(
-            StatusCode::UNAUTHORIZED,
-            "a valid bearer token is required".to_owned(),
-        ))
+        operator_for(state, &parts.headers)
+            .map(Operator)
+            .ok_or_else(|| {
+                ApiError(
+                    StatusCode::UNAUTHORIZED,
+                    "a valid bearer token is required".to_owned(),
+                )
+            })
     }
+}
+
+/// The name of the token presented as `Authorization: Bearer` or in the
+/// dashboard's cookie, if it is one of `ops.tokens`.
+pub fn operator_for(state: &OpsState, headers: &HeaderMap) -> Option<String> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| {
+            pair.trim()
+                .strip_prefix(dashboard::COOKIE)?
+                .strip_prefix('=')
+        })
+        .next();
+    let presented = bearer.or(cookie).filter(|t| !t.is_empty())?;
+    state
+        .settings
+        .ops
+        .tokens
+        .iter()
+        .find(|(_, token)| token.expose_secret().as_bytes() == presented.as_bytes())
+        .map(|(name, _)| name.clone())
 }
 
 async fn ready(State(state): State<OpsState>) -> Response {

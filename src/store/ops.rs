@@ -199,3 +199,64 @@ pub async fn board_health(pool: &PgPool) -> Result<Vec<BoardHealth>, sqlx::Error
     .fetch_all(pool)
     .await
 }
+
+/// A posting ops should look at, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attention {
+    pub id: i64,
+    pub tenant_id: String,
+    pub job_id: String,
+    pub board: String,
+    pub locale: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub why: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: time::OffsetDateTime,
+}
+
+/// Failed postings and stuck ones: in flight past their lease, submitted
+/// and unconfirmed for `submitted_minutes`, or retried many times.
+pub async fn attention(
+    pool: &PgPool,
+    submitted_minutes: i64,
+    limit: i64,
+) -> Result<Vec<Attention>, sqlx::Error> {
+    sqlx::query_as!(
+        Attention,
+        r#"SELECT id, tenant_id, job_id, board, locale, status::text AS "status!", attempts, last_error,
+                  CASE
+                    WHEN status = 'failed' THEN 'failed'
+                    WHEN status = 'in_flight' THEN 'in flight past its lease (worker gone?)'
+                    WHEN status = 'submitted' THEN 'board has not confirmed for ' || $1::bigint || '+ minutes'
+                    ELSE 'retried ' || attempts || ' times'
+                  END AS "why!",
+                  updated_at
+           FROM postings
+           WHERE status = 'failed'
+              OR (status = 'in_flight' AND lease_expires_at < now())
+              OR (status = 'submitted' AND updated_at < now() - $1::bigint * interval '1 minute')
+              OR (status IN ('retry_scheduled', 'verifying') AND attempts >= 3)
+           ORDER BY (status = 'failed') DESC, updated_at DESC
+           LIMIT $2"#,
+        submitted_minutes,
+        limit,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Postings by board and status, for the dashboard.
+pub async fn counts(pool: &PgPool) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT board, status::text AS "status!", count(*) AS "count!"
+           FROM postings GROUP BY 1, 2 ORDER BY 1, 2"#
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.board, r.status, r.count))
+        .collect())
+}
