@@ -54,6 +54,7 @@ pub fn router(state: OpsState) -> Router {
         .route("/jobs/{tenant}/{job}/cancel", post(cancel_job))
         .route("/retry", post(retry_many))
         .route("/cancel", post(cancel_many))
+        .route("/boards", get(boards))
         .route("/rejected", get(list_rejected))
         .route("/rejected/{id}/replay", post(replay));
     Router::new()
@@ -359,6 +360,39 @@ async fn cancel_many(
         request.dry_run,
     )
     .await
+}
+
+/// Every configured board with its recent health.
+async fn boards(
+    _: Operator,
+    State(state): State<OpsState>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let health = actions::board_health(&state.pool).await?;
+    let boards: Vec<serde_json::Value> = state
+        .settings
+        .boards
+        .iter()
+        .map(|(key, board)| {
+            let id = crate::config::board_id(key);
+            let label = Metrics::board(&id);
+            let row = health.iter().find(|h| h.board == id);
+            json!({
+                "board": id,
+                "enabled": board.enabled,
+                "mechanism": crate::boards::mechanism(&id),
+                "languages": board.languages,
+                "due": row.map_or(0, |h| h.due),
+                "in_flight": row.map_or(0, |h| h.in_flight),
+                "posted": row.map_or(0, |h| h.posted),
+                "failed": row.map_or(0, |h| h.failed),
+                "attempts_last_hour": row.map_or(0, |h| h.attempts_last_hour),
+                "successes_last_hour": row.map_or(0, |h| h.successes_last_hour),
+                "circuit_open": state.metrics.circuit_open.get_or_create(&label).get() == 1,
+                "rescued_by_this_replica": state.metrics.rescued.get_or_create(&label).get(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "boards": boards })))
 }
 
 #[derive(Deserialize)]

@@ -116,8 +116,13 @@ pub async fn test_env() -> TestEnv {
         .tokens
         .insert("test-operator".to_owned(), SecretString::from(OPS_TOKEN));
 
+    let timeout = settings.dispatch.request_timeout_ms;
     for (key, board) in settings.boards.iter_mut() {
         board.enabled = PIPELINE_BOARDS.contains(&boardcast::config::board_id(key).as_str());
+        // A board's own timeout must stay under the short test lease.
+        if board.request_timeout_ms.is_some() {
+            board.request_timeout_ms = Some(timeout);
+        }
     }
 
     // The sandbox, on a port of its own.
@@ -403,6 +408,12 @@ impl TestEnv {
         );
         for (key, board) in &s.boards {
             let upper = key.to_uppercase();
+            if let Some(timeout) = board.request_timeout_ms {
+                set(
+                    &format!("BOARDCAST__BOARDS__{upper}__REQUEST_TIMEOUT_MS"),
+                    timeout.to_string(),
+                );
+            }
             set(
                 &format!("BOARDCAST__BOARDS__{upper}__ENABLED"),
                 board.enabled.to_string(),

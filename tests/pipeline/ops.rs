@@ -259,3 +259,48 @@ async fn metrics_move_when_postings_do() {
     assert!(after.trim_end().ends_with("# EOF"));
     app.stop().await;
 }
+
+/// A message rejected for a reason ops can fix is replayed after the fix
+/// (here: corrected in the replay request) and goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_message_can_be_replayed_corrected() {
+    let app = spawn_app().await;
+    let mut message: Value = serde_json::from_slice(&crate::helpers::sample(
+        "sales-account-executive.publish.json",
+    ))
+    .unwrap();
+    message["job"]["locations"][0]["country"] = json!("Portugal");
+    app.publish(message.to_string().as_bytes()).await;
+    let (_, listed) = app
+        .wait_for("the rejection", || async {
+            let (status, body) = api(&app, reqwest::Method::GET, "/api/v1/rejected", None).await;
+            (status == 200 && !body["rejected"].as_array().unwrap().is_empty())
+                .then_some((status, body))
+        })
+        .await;
+    let rejected = &listed["rejected"][0];
+    assert_eq!(rejected["reason"], "bad_country");
+    let id = rejected["id"].as_i64().unwrap();
+
+    message["job"]["locations"][0]["country"] = json!("PT");
+    let (status, replayed) = api(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/rejected/{id}/replay"),
+        Some(message),
+    )
+    .await;
+    assert_eq!(status, 200, "{replayed}");
+    let rows = app.settled(6).await;
+    assert!(rows.iter().any(|r| r.status == "posted"));
+    let (_, boards) = api(&app, reqwest::Method::GET, "/api/v1/boards", None).await;
+    let linkedin = boards["boards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["board"] == "linkedin")
+        .unwrap();
+    assert_eq!(linkedin["posted"], 2);
+    assert_eq!(linkedin["circuit_open"], false);
+    app.stop().await;
+}
