@@ -39,8 +39,10 @@ fn page(title: &str, body: &str) -> Html<String> {
 }
 
 /// The dashboard's pages send people without a token to sign in.
-fn signed_in(state: &OpsState, headers: &HeaderMap) -> Result<String, Response> {
-    operator_for(state, headers).ok_or_else(|| Redirect::to("/login").into_response())
+fn sign_in_first(state: &OpsState, headers: &HeaderMap) -> Option<Response> {
+    operator_for(state, headers)
+        .is_none()
+        .then(|| Redirect::to("/login").into_response())
 }
 
 pub async fn login_form() -> Html<String> {
@@ -79,7 +81,7 @@ pub async fn overview(
     State(state): State<OpsState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Err(login) = signed_in(&state, &headers) {
+    if let Some(login) = sign_in_first(&state, &headers) {
         return Ok(login);
     }
     let counts = actions::counts(&state.pool).await?;
@@ -141,7 +143,7 @@ pub async fn job(
     headers: HeaderMap,
     Path((tenant, job)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    if let Err(login) = signed_in(&state, &headers) {
+    if let Some(login) = sign_in_first(&state, &headers) {
         return Ok(login);
     }
     let filter = postings::PostingFilter {
