@@ -11,10 +11,12 @@
 //! in `sandbox/<board>.rs`. No other board changes.
 
 pub mod http;
+pub mod indeed;
 pub mod linkedin;
 pub mod render;
 pub mod stepstone;
 pub mod welcome_to_the_jungle;
+pub mod ziprecruiter;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -252,6 +254,8 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         welcome_to_the_jungle::ID => welcome_to_the_jungle::MECHANISM,
         linkedin::ID => linkedin::MECHANISM,
         stepstone::ID => stepstone::MECHANISM,
+        indeed::ID => indeed::MECHANISM,
+        ziprecruiter::ID => ziprecruiter::MECHANISM,
         _ => return None,
     })
 }
@@ -298,6 +302,8 @@ fn build_with(
         }
         linkedin::ID => Arc::new(linkedin::LinkedIn::new(&config)?),
         stepstone::ID => Arc::new(stepstone::StepStone::new(&config)?),
+        indeed::ID => Arc::new(indeed::Indeed::new(&config)?),
+        ziprecruiter::ID => Arc::new(ziprecruiter::ZipRecruiter::new(&config)?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),
     })
 }

@@ -20,9 +20,11 @@
 // would only add noise to test-only code.
 #![allow(clippy::result_large_err)]
 
+pub mod indeed;
 pub mod linkedin;
 pub mod stepstone;
 pub mod welcome_to_the_jungle;
+pub mod ziprecruiter;
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -44,7 +46,13 @@ pub struct Twin {
 }
 
 /// Every board the sandbox plays. Adding a board adds one line here.
-pub const TWINS: &[Twin] = &[welcome_to_the_jungle::TWIN, linkedin::TWIN, stepstone::TWIN];
+pub const TWINS: &[Twin] = &[
+    welcome_to_the_jungle::TWIN,
+    linkedin::TWIN,
+    stepstone::TWIN,
+    indeed::TWIN,
+    ziprecruiter::TWIN,
+];
 
 /// What a board should do wrong, and how often.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

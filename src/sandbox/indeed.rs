@@ -1,0 +1,435 @@
+//! Indeed Job Sync's twin: client-credentials tokens that expire, one
+//! `/graphql` endpoint telling its two mutations apart by operation, the
+//! documented rules with rejections inside a 200 (`jobPosting: null` plus
+//! GraphQL `errors`), and postings upserted by (`jobPostingId`, `sourceName`).
+//!
+//! Inferred, as in the adapter: 429 with `Retry-After` (the fault knobs),
+//! `extensions.code` values, `NOT_FOUND` for an unknown `sourcedPostingId`,
+//! and tolerance of `&amp;`, `&lt;` and `&gt;`, the entities markup needs.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::{Gate, HeldPosting, Sandbox, Twin, answer};
+use crate::boards::indeed::{
+    CreateData, CreateIngest, CreatePayload, CreateResult, CreateVariables, DescriptionFormatting,
+    ErrorExtensions, ExpireData, ExpireIngest, ExpirePayload, ExpireResult, ExpireVariables,
+    GraphQlError, GraphQlRequest, GraphQlResponse, JobPostingInput, SourcedPosting, TokenResponse,
+};
+
+pub const BOARD: &str = "indeed";
+/// Indeed's tokens live an hour.
+const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+const MAX_DESCRIPTION_BYTES: usize = 65_000;
+/// Tags Indeed's formatting guidelines allow.
+const ALLOWED_TAGS: [&str; 18] = [
+    "b", "strong", "em", "br", "p", "ul", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table",
+    "thead", "tbody", "tr", "td",
+];
+const SOURCE_TYPES: [&str; 3] = ["Employer", "Job Board", "Staffing Agency"];
+/// Active ISO 4217 codes (Indeed's `CurrencyCode`).
+const CURRENCIES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND \
+    BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN \
+    ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD \
+    JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT \
+    MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR \
+    RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND \
+    TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWG";
+
+#[derive(Debug, Default)]
+pub struct TwinState {
+    tokens: BTreeMap<String, Instant>,
+    /// Tokens issued (a test checks that they are reused, not fetched per call).
+    pub tokens_issued: u64,
+}
+
+pub const TWIN: Twin = Twin {
+    board: BOARD,
+    credentials: &["client_id", "client_secret"],
+    routes,
+};
+
+pub fn routes(sandbox: Sandbox) -> Router {
+    Router::new()
+        .route("/oauth/v2/tokens", post(token))
+        .route("/graphql", post(graphql))
+        .with_state(sandbox)
+}
+
+impl Sandbox {
+    /// Expires every Indeed token now, as if an hour had passed.
+    pub fn expire_indeed_tokens(&self) {
+        self.with_extra(BOARD, |state: &mut TwinState| {
+            for expiry in state.tokens.values_mut() {
+                *expiry = Instant::now();
+            }
+        });
+    }
+
+    pub fn indeed_tokens_issued(&self) -> u64 {
+        self.with_extra(BOARD, |state: &mut TwinState| state.tokens_issued)
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    grant_type: String,
+    client_id: String,
+    client_secret: String,
+    #[serde(default)]
+    scope: String,
+}
+
+async fn token(State(sandbox): State<Sandbox>, Form(form): Form<TokenForm>) -> Response {
+    if form.grant_type != "client_credentials"
+        || form.client_id != sandbox.credential(BOARD, "client_id")
+        || form.client_secret != sandbox.credential(BOARD, "client_secret")
+    {
+        let body =
+            json!({"error": "invalid_client", "error_description": "Client authentication failed"});
+        return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    }
+    if !form
+        .scope
+        .split(' ')
+        .any(|scope| scope == "employer_access")
+    {
+        let body = json!({"error": "invalid_scope", "error_description": "scope employer_access is required"});
+        return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+    }
+    let value = uuid::Uuid::new_v4().simple().to_string();
+    sandbox.with_extra(BOARD, |state: &mut TwinState| {
+        state
+            .tokens
+            .insert(value.clone(), Instant::now() + TOKEN_LIFETIME);
+        state.tokens_issued += 1;
+    });
+    Json(TokenResponse {
+        access_token: value,
+        expires_in: TOKEN_LIFETIME.as_secs(),
+    })
+    .into_response()
+}
+
+fn authorised(sandbox: &Sandbox, headers: &HeaderMap) -> Result<(), Response> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let expiry = sandbox.with_extra(BOARD, |state: &mut TwinState| {
+        state.tokens.get(given).copied()
+    });
+    let message = match expiry {
+        Some(expiry) if expiry > Instant::now() => return Ok(()),
+        Some(_) => "The access token expired",
+        None => "Invalid access token",
+    };
+    let body = json!({"error": "invalid_token", "error_description": message});
+    Err((StatusCode::UNAUTHORIZED, Json(body)).into_response())
+}
+
+fn error(message: impl Into<String>, path: Vec<serde_json::Value>, code: &str) -> GraphQlError {
+    GraphQlError {
+        message: message.into(),
+        path,
+        extensions: Some(ErrorExtensions {
+            code: Some(code.to_owned()),
+        }),
+    }
+}
+
+/// A request-level failure: errors and no data, still inside a 200.
+fn request_error(message: impl Into<String>) -> Response {
+    let body: GraphQlResponse<()> = GraphQlResponse {
+        data: None,
+        errors: vec![error(message, vec![], "GRAPHQL_VALIDATION_FAILED")],
+    };
+    Json(body).into_response()
+}
+
+fn variables<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Response> {
+    // "The call will fail if fields are missing."
+    serde_json::from_value(value)
+        .map_err(|error| request_error(format!("Variable \"$input\" got invalid value: {error}")))
+}
+
+async fn graphql(State(sandbox): State<Sandbox>, headers: HeaderMap, body: String) -> Response {
+    if let Err(response) = authorised(&sandbox, &headers) {
+        return response;
+    }
+    let timing = match sandbox.gate(BOARD) {
+        Gate::Refuse(response) => return response,
+        Gate::Proceed { latency, hang } => (latency, hang),
+    };
+    let request: GraphQlRequest<serde_json::Value> = match serde_json::from_str(&body) {
+        Ok(request) => request,
+        Err(error) => {
+            let body = json!({"errors": [{"message": format!("the body must be {{query, operationName, variables}}: {error}")}]});
+            return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+        }
+    };
+    if let Some(name) = &request.operation_name
+        && !request.query.contains(&format!("mutation {name}"))
+    {
+        return request_error(format!("Unknown operation named \"{name}\"."));
+    }
+    let response = if request.query.contains("createSourcedJobPostings") {
+        match variables::<CreateVariables>(request.variables) {
+            Ok(variables) => create(&sandbox, variables),
+            Err(response) => return response,
+        }
+    } else if request
+        .query
+        .contains("expireSourcedJobsBySourcedPostingId")
+    {
+        match variables::<ExpireVariables>(request.variables) {
+            Ok(variables) => expire(&sandbox, variables),
+            Err(response) => return response,
+        }
+    } else {
+        return request_error(
+            "the sandbox plays createSourcedJobPostings and expireSourcedJobsBySourcedPostingId only",
+        );
+    };
+    answer(timing, response).await
+}
+
+/// The field the rule is about, then the rule.
+fn validate(posting: &JobPostingInput) -> Option<(&'static str, String)> {
+    let body = &posting.body;
+    let metadata = &posting.metadata;
+    let source = &metadata.job_source;
+    for (field, value) in [
+        ("body.title", &body.title),
+        ("body.description", &body.description),
+        ("metadata.jobPostingId", &metadata.job_posting_id),
+        ("metadata.jobSource.companyName", &source.company_name),
+        ("metadata.jobSource.sourceName", &source.source_name),
+    ] {
+        if value.trim().is_empty() {
+            return Some((field, "must not be empty".to_owned()));
+        }
+    }
+    let bytes = body.description.len();
+    if bytes > MAX_DESCRIPTION_BYTES {
+        return Some((
+            "body.description",
+            format!("is {bytes} bytes; the maximum is {MAX_DESCRIPTION_BYTES} bytes"),
+        ));
+    }
+    if let Some(entity) = forbidden_entity(&body.description) {
+        return Some((
+            "body.description",
+            format!("HTML entities are not supported ({entity}); use literal characters"),
+        ));
+    }
+    if body.description_formatting == DescriptionFormatting::RichFormatting
+        && let Some(tag) = unsupported_tag(&body.description)
+    {
+        return Some(("body.description", format!("<{tag}> is not supported HTML")));
+    }
+    if !crate::intake::message::is_country_code(&body.location.country) {
+        return Some((
+            "body.location.country",
+            format!(
+                "\"{}\" is not an ISO 3166-1 alpha-2 code",
+                body.location.country
+            ),
+        ));
+    }
+    if let Some(salary) = &body.salary {
+        if !CURRENCIES.split_whitespace().any(|c| c == salary.currency) {
+            return Some((
+                "body.salary.currency",
+                format!("\"{}\" is not a CurrencyCode", salary.currency),
+            ));
+        }
+        if salary.minimum_minor <= 0 {
+            return Some(("body.salary.minimumMinor", "must be above 0".to_owned()));
+        }
+        if salary
+            .maximum_minor
+            .is_some_and(|max| max < salary.minimum_minor)
+        {
+            return Some((
+                "body.salary.maximumMinor",
+                "must not be below minimumMinor".to_owned(),
+            ));
+        }
+    }
+    if !SOURCE_TYPES.contains(&source.source_type.as_str()) {
+        return Some((
+            "metadata.jobSource.sourceType",
+            format!("must be one of {}", SOURCE_TYPES.join(", ")),
+        ));
+    }
+    if !metadata.url.starts_with("http") {
+        return Some(("metadata.url", "is not a valid URL".to_owned()));
+    }
+    let published = &metadata.date_published;
+    if time::OffsetDateTime::parse(published, &time::format_description::well_known::Rfc3339)
+        .is_err()
+    {
+        return Some((
+            "metadata.datePublished",
+            format!("\"{published}\" is not an ISO 8601 date-time"),
+        ));
+    }
+    None
+}
+
+/// The first entity other than the three markup needs.
+fn forbidden_entity(html: &str) -> Option<String> {
+    html.match_indices('&').find_map(|(at, _)| {
+        let rest = &html[at..];
+        let end = rest.find(';').filter(|&end| {
+            end > 1
+                && rest[1..end]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '#')
+        })?;
+        let entity = &rest[..=end];
+        (!matches!(entity, "&amp;" | "&lt;" | "&gt;")).then(|| entity.to_owned())
+    })
+}
+
+fn unsupported_tag(html: &str) -> Option<String> {
+    html.match_indices('<').find_map(|(at, _)| {
+        let rest = html[at + 1..].trim_start_matches('/');
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        (!ALLOWED_TAGS.contains(&name.as_str())).then_some(name)
+    })
+}
+
+fn key(posting: &JobPostingInput) -> String {
+    format!(
+        "{}\n{}",
+        posting.metadata.job_source.source_name, posting.metadata.job_posting_id
+    )
+}
+
+fn create(sandbox: &Sandbox, variables: CreateVariables) -> Response {
+    let mut results = Vec::new();
+    let mut errors = Vec::new();
+    for (index, posting) in variables.input.job_postings.into_iter().enumerate() {
+        let path = vec![
+            json!("jobsIngest"),
+            json!("createSourcedJobPostings"),
+            json!("results"),
+            json!(index),
+            json!("jobPosting"),
+        ];
+        if let Some((field, rule)) = validate(&posting) {
+            errors.push(error(format!("{field} {rule}"), path, "BAD_USER_INPUT"));
+            results.push(CreateResult { job_posting: None });
+            continue;
+        }
+        let id = upsert(sandbox, posting);
+        results.push(CreateResult {
+            job_posting: Some(SourcedPosting {
+                sourced_posting_id: id,
+            }),
+        });
+    }
+    Json(GraphQlResponse {
+        data: Some(CreateData {
+            jobs_ingest: Some(CreateIngest {
+                create_sourced_job_postings: Some(CreatePayload { results }),
+            }),
+        }),
+        errors,
+    })
+    .into_response()
+}
+
+/// Stores the posting; a known (`sourceName`, `jobPostingId`) is an update
+/// (or a reactivation) keeping its `sourcedPostingId`.
+fn upsert(sandbox: &Sandbox, posting: JobPostingInput) -> String {
+    let key = key(&posting);
+    let content = serde_json::to_value(&posting).expect("serialisable");
+    let title = posting.body.title.clone();
+    let known = sandbox.with_postings(BOARD, |held| {
+        let existing = held.get_mut(&key)?;
+        existing.updates += 1;
+        existing.live = true;
+        existing.title = title.clone();
+        existing.content = content.clone();
+        Some(existing.external_id.clone())
+    });
+    if let Some(id) = known {
+        return id;
+    }
+    let id = format!("00000000-0000-4000-8000-{:012x}", sandbox.next_id(BOARD));
+    let held = HeldPosting {
+        board: BOARD.to_owned(),
+        reference: posting.metadata.job_posting_id.clone(),
+        external_id: id.clone(),
+        url: String::new(),
+        live: true,
+        title,
+        language: String::new(),
+        creates: 1,
+        updates: 0,
+        withdrawals: 0,
+        content,
+    };
+    sandbox.with_postings(BOARD, |postings| postings.insert(key, held));
+    id
+}
+
+fn expire(sandbox: &Sandbox, variables: ExpireVariables) -> Response {
+    let mut results = Vec::new();
+    let mut errors = Vec::new();
+    for (index, job) in variables.input.jobs.into_iter().enumerate() {
+        let id = job.sourced_posting_id;
+        let found = sandbox.with_postings(BOARD, |held| {
+            let posting = held.values_mut().find(|p| p.external_id == id)?;
+            if posting.live {
+                posting.withdrawals += 1;
+            }
+            posting.live = false;
+            Some(())
+        });
+        if found.is_some() {
+            results.push(Some(ExpireResult {
+                tracking_key: format!("expire-{id}"),
+            }));
+        } else {
+            let path = vec![
+                json!("jobsIngest"),
+                json!("expireSourcedJobsBySourcedPostingId"),
+                json!("results"),
+                json!(index),
+            ];
+            errors.push(error(
+                format!("no job posting with sourcedPostingId {id}"),
+                path,
+                "NOT_FOUND",
+            ));
+            results.push(None);
+        }
+    }
+    Json(GraphQlResponse {
+        data: Some(ExpireData {
+            jobs_ingest: Some(ExpireIngest {
+                expire_sourced_jobs_by_sourced_posting_id: Some(ExpirePayload { results }),
+            }),
+        }),
+        errors,
+    })
+    .into_response()
+}

@@ -1,0 +1,519 @@
+//! ZipRecruiter: the adapter's pure render against golden files, and the
+//! adapter against its sandbox twin over real HTTP. No database or broker.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use boardcast::boards::ziprecruiter::{ID, render};
+use boardcast::boards::{Board, BoardError, CallLog, ErrorClass, PostingContext, Receipt};
+use boardcast::config::Settings;
+use boardcast::intake::message::{Command, Job, Limits, LocalizedAd, parse, primary_language};
+use boardcast::plan::posting_reference;
+use boardcast::sandbox::{Faults, HeldPosting, Sandbox};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn settings() -> Settings {
+    Settings::load(&crate_dir().join("config")).expect("loading config/")
+}
+
+/// `(stem, tenant, job)` for every `*.publish.json` sample, by name.
+fn publish_samples() -> Vec<(String, String, Job)> {
+    let dir = crate_dir().join("../shared/samples");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("shared/samples")
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(".publish.json"))
+        })
+        .collect();
+    paths.sort();
+    let boards: BTreeSet<String> = settings().board_ids();
+    let limits = Limits {
+        max_bytes: 262_144,
+        boards: &boards,
+    };
+    paths
+        .into_iter()
+        .map(|path| {
+            let name = path.file_name().unwrap().to_str().unwrap();
+            let stem = name.trim_end_matches(".publish.json").to_owned();
+            let submission = parse(&std::fs::read(&path).unwrap(), &limits)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let Command::Publish(job) = submission.command else {
+                panic!("{name} is not a publish");
+            };
+            (stem, submission.tenant_id, job)
+        })
+        .collect()
+}
+
+fn sample(stem: &str) -> (String, Job) {
+    publish_samples()
+        .into_iter()
+        .find(|(s, _, _)| s == stem)
+        .map(|(_, tenant, job)| (tenant, job))
+        .unwrap_or_else(|| panic!("no sample {stem}.publish.json"))
+}
+
+/// One posting of `job` in `locale`, first send, nothing known at the board.
+fn context<'a>(
+    job: &'a Job,
+    ad: &'a LocalizedAd,
+    reference: &'a str,
+    locale: &'a str,
+) -> PostingContext<'a> {
+    PostingContext {
+        reference,
+        tenant_id: "contoso",
+        locale,
+        job,
+        ad,
+        external_id: None,
+        live_at_board: false,
+        may_exist: false,
+        idempotency_key: uuid::Uuid::nil(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Golden requests.
+
+#[test]
+fn golden_requests() {
+    let update = std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1");
+    let golden_dir = crate_dir().join("tests/golden/ziprecruiter");
+    let settings = settings();
+    let languages = &settings.board(ID).expect("[boards.ziprecruiter]").languages;
+    let mut compared = 0;
+    let mut refused = 0;
+    for (stem, tenant, job) in publish_samples() {
+        for (locale, ad) in &job.ads {
+            if !languages.iter().any(|l| l == primary_language(locale)) {
+                continue;
+            }
+            let reference = posting_reference(&tenant, &job.id, locale);
+            let posting = context(&job, ad, &reference, locale);
+            let path = golden_dir.join(format!("{stem}.{locale}.json"));
+            let served: Vec<&str> = job.locations.iter().map(|l| l.country.as_str()).collect();
+            if !served.iter().any(|c| ["US", "GB", "CA"].contains(c)) {
+                let mut countries: Vec<&str> = Vec::new();
+                for country in served {
+                    if !countries.contains(&country) {
+                        countries.push(country);
+                    }
+                }
+                let error = render(&posting).expect_err(&format!("{stem}.{locale} is refused"));
+                assert_eq!(error.class, ErrorClass::Rejected);
+                assert_eq!(
+                    error.message,
+                    format!(
+                        "ZipRecruiter publishes jobs in US, GB, CA; this job is in {}",
+                        countries.join(", ")
+                    )
+                );
+                assert!(!path.exists(), "{} should not exist", path.display());
+                refused += 1;
+                continue;
+            }
+            let request = render(&posting).unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
+            let rendered = serde_json::to_string_pretty(&request).unwrap() + "\n";
+            if update {
+                std::fs::create_dir_all(&golden_dir).unwrap();
+                std::fs::write(&path, &rendered).unwrap();
+            } else {
+                let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+                    panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display())
+                });
+                assert_eq!(rendered, expected, "{} differs", path.display());
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared >= 1, "no sample renders for ZipRecruiter");
+    assert!(refused >= 1, "no sample is outside US/GB/CA");
+}
+
+#[test]
+fn jobs_outside_us_gb_ca_are_refused_by_name() {
+    let (_, job) = sample("account-executive");
+    let reference = "bcoutside";
+    let error = render(&context(&job, &job.ads["en"], reference, "en")).unwrap_err();
+    assert_eq!(
+        error.message,
+        "ZipRecruiter publishes jobs in US, GB, CA; this job is in ES, DE, FR, GR, PT, IE"
+    );
+}
+
+#[test]
+fn the_first_served_location_is_the_one_sent() {
+    let (_, mut job) = sample("account-manager");
+    let mut madrid = job.locations[0].clone();
+    madrid.city = "Madrid".into();
+    madrid.country = "ES".into();
+    let mut toronto = job.locations[0].clone();
+    toronto.city = "Toronto".into();
+    toronto.region = Some("ON".into());
+    toronto.country = "CA".into();
+    job.locations = vec![madrid, toronto, job.locations[0].clone()];
+    let request = render(&context(&job, &job.ads["en"], "bcfirst", "en")).unwrap();
+    assert_eq!(
+        (request.city.as_str(), request.country.as_str()),
+        ("Toronto", "CA")
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Against the twin.
+
+struct Twin {
+    sandbox: Sandbox,
+    url: String,
+    board: Arc<dyn Board>,
+}
+
+/// A sandbox on a port of its own and the adapter built from config/ pointed at it.
+async fn twin() -> Twin {
+    twin_with_key(None).await
+}
+
+async fn twin_with_key(api_key: Option<&str>) -> Twin {
+    let sandbox = Sandbox::with_random_credentials();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(sandbox.clone().serve(listener, std::future::pending()));
+    let mut settings = settings();
+    let board_settings = settings.boards.get_mut("ziprecruiter").unwrap();
+    board_settings.base_url = format!("{url}/{ID}");
+    let key = api_key.unwrap_or(sandbox.credential(ID, "api_key"));
+    board_settings
+        .credentials
+        .insert("api_key".into(), SecretString::from(key.to_owned()));
+    board_settings.request_timeout_ms = Some(5_000);
+    let board = boardcast::boards::build_one(&settings, ID).expect("building the adapter");
+    Twin {
+        sandbox,
+        url,
+        board,
+    }
+}
+
+impl Twin {
+    fn held(&self) -> Vec<HeldPosting> {
+        self.sandbox.postings(Some(ID))
+    }
+
+    fn only(&self) -> HeldPosting {
+        let held = self.held();
+        assert_eq!(held.len(), 1, "one copy at the board: {held:?}");
+        held.into_iter().next().unwrap()
+    }
+
+    fn faults(&self, faults: Faults) {
+        self.sandbox.set_faults(ID, faults);
+    }
+
+    async fn publish(&self, posting: &PostingContext<'_>) -> Result<Receipt, BoardError> {
+        self.board.publish(posting, &mut CallLog::default()).await
+    }
+
+    async fn update(&self, posting: &PostingContext<'_>) -> Result<Receipt, BoardError> {
+        self.board.update(posting, &mut CallLog::default()).await
+    }
+
+    async fn withdraw(&self, posting: &PostingContext<'_>) -> Result<Receipt, BoardError> {
+        self.board.withdraw(posting, &mut CallLog::default()).await
+    }
+}
+
+fn contoso() -> (Job, String) {
+    let (tenant, job) = sample("account-manager");
+    let reference = posting_reference(&tenant, &job.id, "en");
+    (job, reference)
+}
+
+#[tokio::test]
+async fn publish_update_withdraw() {
+    let twin = twin().await;
+    let (job, reference) = contoso();
+    let ad = &job.ads["en"];
+
+    let receipt = twin
+        .publish(&context(&job, ad, &reference, "en"))
+        .await
+        .unwrap();
+    let Receipt::Live { external_id, url } = receipt else {
+        panic!("publish answered {receipt:?}");
+    };
+    let held = twin.only();
+    assert_eq!(external_id, held.external_id);
+    assert_eq!(held.reference, reference);
+    assert_eq!(url.as_deref(), Some(held.url.as_str()));
+    assert!(held.live);
+    assert_eq!((held.creates, held.updates, held.withdrawals), (1, 0, 0));
+    assert_eq!(held.content["city"], "Boston");
+    assert_eq!(held.content["state"], "MA");
+
+    let mut revised = job.clone();
+    revised.revision = 2;
+    revised.ads.get_mut("en").unwrap().title = "Senior Account Manager".into();
+    let mut posting = context(&revised, &revised.ads["en"], &reference, "en");
+    posting.external_id = Some(&external_id);
+    posting.live_at_board = true;
+    let receipt = twin.update(&posting).await.unwrap();
+    assert!(matches!(receipt, Receipt::Live { .. }), "{receipt:?}");
+    let held = twin.only();
+    assert_eq!(held.title, "Senior Account Manager");
+    assert!(held.live);
+    assert_eq!((held.creates, held.updates, held.withdrawals), (1, 1, 0));
+
+    assert_eq!(twin.withdraw(&posting).await.unwrap(), Receipt::Withdrawn);
+    let held = twin.only();
+    assert!(!held.live);
+    assert_eq!((held.creates, held.updates, held.withdrawals), (1, 1, 1));
+
+    // Withdrawing again, or what the board never had, is done already.
+    assert_eq!(twin.withdraw(&posting).await.unwrap(), Receipt::Withdrawn);
+    let never = context(&job, ad, "bcneverpublished", "en");
+    assert_eq!(twin.withdraw(&never).await.unwrap(), Receipt::Withdrawn);
+    assert_eq!(twin.only().withdrawals, 1);
+
+    // An update after a withdrawal puts the one copy back online.
+    posting.live_at_board = false;
+    assert!(matches!(
+        twin.update(&posting).await.unwrap(),
+        Receipt::Live { .. }
+    ));
+    let held = twin.only();
+    assert!(held.live);
+    assert_eq!((held.creates, held.updates, held.withdrawals), (1, 2, 1));
+}
+
+#[tokio::test]
+async fn an_update_the_board_never_saw_creates_it() {
+    let twin = twin().await;
+    let (job, reference) = contoso();
+    let mut posting = context(&job, &job.ads["en"], &reference, "en");
+    posting.external_id = Some(&reference);
+    assert!(matches!(
+        twin.update(&posting).await.unwrap(),
+        Receipt::Live { .. }
+    ));
+    let held = twin.only();
+    assert_eq!((held.creates, held.updates), (1, 0));
+}
+
+#[tokio::test]
+async fn a_publish_that_may_have_landed_updates_the_copy() {
+    let twin = twin().await;
+    let (job, reference) = contoso();
+    let ad = &job.ads["en"];
+    twin.publish(&context(&job, ad, &reference, "en"))
+        .await
+        .unwrap();
+
+    // The answer was lost: the re-send looks the job up and updates it.
+    let mut again = context(&job, ad, &reference, "en");
+    again.may_exist = true;
+    let receipt = twin.publish(&again).await.unwrap();
+    assert!(matches!(receipt, Receipt::Live { .. }), "{receipt:?}");
+    let held = twin.only();
+    assert!(held.live);
+    assert_eq!((held.creates, held.updates), (1, 1));
+
+    // Even without the hint, "job_id exists" turns the create into an update.
+    let plain = context(&job, ad, &reference, "en");
+    assert!(matches!(
+        twin.publish(&plain).await.unwrap(),
+        Receipt::Live { .. }
+    ));
+    let held = twin.only();
+    assert_eq!((held.creates, held.updates), (1, 2));
+
+    // And a may-exist publish of a job the board never got creates it once.
+    let fresh_reference = "bcfresh";
+    let mut fresh = context(&job, ad, fresh_reference, "en");
+    fresh.may_exist = true;
+    twin.publish(&fresh).await.unwrap();
+    let held = twin.held();
+    let created = held
+        .iter()
+        .find(|p| p.reference == fresh_reference)
+        .expect("created");
+    assert_eq!((created.creates, created.updates), (1, 0));
+}
+
+fn assert_rejected(error: &BoardError, words: &[&str]) {
+    assert_eq!(error.class, ErrorClass::Rejected, "{error:?}");
+    for word in words {
+        assert!(
+            error.message.contains(word),
+            "{:?} does not name {word:?}",
+            error.message
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_adapter_refuses_what_breaks_a_rule_before_sending() {
+    let twin = twin().await;
+    let (mut job, reference) = contoso();
+
+    // Title limit.
+    job.ads.get_mut("en").unwrap().title = "A".repeat(101);
+    let error = twin
+        .publish(&context(&job, &job.ads["en"], &reference, "en"))
+        .await
+        .unwrap_err();
+    assert_rejected(
+        &error,
+        &["title is 101 characters; ZipRecruiter allows 100"],
+    );
+    assert_eq!(error.http_status, None);
+
+    // English only.
+    let (job, _) = contoso();
+    let error = twin
+        .publish(&context(&job, &job.ads["es"], &reference, "es"))
+        .await
+        .unwrap_err();
+    assert_rejected(&error, &["ZipRecruiter takes ads in en; this one is in es"]);
+
+    // US, GB, CA only.
+    let (_, outside) = sample("sales-account-executive");
+    let error = twin
+        .publish(&context(&outside, &outside.ads["en"], &reference, "en"))
+        .await
+        .unwrap_err();
+    assert_rejected(
+        &error,
+        &["ZipRecruiter publishes jobs in US, GB, CA; this job is in PT"],
+    );
+
+    assert_eq!(twin.sandbox.requests(ID), 0, "nothing was sent");
+    assert!(twin.held().is_empty());
+}
+
+#[tokio::test]
+async fn the_twin_refuses_what_only_the_board_checks() {
+    let twin = twin().await;
+    let (mut job, reference) = contoso();
+    job.locations[0].region = None;
+    let error = twin
+        .publish(&context(&job, &job.ads["en"], &reference, "en"))
+        .await
+        .unwrap_err();
+    assert_rejected(
+        &error,
+        &["422", "state", "is required for jobs in US and CA"],
+    );
+    assert_eq!(error.http_status, Some(422));
+    assert!(twin.held().is_empty());
+}
+
+#[tokio::test]
+async fn the_twin_checks_its_rules_on_its_own() {
+    let twin = twin().await;
+    let (job, reference) = contoso();
+    let mut body =
+        serde_json::to_value(render(&context(&job, &job.ads["en"], &reference, "en")).unwrap())
+            .unwrap();
+    body["title"] = json!("A".repeat(101));
+    body["country"] = json!("ES");
+    body["job_type"] = json!("gig");
+    let client = reqwest::Client::new();
+    let url = format!("{}/{ID}/partner/v0/job/{reference}", twin.url);
+    let key = twin.sandbox.credential(ID, "api_key").to_owned();
+
+    let response = client
+        .post(&url)
+        .basic_auth(&key, None::<&str>)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["error"], "validation_failed");
+    let fields: Vec<&str> = answer["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["title", "country", "job_type"]);
+
+    let response = client
+        .post(&url)
+        .basic_auth(&key, None::<&str>)
+        .header("content-type", "application/json")
+        .body("{\"title\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["error"], "bad_request");
+    assert!(twin.held().is_empty());
+}
+
+#[tokio::test]
+async fn transient_ambiguous_and_throttled_answers() {
+    let twin = twin().await;
+    let (job, reference) = contoso();
+    let posting = context(&job, &job.ads["en"], &reference, "en");
+
+    twin.faults(Faults {
+        fail_times: 1,
+        fail_status: 503,
+        ..Faults::default()
+    });
+    let error = twin.publish(&posting).await.unwrap_err();
+    assert_eq!(error.class, ErrorClass::Transient, "{error:?}");
+    assert_eq!(error.http_status, Some(503));
+
+    twin.faults(Faults {
+        fail_times: 1,
+        fail_status: 500,
+        ..Faults::default()
+    });
+    let error = twin.publish(&posting).await.unwrap_err();
+    assert_eq!(error.class, ErrorClass::Ambiguous, "{error:?}");
+    assert_eq!(error.http_status, Some(500));
+
+    twin.faults(Faults {
+        throttle_times: 1,
+        retry_after_secs: 7,
+        ..Faults::default()
+    });
+    let error = twin.publish(&posting).await.unwrap_err();
+    assert_eq!(error.class, ErrorClass::Throttled, "{error:?}");
+    assert_eq!(error.http_status, Some(429));
+    assert_eq!(error.retry_after, Some(Duration::from_secs(7)));
+
+    // The faults changed nothing; healed, the board takes it once.
+    assert!(twin.held().is_empty());
+    twin.publish(&posting).await.unwrap();
+    assert_eq!(twin.only().creates, 1);
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_an_auth_failure() {
+    let twin = twin_with_key(Some("not-the-key")).await;
+    let (job, reference) = contoso();
+    let posting = context(&job, &job.ads["en"], &reference, "en");
+    let error = twin.publish(&posting).await.unwrap_err();
+    assert_eq!(error.class, ErrorClass::Auth, "{error:?}");
+    assert_eq!(error.http_status, Some(401));
+    let error = twin.withdraw(&posting).await.unwrap_err();
+    assert_eq!(error.class, ErrorClass::Auth, "{error:?}");
+    assert!(twin.held().is_empty());
+}
