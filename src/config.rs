@@ -147,6 +147,9 @@ pub struct BoardSettings {
     pub base_url: String,
     /// Languages (ISO 639-1) the board publishes in.
     pub languages: Vec<String>,
+    /// Countries (ISO 3166-1 alpha-2) the board publishes jobs in; empty for anywhere.
+    #[serde(default)]
+    pub countries: Vec<String>,
     #[serde(default)]
     pub concurrency: Option<usize>,
     #[serde(default)]

@@ -501,6 +501,7 @@ fn print_boards(settings: &Settings, health: &[ops::BoardHealth], json: bool) ->
                 "enabled": board.enabled,
                 "mechanism": mechanism,
                 "languages": board.languages,
+                "countries": board.countries,
                 "configured": configured,
                 "base_url": board.base_url,
                 "due": due,

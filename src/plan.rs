@@ -58,6 +58,15 @@ pub fn plan(
             Some(_) if !tenant_boards.contains(&board) => Some(format!(
                 "board \"{board}\" is not enabled for tenant \"{tenant}\""
             )),
+            Some(b) if !serves_a_location(&b.countries, job) => Some(format!(
+                "{board} publishes jobs in {}; this job is in {}",
+                b.countries.join(", "),
+                job.locations
+                    .iter()
+                    .map(|l| l.country.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
             Some(_) => None,
         };
         for locale in locales {
@@ -79,6 +88,15 @@ pub fn plan(
         }
     }
     planned
+}
+
+/// A board with no country list publishes anywhere.
+fn serves_a_location(countries: &[String], job: &Job) -> bool {
+    countries.is_empty()
+        || job
+            .locations
+            .iter()
+            .any(|l| countries.iter().any(|c| c == &l.country))
 }
 
 /// Our id for a posting at every board: 20 characters of `[a-z0-9]`, the
@@ -104,6 +122,62 @@ pub fn content_hash(job: &Job, locale: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::intake::message::Target;
+
+    fn job(sample: &str) -> Job {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/samples")
+            .join(sample);
+        let message: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        serde_json::from_value(message["job"].clone()).unwrap()
+    }
+
+    fn only(board: &str) -> Targets {
+        Targets::Boards(vec![Target {
+            board: board.to_owned(),
+            locales: None,
+        }])
+    }
+
+    #[test]
+    fn a_board_outside_the_job_s_countries_is_skipped_with_the_reason() {
+        let settings = Settings::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config"
+        )))
+        .unwrap();
+        let europe = plan(
+            &settings,
+            "northwind",
+            &job("account-executive.publish.json"),
+            &only("ziprecruiter"),
+            &BTreeSet::new(),
+        );
+        assert_eq!(europe.len(), 6);
+        assert!(europe.iter().all(|p| p.skip_reason.as_deref()
+            == Some(
+                "ziprecruiter publishes jobs in US, GB, CA; this job is in ES, DE, FR, GR, PT, IE"
+            )));
+
+        let boston = plan(
+            &settings,
+            "contoso",
+            &job("account-manager.publish.json"),
+            &only("ziprecruiter"),
+            &BTreeSet::new(),
+        );
+        let english = boston.iter().find(|p| p.locale == "en").unwrap();
+        assert_eq!(english.skip_reason, None);
+        let spanish = boston.iter().find(|p| p.locale == "es").unwrap();
+        assert!(
+            spanish
+                .skip_reason
+                .as_deref()
+                .unwrap()
+                .contains("does not take the \"es\" ad")
+        );
+    }
 
     #[test]
     fn references_are_short_stable_and_distinct() {

@@ -381,6 +381,7 @@ async fn boards(
                 "enabled": board.enabled,
                 "mechanism": crate::boards::mechanism(&id),
                 "languages": board.languages,
+                "countries": board.countries,
                 "due": row.map_or(0, |h| h.due),
                 "in_flight": row.map_or(0, |h| h.in_flight),
                 "posted": row.map_or(0, |h| h.posted),
