@@ -32,16 +32,13 @@
 //! `datePublished` is the time of the send: the job carries no first
 //! publication time.
 
-use std::time::{Duration, Instant};
-
 use async_trait::async_trait;
-use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use tokio::sync::Mutex;
 
 use super::http::{self, Reply};
+use super::oauth::ClientCredentials;
 use super::render::{check_min, html_description};
 use super::{
     Board, BoardConfig, BoardError, BuildError, CallLog, ErrorClass, PostingContext, Receipt,
@@ -56,8 +53,6 @@ const NAME: &str = "Indeed";
 const MAX_DESCRIPTION_BYTES: usize = 65_000;
 /// Every posting we send is a direct employer's.
 const SOURCE_TYPE: &str = "Employer";
-/// Refresh a token this long before it expires.
-const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 
 pub const CREATE_OPERATION: &str = "CreateSourcedJobPostings";
 pub const CREATE_QUERY: &str = "mutation CreateSourcedJobPostings($input: CreateSourcedJobPostingsInput) { jobsIngest { createSourcedJobPostings(input: $input) { results { jobPosting { sourcedPostingId } } } } }";
@@ -277,12 +272,6 @@ pub struct ExpireResult {
     pub tracking_key: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TokenResponse {
-    pub access_token: String,
-    pub expires_in: u64,
-}
-
 /// The ad as Indeed's HTML: the shared description with every entity Indeed
 /// does not need turned back into its character. Exact, because in
 /// `escape_html`'s output every `&` starts an entity it wrote.
@@ -449,110 +438,29 @@ fn graphql_error(status: u16, errors: &[GraphQlError]) -> BoardError {
     )
 }
 
-struct Token {
-    value: SecretString,
-    refresh_at: Instant,
-}
-
 pub struct Indeed {
     http: reqwest::Client,
-    token_url: url::Url,
     graphql_url: url::Url,
-    client_id: SecretString,
-    client_secret: SecretString,
     source_name: String,
-    timeout: Duration,
     /// One token for every concurrent call, refreshed once near expiry.
-    token: Mutex<Option<Token>>,
+    auth: ClientCredentials,
 }
 
 impl Indeed {
     pub fn new(config: &BoardConfig<'_>) -> Result<Self, BuildError> {
         let base = config.base_url()?;
+        let token_url = base.join("oauth/v2/tokens").expect("static path");
         Ok(Self {
             http: config.http.clone(),
-            token_url: base.join("oauth/v2/tokens").expect("static path"),
             graphql_url: base.join("graphql").expect("static path"),
-            client_id: config.credential("client_id")?,
-            client_secret: config.credential("client_secret")?,
             source_name: config.option("source_name")?,
-            timeout: config.request_timeout,
-            token: Mutex::new(None),
-        })
-    }
-
-    async fn token(&self, log: &mut CallLog) -> Result<SecretString, BoardError> {
-        let mut cached = self.token.lock().await;
-        if let Some(token) = cached.as_ref()
-            && Instant::now() < token.refresh_at
-        {
-            return Ok(token.value.clone());
-        }
-        let form = [
-            ("grant_type", "client_credentials"),
-            ("client_id", self.client_id.expose_secret()),
-            ("client_secret", self.client_secret.expose_secret()),
-            ("scope", "employer_access"),
-        ];
-        let request = self
-            .http
-            .post(self.token_url.clone())
-            .form(&form)
-            .timeout(self.timeout);
-        let reply = http::send(NAME, request, None, log).await?;
-        if reply.status == 400 || reply.status == 401 {
-            return Err(BoardError::new(
-                ErrorClass::Auth,
-                Some(reply.status),
-                format!("Indeed refused our client credentials ({})", reply.status),
-            ));
-        }
-        if !reply.is_success() {
-            return Err(reply.error(NAME));
-        }
-        let token: TokenResponse = reply.json(NAME)?;
-        let lifetime = Duration::from_secs(token.expires_in).saturating_sub(TOKEN_MARGIN);
-        let value = SecretString::from(token.access_token);
-        *cached = Some(Token {
-            value: value.clone(),
-            refresh_at: Instant::now() + lifetime,
-        });
-        Ok(value)
-    }
-
-    /// Sends an authorised request; on 401 the token is refreshed once.
-    async fn authorised(
-        &self,
-        build: impl Fn(&str) -> reqwest::RequestBuilder,
-        body: Option<&[u8]>,
-        log: &mut CallLog,
-    ) -> Result<Reply, BoardError> {
-        for first_try in [true, false] {
-            let token = self.token(log).await?;
-            let reply = http::send(
+            auth: ClientCredentials::new(
                 NAME,
-                build(token.expose_secret()).timeout(self.timeout),
-                body,
-                log,
-            )
-            .await?;
-            if reply.status == 401 && first_try {
-                self.token.lock().await.take();
-                continue;
-            }
-            if reply.status == 401 {
-                return Err(BoardError::new(
-                    ErrorClass::Auth,
-                    Some(401),
-                    format!(
-                        "Indeed refused a fresh token: {}",
-                        http::excerpt(&reply.body)
-                    ),
-                ));
-            }
-            return Ok(reply);
-        }
-        unreachable!("the loop returns on its second pass")
+                config,
+                token_url,
+                vec![("scope", "employer_access")],
+            )?,
+        })
     }
 
     /// POSTs one GraphQL operation; any answer but a 2xx is classified here.
@@ -563,7 +471,8 @@ impl Indeed {
     ) -> Result<Reply, BoardError> {
         let bytes = serde_json::to_vec(request).expect("request bodies serialise");
         let reply = self
-            .authorised(
+            .auth
+            .send(
                 |token| {
                     self.http
                         .post(self.graphql_url.clone())

@@ -14,15 +14,14 @@
 //! unknown id with 404, each inside the 200. That is how a create whose answer
 //! was lost is recognised instead of duplicated.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
-use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tokio::sync::Mutex;
 
-use super::http::{self, Reply};
+use super::http;
+use super::oauth::ClientCredentials;
 use super::render::{check_max, check_min, html_description};
 use super::{
     Board, BoardConfig, BoardError, BuildError, CallLog, ErrorClass, PostingContext, Receipt,
@@ -38,8 +37,6 @@ const MIN_DESCRIPTION: usize = 100;
 const MAX_DESCRIPTION: usize = 25_000;
 /// LinkedIn refuses an `expireAt` more than 180 days after listing.
 const MAX_LISTING: Duration = Duration::from_secs(180 * 24 * 3600);
-/// Refresh a token this long before it expires.
-const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -142,12 +139,6 @@ pub struct TaskStatus {
     pub error_message: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TokenResponse {
-    pub access_token: String,
-    pub expires_in: u64,
-}
-
 /// Builds one batch element: a pure function of the posting, the operation
 /// and the listing time.
 pub fn render(
@@ -234,22 +225,13 @@ pub fn public_url(job_urn: &str) -> Option<String> {
     Some(format!("https://www.linkedin.com/jobs/view/{id}"))
 }
 
-struct Token {
-    value: SecretString,
-    refresh_at: Instant,
-}
-
 pub struct LinkedIn {
     http: reqwest::Client,
-    token_url: url::Url,
     postings_url: url::Url,
     tasks_url: url::Url,
-    client_id: SecretString,
-    client_secret: SecretString,
     organization_id: String,
-    timeout: Duration,
     /// One token for every concurrent call, refreshed once near expiry.
-    token: Mutex<Option<Token>>,
+    auth: ClientCredentials,
 }
 
 /// What one element of a batch came back as.
@@ -261,90 +243,14 @@ enum Element {
 impl LinkedIn {
     pub fn new(config: &BoardConfig<'_>) -> Result<Self, BuildError> {
         let base = config.base_url()?;
+        let token_url = base.join("oauth/v2/accessToken").expect("static path");
         Ok(Self {
             http: config.http.clone(),
-            token_url: base.join("oauth/v2/accessToken").expect("static path"),
             postings_url: base.join("v2/simpleJobPostings").expect("static path"),
             tasks_url: base.join("v2/simpleJobPostingTasks").expect("static path"),
-            client_id: config.credential("client_id")?,
-            client_secret: config.credential("client_secret")?,
             organization_id: config.option("organization_id")?,
-            timeout: config.request_timeout,
-            token: Mutex::new(None),
+            auth: ClientCredentials::new(NAME, config, token_url, Vec::new())?,
         })
-    }
-
-    async fn token(&self, log: &mut CallLog) -> Result<SecretString, BoardError> {
-        let mut cached = self.token.lock().await;
-        if let Some(token) = cached.as_ref()
-            && Instant::now() < token.refresh_at
-        {
-            return Ok(token.value.clone());
-        }
-        let form = [
-            ("grant_type", "client_credentials"),
-            ("client_id", self.client_id.expose_secret()),
-            ("client_secret", self.client_secret.expose_secret()),
-        ];
-        let request = self
-            .http
-            .post(self.token_url.clone())
-            .form(&form)
-            .timeout(self.timeout);
-        let reply = http::send(NAME, request, None, log).await?;
-        if reply.status == 400 || reply.status == 401 {
-            return Err(BoardError::new(
-                ErrorClass::Auth,
-                Some(reply.status),
-                format!("LinkedIn refused our client credentials ({})", reply.status),
-            ));
-        }
-        if !reply.is_success() {
-            return Err(reply.error(NAME));
-        }
-        let token: TokenResponse = reply.json(NAME)?;
-        let lifetime = Duration::from_secs(token.expires_in).saturating_sub(TOKEN_MARGIN);
-        let value = SecretString::from(token.access_token);
-        *cached = Some(Token {
-            value: value.clone(),
-            refresh_at: Instant::now() + lifetime,
-        });
-        Ok(value)
-    }
-
-    /// Sends an authorised request; on 401 the token is refreshed once.
-    async fn authorised(
-        &self,
-        build: impl Fn(&str) -> reqwest::RequestBuilder,
-        body: Option<&[u8]>,
-        log: &mut CallLog,
-    ) -> Result<Reply, BoardError> {
-        for first_try in [true, false] {
-            let token = self.token(log).await?;
-            let reply = http::send(
-                NAME,
-                build(token.expose_secret()).timeout(self.timeout),
-                body,
-                log,
-            )
-            .await?;
-            if reply.status == 401 && first_try {
-                self.token.lock().await.take();
-                continue;
-            }
-            if reply.status == 401 {
-                return Err(BoardError::new(
-                    ErrorClass::Auth,
-                    Some(401),
-                    format!(
-                        "LinkedIn refused a fresh token: {}",
-                        http::excerpt(&reply.body)
-                    ),
-                ));
-            }
-            return Ok(reply);
-        }
-        unreachable!("the loop returns on its second pass")
     }
 
     async fn submit(&self, element: JobElement, log: &mut CallLog) -> Result<Element, BoardError> {
@@ -353,7 +259,8 @@ impl LinkedIn {
         })
         .expect("request bodies serialise");
         let reply = self
-            .authorised(
+            .auth
+            .send(
                 |token| {
                     self.http
                         .post(self.postings_url.clone())
@@ -491,7 +398,8 @@ impl Board for LinkedIn {
         let mut url = self.tasks_url.clone();
         url.query_pairs_mut().append_pair("ids", urn);
         let reply = self
-            .authorised(
+            .auth
+            .send(
                 |token| self.http.get(url.clone()).bearer_auth(token),
                 None,
                 log,

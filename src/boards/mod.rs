@@ -13,6 +13,7 @@
 pub mod http;
 pub mod indeed;
 pub mod linkedin;
+pub mod oauth;
 pub mod render;
 pub mod stepstone;
 pub mod welcome_to_the_jungle;

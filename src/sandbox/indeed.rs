@@ -23,8 +23,9 @@ use super::{Gate, HeldPosting, Sandbox, Twin, answer};
 use crate::boards::indeed::{
     CreateData, CreateIngest, CreatePayload, CreateResult, CreateVariables, DescriptionFormatting,
     ErrorExtensions, ExpireData, ExpireIngest, ExpirePayload, ExpireResult, ExpireVariables,
-    GraphQlError, GraphQlRequest, GraphQlResponse, JobPostingInput, SourcedPosting, TokenResponse,
+    GraphQlError, GraphQlRequest, GraphQlResponse, JobPostingInput, SourcedPosting,
 };
+use crate::boards::oauth::TokenResponse;
 
 pub const BOARD: &str = "indeed";
 /// Indeed's tokens live an hour.

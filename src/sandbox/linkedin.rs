@@ -15,8 +15,9 @@ use serde_json::json;
 use super::{Gate, HeldPosting, Sandbox, Twin, answer};
 use crate::boards::linkedin::{
     BatchRequest, BatchResponse, BatchResult, ElementError, JobElement, Operation, TaskResponse,
-    TaskStatus, TokenResponse, public_url,
+    TaskStatus, public_url,
 };
+use crate::boards::oauth::TokenResponse;
 
 pub const BOARD: &str = "linkedin";
 /// LinkedIn's tokens live 30 minutes.
