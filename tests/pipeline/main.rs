@@ -288,3 +288,56 @@ async fn an_expired_oauth_token_is_refreshed_once() {
     );
     app.stop().await;
 }
+
+/// With every board this build has an adapter for, the six-language sample
+/// ends with each (board, language) posted, or skipped or failed with a
+/// reason: never silently absent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_board_answers_for_every_language_of_the_sample() {
+    let app = helpers::spawn_app_with(|settings| {
+        for (key, board) in settings.boards.iter_mut() {
+            board.enabled =
+                boardcast::boards::mechanism(&boardcast::config::board_id(key)).is_some();
+        }
+    })
+    .await;
+    let boards: Vec<String> = app
+        .settings
+        .boards
+        .iter()
+        .filter(|(_, b)| b.enabled)
+        .map(|(key, _)| boardcast::config::board_id(key))
+        .collect();
+    assert!(boards.len() >= 5, "{boards:?}");
+    app.publish_sample("account-executive.publish.json").await;
+    let languages = ["de", "el", "en", "es", "fr", "pt"];
+    let rows = app.settled(boards.len() * languages.len()).await;
+
+    let mut served: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for board in &boards {
+        for language in languages {
+            let row = rows
+                .iter()
+                .find(|r| &r.board == board && r.locale == language)
+                .unwrap_or_else(|| panic!("{board}/{language} is absent"));
+            match row.status.as_str() {
+                "posted" => served.entry(language).or_default().push(board.clone()),
+                "skipped" | "failed" => assert!(
+                    row.last_error.as_deref().is_some_and(|r| !r.is_empty()),
+                    "{board}/{language} {} without a reason",
+                    row.status
+                ),
+                other => panic!("{board}/{language} ended {other}"),
+            }
+        }
+    }
+    eprintln!("boards per language: {served:?}");
+    for language in ["en", "es", "de", "fr"] {
+        assert!(
+            served[language].len() >= 3,
+            "{language}: {:?}",
+            served[language]
+        );
+    }
+    app.stop().await;
+}
