@@ -206,6 +206,11 @@ fn bad_inputs_are_refused_by_both_or_by_the_worker_alone() {
             false,
         ),
         (
+            "currency 'XYZ' (well-formed, not ISO 4217)",
+            edit(&|m| m["job"]["salary"]["currency"] = json!("XYZ")),
+            false,
+        ),
+        (
             "unknown board",
             edit(&|m| m["targets"] = json!([{"board": "monsterr"}])),
             false,

@@ -412,15 +412,11 @@ fn minor_units(currency: &str, field: &str, amount: f64) -> Result<i64, BoardErr
     Ok(rounded as i64)
 }
 
-/// ISO 4217 minor-unit digits; 2 for every currency not listed.
+/// ISO 4217 minor-unit digits (2 where the standard gives none).
 fn minor_unit_digits(currency: &str) -> i32 {
-    match currency {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        "CLF" | "UYW" => 4,
-        _ => 2,
-    }
+    iso_currency::Currency::from_code(currency)
+        .and_then(|c| c.exponent())
+        .map_or(2, i32::from)
 }
 
 /// Indeed's verdict from GraphQL errors. Unknown codes are about the posting.

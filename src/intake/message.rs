@@ -634,9 +634,9 @@ pub fn is_country_code(code: &str) -> bool {
         && celes::Country::from_alpha2(code).is_ok()
 }
 
-/// Three upper-case letters. The ISO 4217 list changes; boards check the rest.
+/// An ISO 4217 alphabetic code ("EUR").
 fn is_currency_code(code: &str) -> bool {
-    code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
+    iso_currency::Currency::from_code(code).is_some()
 }
 
 /// The BCP 47 subset boards understand: an ISO 639-1 language, then an
