@@ -171,7 +171,20 @@ fn cli_actor() -> String {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let cli = Cli::parse();
+    match run(Cli::parse()).await {
+        // `boardcast postings | head` closing the pipe early is not an error.
+        Err(error)
+            if error
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
     telemetry::init(cli.log_format, std::io::stderr);
     let mut settings = Settings::load(&cli.config_dir)
         .with_context(|| format!("loading configuration from {}", cli.config_dir.display()))?;
