@@ -154,6 +154,9 @@ pub struct BoardSettings {
     pub concurrency: Option<usize>,
     #[serde(default)]
     pub request_timeout_ms: Option<u64>,
+    /// Overrides the adapter's documented requests per minute (per replica).
+    #[serde(default)]
+    pub requests_per_minute: Option<u32>,
     #[serde(default)]
     pub retry: Option<RetryPolicy>,
     /// Non-secret account settings (organisation ids, sender ids...).

@@ -41,7 +41,8 @@ use super::http::{self, Reply};
 use super::oauth::ClientCredentials;
 use super::render::{check_min, html_description};
 use super::{
-    Board, BoardConfig, BoardError, BuildError, CallLog, ErrorClass, PostingContext, Receipt,
+    Board, BoardConfig, BoardError, BoardLimits, BuildError, CallLog, ErrorClass, PostingContext,
+    Receipt,
 };
 use crate::intake::message::{LocalizedAd, PayPeriod, Salary};
 
@@ -561,6 +562,13 @@ impl Indeed {
 impl Board for Indeed {
     fn id(&self) -> &'static str {
         ID
+    }
+
+    /// Creating one job per request: 4,000 a minute (BOARDS.md §3.2, [V2]).
+    fn limits(&self) -> BoardLimits {
+        BoardLimits {
+            requests_per_minute: Some(4_000),
+        }
     }
 
     /// An upsert: safe to repeat after a lost answer (`may_exist`), as the

@@ -24,7 +24,8 @@ use super::http;
 use super::oauth::ClientCredentials;
 use super::render::{check_max, check_min, html_description};
 use super::{
-    Board, BoardConfig, BoardError, BuildError, CallLog, ErrorClass, PostingContext, Receipt,
+    Board, BoardConfig, BoardError, BoardLimits, BuildError, CallLog, ErrorClass, PostingContext,
+    Receipt,
 };
 use crate::intake::message::{EmploymentType, PayPeriod, Workplace};
 
@@ -343,6 +344,13 @@ fn element_error(error: ElementError) -> BoardError {
 impl Board for LinkedIn {
     fn id(&self) -> &'static str {
         ID
+    }
+
+    /// 2,000 records a minute (BOARDS.md §3.3); we send one record per call.
+    fn limits(&self) -> BoardLimits {
+        BoardLimits {
+            requests_per_minute: Some(2_000),
+        }
     }
 
     async fn publish(

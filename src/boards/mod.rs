@@ -123,10 +123,22 @@ pub struct CallLog {
     pub request_hash: Option<String>,
 }
 
+/// A board's documented request limits, honoured by the dispatcher per replica.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BoardLimits {
+    /// Requests per minute the board allows; calls are spaced evenly.
+    pub requests_per_minute: Option<u32>,
+}
+
 #[async_trait]
 pub trait Board: Send + Sync {
     /// The id messages and configuration use ("linkedin").
     fn id(&self) -> &'static str;
+
+    /// The board's documented limits (none by default); configuration may override.
+    fn limits(&self) -> BoardLimits {
+        BoardLimits::default()
+    }
 
     /// Creates the posting at the board.
     async fn publish(

@@ -10,9 +10,12 @@ pub mod attempt;
 pub mod schedule;
 
 use std::collections::BTreeMap;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use governor::clock::{Clock, DefaultClock};
+use governor::{Quota, RateLimiter};
 use sqlx::PgPool;
 use tokio::sync::{Mutex, Notify, Semaphore};
 use tokio::time::Instant;
@@ -184,6 +187,14 @@ impl Dispatcher {
             worker: self.worker_id.clone(),
         });
         let slots = Arc::new(Semaphore::new(concurrency));
+        // Documented request rates, spaced evenly (no bursts), per replica.
+        let per_minute = board_settings
+            .and_then(|b| b.requests_per_minute)
+            .or(board.limits().requests_per_minute)
+            .and_then(NonZeroU32::new);
+        let pace = per_minute
+            .map(|n| RateLimiter::direct(Quota::per_minute(n).allow_burst(NonZeroU32::MIN)));
+        let mut paced_until: Option<Instant> = None;
         let circuit = Arc::new(Mutex::new(Circuit::default()));
         let notify = self.wakers.get(id);
         let attempts = TaskTracker::new();
@@ -192,7 +203,7 @@ impl Dispatcher {
         loop {
             let sleep_for = {
                 let circuit = circuit.lock().await;
-                match circuit.open_until {
+                match circuit.open_until.max(paced_until) {
                     Some(until) if until > Instant::now() => until - Instant::now(),
                     // Wake for the next retry or confirmation due before the next poll.
                     // With every slot busy, a finishing attempt wakes the loop.
@@ -228,6 +239,22 @@ impl Dispatcher {
                         slots.available_permits()
                     }
                 };
+                // Take no more postings than the board's pace allows now.
+                let mut limit = limit;
+                if let Some(pace) = &pace {
+                    let mut granted = 0;
+                    while granted < limit {
+                        match pace.check() {
+                            Ok(()) => granted += 1,
+                            Err(not_until) => {
+                                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                                paced_until = Some(Instant::now() + wait);
+                                break;
+                            }
+                        }
+                    }
+                    limit = granted;
+                }
                 if limit == 0 || shutdown.is_cancelled() {
                     break;
                 }

@@ -341,3 +341,39 @@ async fn every_board_answers_for_every_language_of_the_sample() {
     }
     app.stop().await;
 }
+
+/// A board's request rate spaces its calls out (here 120 a minute: one every
+/// half second), whatever the number of free request slots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_s_request_rate_spaces_its_calls() {
+    let app = helpers::spawn_app_with(|settings| {
+        settings
+            .boards
+            .get_mut("welcome_to_the_jungle")
+            .unwrap()
+            .requests_per_minute = Some(120);
+    })
+    .await;
+    app.publish_sample("account-executive.publish.json").await;
+    let rows = app.settled(18).await;
+    let mut started = Vec::new();
+    for row in rows
+        .iter()
+        .filter(|r| r.board == WTTJ && r.status == "posted")
+    {
+        let history = boardcast::store::postings::attempts(&app.pool, row.id)
+            .await
+            .unwrap();
+        started.extend(history.iter().map(|a| a.started_at));
+    }
+    started.sort();
+    assert_eq!(started.len(), 3);
+    for pair in started.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= time::Duration::milliseconds(450),
+            "calls {gap:?} apart"
+        );
+    }
+    app.stop().await;
+}
