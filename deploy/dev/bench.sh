@@ -30,6 +30,9 @@ export BOARDCAST__OPS__LISTEN=127.0.0.1:8649
 # LinkedIn confirms asynchronously; ask about its tasks every 100 ms, not 10 s.
 export BOARDCAST__DISPATCH__CONFIRM_POLL_MS=100
 export BOARDCAST__DISPATCH__POLL_INTERVAL_MS=1000
+# Lift the boards' documented rates: this measures the worker, not their quotas.
+export BOARDCAST__BOARDS__LINKEDIN__REQUESTS_PER_MINUTE=100000000
+export BOARDCAST__BOARDS__INDEED__REQUESTS_PER_MINUTE=100000000
 
 target/release/boardcast run --sandbox 2>/tmp/boardcast-bench-worker.log &
 worker=$!
