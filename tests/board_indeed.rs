@@ -438,7 +438,7 @@ async fn documented_rules_are_checked_before_sending() {
 
     // None of them reached Indeed, not even for a token.
     assert_eq!(twin.sandbox.requests(indeed::ID), 0);
-    assert_eq!(twin.sandbox.indeed_tokens_issued(), 0);
+    assert_eq!(twin.sandbox.tokens_issued("indeed"), 0);
 }
 
 #[tokio::test]
@@ -607,10 +607,10 @@ async fn one_token_serves_every_call_and_is_refreshed_once() {
         .publish(&context(&job, "es", None, false), &mut CallLog::default())
         .await
         .unwrap();
-    assert_eq!(twin.sandbox.indeed_tokens_issued(), 1);
+    assert_eq!(twin.sandbox.tokens_issued("indeed"), 1);
 
     // An hour later Indeed refuses the token: one refresh, then the call goes through.
-    twin.sandbox.expire_indeed_tokens();
+    twin.sandbox.expire_tokens("indeed");
     let receipt = board
         .withdraw(
             &context(&job, "en", Some(&id), false),
@@ -619,7 +619,7 @@ async fn one_token_serves_every_call_and_is_refreshed_once() {
         .await
         .unwrap();
     assert_eq!(receipt, Receipt::Withdrawn);
-    assert_eq!(twin.sandbox.indeed_tokens_issued(), 2);
+    assert_eq!(twin.sandbox.tokens_issued("indeed"), 2);
     assert!(
         !twin
             .held()
@@ -641,6 +641,6 @@ async fn wrong_client_credentials_are_an_auth_failure() {
         .expect_err("the twin refuses the credentials");
     assert_eq!(error.class, ErrorClass::Auth, "{error:?}");
     assert!(!error.message.contains("not-the-secret"));
-    assert_eq!(twin.sandbox.indeed_tokens_issued(), 0);
+    assert_eq!(twin.sandbox.tokens_issued("indeed"), 0);
     assert!(twin.held().is_empty());
 }

@@ -7,11 +7,10 @@
 //! `extensions.code` values, `NOT_FOUND` for an unknown `sourcedPostingId`,
 //! and tolerance of `&amp;`, `&lt;` and `&gt;`, the entities markup needs.
 
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Form, Json, Router};
@@ -19,13 +18,13 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+use super::oauth::TokenStatus;
 use super::{Gate, HeldPosting, Sandbox, Twin, answer};
 use crate::boards::indeed::{
     CreateData, CreateIngest, CreatePayload, CreateResult, CreateVariables, DescriptionFormatting,
     ErrorExtensions, ExpireData, ExpireIngest, ExpirePayload, ExpireResult, ExpireVariables,
     GraphQlError, GraphQlRequest, GraphQlResponse, JobPostingInput, SourcedPosting,
 };
-use crate::boards::oauth::TokenResponse;
 
 pub const BOARD: &str = "indeed";
 /// Indeed's tokens live an hour.
@@ -37,21 +36,6 @@ const ALLOWED_TAGS: [&str; 18] = [
     "thead", "tbody", "tr", "td",
 ];
 const SOURCE_TYPES: [&str; 3] = ["Employer", "Job Board", "Staffing Agency"];
-/// Active ISO 4217 codes (Indeed's `CurrencyCode`).
-const CURRENCIES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND \
-    BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN \
-    ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD \
-    JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT \
-    MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR \
-    RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND \
-    TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWG";
-
-#[derive(Debug, Default)]
-pub struct TwinState {
-    tokens: BTreeMap<String, Instant>,
-    /// Tokens issued (a test checks that they are reused, not fetched per call).
-    pub tokens_issued: u64,
-}
 
 pub const TWIN: Twin = Twin {
     board: BOARD,
@@ -66,21 +50,6 @@ pub fn routes(sandbox: Sandbox) -> Router {
         .with_state(sandbox)
 }
 
-impl Sandbox {
-    /// Expires every Indeed token now, as if an hour had passed.
-    pub fn expire_indeed_tokens(&self) {
-        self.with_extra(BOARD, |state: &mut TwinState| {
-            for expiry in state.tokens.values_mut() {
-                *expiry = Instant::now();
-            }
-        });
-    }
-
-    pub fn indeed_tokens_issued(&self) -> u64 {
-        self.with_extra(BOARD, |state: &mut TwinState| state.tokens_issued)
-    }
-}
-
 #[derive(Deserialize)]
 struct TokenForm {
     grant_type: String,
@@ -91,10 +60,12 @@ struct TokenForm {
 }
 
 async fn token(State(sandbox): State<Sandbox>, Form(form): Form<TokenForm>) -> Response {
-    if form.grant_type != "client_credentials"
-        || form.client_id != sandbox.credential(BOARD, "client_id")
-        || form.client_secret != sandbox.credential(BOARD, "client_secret")
-    {
+    if !sandbox.client_credentials_valid(
+        BOARD,
+        &form.grant_type,
+        &form.client_id,
+        &form.client_secret,
+    ) {
         let body =
             json!({"error": "invalid_client", "error_description": "Client authentication failed"});
         return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
@@ -107,33 +78,14 @@ async fn token(State(sandbox): State<Sandbox>, Form(form): Form<TokenForm>) -> R
         let body = json!({"error": "invalid_scope", "error_description": "scope employer_access is required"});
         return (StatusCode::BAD_REQUEST, Json(body)).into_response();
     }
-    let value = uuid::Uuid::new_v4().simple().to_string();
-    sandbox.with_extra(BOARD, |state: &mut TwinState| {
-        state
-            .tokens
-            .insert(value.clone(), Instant::now() + TOKEN_LIFETIME);
-        state.tokens_issued += 1;
-    });
-    Json(TokenResponse {
-        access_token: value,
-        expires_in: TOKEN_LIFETIME.as_secs(),
-    })
-    .into_response()
+    Json(sandbox.issue_token(BOARD, TOKEN_LIFETIME)).into_response()
 }
 
 fn authorised(sandbox: &Sandbox, headers: &HeaderMap) -> Result<(), Response> {
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    let expiry = sandbox.with_extra(BOARD, |state: &mut TwinState| {
-        state.tokens.get(given).copied()
-    });
-    let message = match expiry {
-        Some(expiry) if expiry > Instant::now() => return Ok(()),
-        Some(_) => "The access token expired",
-        None => "Invalid access token",
+    let message = match sandbox.token_status(BOARD, headers) {
+        TokenStatus::Valid => return Ok(()),
+        TokenStatus::Expired => "The access token expired",
+        TokenStatus::Unknown => "Invalid access token",
     };
     let body = json!({"error": "invalid_token", "error_description": message});
     Err((StatusCode::UNAUTHORIZED, Json(body)).into_response())
@@ -249,7 +201,7 @@ fn validate(posting: &JobPostingInput) -> Option<(&'static str, String)> {
         ));
     }
     if let Some(salary) = &body.salary {
-        if !CURRENCIES.split_whitespace().any(|c| c == salary.currency) {
+        if iso_currency::Currency::from_code(&salary.currency).is_none() {
             return Some((
                 "body.salary.currency",
                 format!("\"{}\" is not a CurrencyCode", salary.currency),

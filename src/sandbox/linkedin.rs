@@ -2,22 +2,22 @@
 //! with per-element errors inside a 200, and tasks that finish after a poll.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::oauth::TokenStatus;
 use super::{Gate, HeldPosting, Sandbox, Twin, answer};
 use crate::boards::linkedin::{
     BatchRequest, BatchResponse, BatchResult, ElementError, JobElement, Operation, TaskResponse,
     TaskStatus, public_url,
 };
-use crate::boards::oauth::TokenResponse;
 
 pub const BOARD: &str = "linkedin";
 /// LinkedIn's tokens live 30 minutes.
@@ -27,11 +27,8 @@ const POLLS_BEFORE_DONE: u32 = 1;
 
 #[derive(Debug, Default)]
 pub struct TwinState {
-    tokens: BTreeMap<String, Instant>,
     tasks: BTreeMap<String, Task>,
     next_task: u64,
-    /// Tokens issued (a test checks that they are reused, not fetched per call).
-    pub tokens_issued: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -54,21 +51,6 @@ pub fn routes(sandbox: Sandbox) -> Router {
         .with_state(sandbox)
 }
 
-impl Sandbox {
-    /// Expires every LinkedIn token now, as if 30 minutes had passed.
-    pub fn expire_linkedin_tokens(&self) {
-        self.with_extra(BOARD, |state: &mut TwinState| {
-            for expiry in state.tokens.values_mut() {
-                *expiry = Instant::now();
-            }
-        });
-    }
-
-    pub fn linkedin_tokens_issued(&self) -> u64 {
-        self.with_extra(BOARD, |state: &mut TwinState| state.tokens_issued)
-    }
-}
-
 #[derive(Deserialize)]
 struct TokenForm {
     grant_type: String,
@@ -77,42 +59,25 @@ struct TokenForm {
 }
 
 async fn token(State(sandbox): State<Sandbox>, Form(form): Form<TokenForm>) -> Response {
-    if form.grant_type != "client_credentials"
-        || form.client_id != sandbox.credential(BOARD, "client_id")
-        || form.client_secret != sandbox.credential(BOARD, "client_secret")
-    {
+    if !sandbox.client_credentials_valid(
+        BOARD,
+        &form.grant_type,
+        &form.client_id,
+        &form.client_secret,
+    ) {
         let body =
             json!({"error": "invalid_client", "error_description": "Client authentication failed"});
         return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
     }
-    let value = uuid::Uuid::new_v4().simple().to_string();
-    sandbox.with_extra(BOARD, |state: &mut TwinState| {
-        state
-            .tokens
-            .insert(value.clone(), Instant::now() + TOKEN_LIFETIME);
-        state.tokens_issued += 1;
-    });
-    Json(TokenResponse {
-        access_token: value,
-        expires_in: TOKEN_LIFETIME.as_secs(),
-    })
-    .into_response()
+    Json(sandbox.issue_token(BOARD, TOKEN_LIFETIME)).into_response()
 }
 
 /// 401 with LinkedIn's service error codes: 65600 invalid, 65602 expired.
 fn authorised(sandbox: &Sandbox, headers: &HeaderMap) -> Result<(), Response> {
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    let expiry = sandbox.with_extra(BOARD, |state: &mut TwinState| {
-        state.tokens.get(given).copied()
-    });
-    let code = match expiry {
-        Some(expiry) if expiry > Instant::now() => return Ok(()),
-        Some(_) => (65602, "The token used in the request has expired"),
-        None => (65600, "Invalid access token"),
+    let code = match sandbox.token_status(BOARD, headers) {
+        TokenStatus::Valid => return Ok(()),
+        TokenStatus::Expired => (65602, "The token used in the request has expired"),
+        TokenStatus::Unknown => (65600, "Invalid access token"),
     };
     let body = json!({"serviceErrorCode": code.0, "message": code.1, "status": 401});
     Err((StatusCode::UNAUTHORIZED, Json(body)).into_response())

@@ -22,6 +22,7 @@
 
 pub mod indeed;
 pub mod linkedin;
+pub mod oauth;
 pub mod stepstone;
 pub mod welcome_to_the_jungle;
 pub mod ziprecruiter;

@@ -248,12 +248,12 @@ async fn an_expired_oauth_token_is_refreshed_once() {
         .await;
     app.settled(6).await;
     assert_eq!(
-        app.sandbox.linkedin_tokens_issued(),
+        app.sandbox.tokens_issued("linkedin"),
         1,
         "one token for every call"
     );
 
-    app.sandbox.expire_linkedin_tokens();
+    app.sandbox.expire_tokens("linkedin");
     let mut update: serde_json::Value =
         serde_json::from_slice(&sample("sales-account-executive.publish.json")).unwrap();
     update["message_id"] = serde_json::json!(uuid::Uuid::new_v4().to_string());
@@ -271,7 +271,7 @@ async fn an_expired_oauth_token_is_refreshed_once() {
         })
         .await;
     assert_eq!(
-        app.sandbox.linkedin_tokens_issued(),
+        app.sandbox.tokens_issued("linkedin"),
         2,
         "refreshed once, then reused"
     );
