@@ -14,9 +14,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::http::{ApiError, Operator, OpsState, operator_for};
+use super::http::{ApiError, Operator, OpsState, cancel_posting, operator_for, retry_posting};
 use crate::boards::render::escape_html as e;
-use crate::store::ops::{self as actions, Selection};
+use crate::store::ops as actions;
 use crate::store::postings;
 
 /// The cookie holding the signed-in operator's token.
@@ -199,17 +199,7 @@ pub async fn retry(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let current = postings::get(&state.pool, id).await?;
-    let status = current.map(|p| p.status);
-    let selection = Selection {
-        ids: Some(vec![id]),
-        status,
-        ..Selection::default()
-    };
-    let result = actions::retry(&state.pool, &selection, false, &operator.0).await?;
-    for board in &result.boards {
-        state.wakers.wake(board);
-    }
+    retry_posting(&state, &operator, id).await?;
     Ok(back(&headers))
 }
 
@@ -219,11 +209,7 @@ pub async fn cancel(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let selection = Selection {
-        ids: Some(vec![id]),
-        ..Selection::default()
-    };
-    actions::cancel(&state.pool, &selection, false, &operator.0).await?;
+    cancel_posting(&state, &operator, id).await?;
     Ok(back(&headers))
 }
 

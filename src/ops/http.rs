@@ -249,22 +249,30 @@ struct ActionRequest {
     dry_run: bool,
 }
 
-async fn act(
+/// What an ops action does to the postings it selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Retry,
+    Cancel,
+}
+
+/// Runs an action for `operator`, logs it and wakes the boards with new work.
+pub async fn act(
     state: &OpsState,
     operator: &Operator,
-    action: &str,
+    action: Action,
     selection: Selection,
     dry_run: bool,
-) -> Result<Json<ActionResult>, ApiError> {
+) -> Result<ActionResult, ApiError> {
     let result = match action {
-        "retry" => actions::retry(&state.pool, &selection, dry_run, &operator.0).await?,
-        _ => actions::cancel(&state.pool, &selection, dry_run, &operator.0).await?,
+        Action::Retry => actions::retry(&state.pool, &selection, dry_run, &operator.0).await?,
+        Action::Cancel => actions::cancel(&state.pool, &selection, dry_run, &operator.0).await?,
     };
-    info!(message = "Ops action.", actor = %operator.0, action, dry_run, affected = result.affected);
+    info!(message = "Ops action.", actor = %operator.0, action = result.action, dry_run, affected = result.affected);
     for board in &result.boards {
         state.wakers.wake(board);
     }
-    Ok(Json(result))
+    Ok(result)
 }
 
 fn one(id: i64) -> Selection {
@@ -274,20 +282,36 @@ fn one(id: i64) -> Selection {
     }
 }
 
-async fn retry_one(
-    operator: Operator,
-    State(state): State<OpsState>,
-    Path(id): Path<i64>,
-) -> Result<Json<ActionResult>, ApiError> {
-    let current = postings::get(&state.pool, id).await?;
-    let Some(current) = current else {
+/// Retries one posting, whatever state it is waiting or stopped in.
+pub async fn retry_posting(
+    state: &OpsState,
+    operator: &Operator,
+    id: i64,
+) -> Result<ActionResult, ApiError> {
+    let Some(current) = postings::get(&state.pool, id).await? else {
         return Err(ApiError(StatusCode::NOT_FOUND, format!("no posting {id}")));
     };
     let selection = Selection {
         status: Some(current.status),
         ..one(id)
     };
-    act(&state, &operator, "retry", selection, false).await
+    act(state, operator, Action::Retry, selection, false).await
+}
+
+pub async fn cancel_posting(
+    state: &OpsState,
+    operator: &Operator,
+    id: i64,
+) -> Result<ActionResult, ApiError> {
+    act(state, operator, Action::Cancel, one(id), false).await
+}
+
+async fn retry_one(
+    operator: Operator,
+    State(state): State<OpsState>,
+    Path(id): Path<i64>,
+) -> Result<Json<ActionResult>, ApiError> {
+    retry_posting(&state, &operator, id).await.map(Json)
 }
 
 async fn cancel_one(
@@ -295,7 +319,7 @@ async fn cancel_one(
     State(state): State<OpsState>,
     Path(id): Path<i64>,
 ) -> Result<Json<ActionResult>, ApiError> {
-    act(&state, &operator, "cancel", one(id), false).await
+    cancel_posting(&state, &operator, id).await.map(Json)
 }
 
 fn job_selection(
@@ -319,7 +343,9 @@ async fn retry_job(
     request: Option<Json<ActionRequest>>,
 ) -> Result<Json<ActionResult>, ApiError> {
     let (selection, dry_run) = job_selection(tenant, job, request);
-    act(&state, &operator, "retry", selection, dry_run).await
+    act(&state, &operator, Action::Retry, selection, dry_run)
+        .await
+        .map(Json)
 }
 
 async fn cancel_job(
@@ -329,7 +355,9 @@ async fn cancel_job(
     request: Option<Json<ActionRequest>>,
 ) -> Result<Json<ActionResult>, ApiError> {
     let (selection, dry_run) = job_selection(tenant, job, request);
-    act(&state, &operator, "cancel", selection, dry_run).await
+    act(&state, &operator, Action::Cancel, selection, dry_run)
+        .await
+        .map(Json)
 }
 
 async fn retry_many(
@@ -340,11 +368,12 @@ async fn retry_many(
     act(
         &state,
         &operator,
-        "retry",
+        Action::Retry,
         request.selection,
         request.dry_run,
     )
     .await
+    .map(Json)
 }
 
 async fn cancel_many(
@@ -355,11 +384,12 @@ async fn cancel_many(
     act(
         &state,
         &operator,
-        "cancel",
+        Action::Cancel,
         request.selection,
         request.dry_run,
     )
     .await
+    .map(Json)
 }
 
 /// Every configured board with its recent health.
