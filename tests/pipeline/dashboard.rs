@@ -110,8 +110,11 @@ async fn the_dashboard_shows_a_failure_and_its_retry_button_works() {
         .await
         .unwrap();
 
+    // The click returns before the redirect has loaded the overview: wait for it.
     let row = browser
-        .find(Locator::Id(&format!("posting-{}", failed.id)))
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id(&format!("posting-{}", failed.id)))
         .await
         .unwrap();
     let text = row.text().await.unwrap();
