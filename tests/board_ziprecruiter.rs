@@ -1,96 +1,23 @@
 //! ZipRecruiter: the adapter's pure render against golden files, and the
 //! adapter against its sandbox twin over real HTTP. No database or broker.
 
-use std::collections::BTreeSet;
-use std::path::PathBuf;
-use std::sync::Arc;
+mod support;
+
 use std::time::Duration;
 
 use boardcast::boards::ziprecruiter::{ID, render};
-use boardcast::boards::{Board, BoardError, CallLog, ErrorClass, PostingContext, Receipt};
-use boardcast::config::Settings;
-use boardcast::intake::message::{Command, Job, Limits, LocalizedAd, parse, primary_language};
+use boardcast::boards::{BoardError, ErrorClass, Receipt};
+use boardcast::intake::message::{Job, primary_language};
 use boardcast::plan::posting_reference;
-use boardcast::sandbox::{Faults, HeldPosting, Sandbox};
-use secrecy::SecretString;
+use boardcast::sandbox::Faults;
 use serde_json::{Value, json};
-
-fn crate_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn settings() -> Settings {
-    Settings::load(&crate_dir().join("config")).expect("loading config/")
-}
-
-/// `(stem, tenant, job)` for every `*.publish.json` sample, by name.
-fn publish_samples() -> Vec<(String, String, Job)> {
-    let dir = crate_dir().join("../shared/samples");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("shared/samples")
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.ends_with(".publish.json"))
-        })
-        .collect();
-    paths.sort();
-    let boards: BTreeSet<String> = settings().board_ids();
-    let limits = Limits {
-        max_bytes: 262_144,
-        boards: &boards,
-    };
-    paths
-        .into_iter()
-        .map(|path| {
-            let name = path.file_name().unwrap().to_str().unwrap();
-            let stem = name.trim_end_matches(".publish.json").to_owned();
-            let submission = parse(&std::fs::read(&path).unwrap(), &limits)
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
-            let Command::Publish(job) = submission.command else {
-                panic!("{name} is not a publish");
-            };
-            (stem, submission.tenant_id, job)
-        })
-        .collect()
-}
-
-fn sample(stem: &str) -> (String, Job) {
-    publish_samples()
-        .into_iter()
-        .find(|(s, _, _)| s == stem)
-        .map(|(_, tenant, job)| (tenant, job))
-        .unwrap_or_else(|| panic!("no sample {stem}.publish.json"))
-}
-
-/// One posting of `job` in `locale`, first send, nothing known at the board.
-fn context<'a>(
-    job: &'a Job,
-    ad: &'a LocalizedAd,
-    reference: &'a str,
-    locale: &'a str,
-) -> PostingContext<'a> {
-    PostingContext {
-        reference,
-        tenant_id: "contoso",
-        locale,
-        job,
-        ad,
-        external_id: None,
-        live_at_board: false,
-        may_exist: false,
-        idempotency_key: uuid::Uuid::nil(),
-    }
-}
+use support::{BoardTwin, context, publish_samples, sample, settings};
 
 // ---------------------------------------------------------------------------
 // Golden requests.
 
 #[test]
 fn golden_requests() {
-    let update = std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1");
-    let golden_dir = crate_dir().join("tests/golden/ziprecruiter");
     let settings = settings();
     let languages = &settings.board(ID).expect("[boards.ziprecruiter]").languages;
     let mut compared = 0;
@@ -102,7 +29,7 @@ fn golden_requests() {
             }
             let reference = posting_reference(&tenant, &job.id, locale);
             let posting = context(&job, ad, &reference, locale);
-            let path = golden_dir.join(format!("{stem}.{locale}.json"));
+            let name = format!("{stem}.publish.{locale}.json");
             let served: Vec<&str> = job.locations.iter().map(|l| l.country.as_str()).collect();
             if !served.iter().any(|c| ["US", "GB", "CA"].contains(c)) {
                 let mut countries: Vec<&str> = Vec::new();
@@ -120,21 +47,12 @@ fn golden_requests() {
                         countries.join(", ")
                     )
                 );
-                assert!(!path.exists(), "{} should not exist", path.display());
                 refused += 1;
                 continue;
             }
             let request = render(&posting).unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
             let rendered = serde_json::to_string_pretty(&request).unwrap() + "\n";
-            if update {
-                std::fs::create_dir_all(&golden_dir).unwrap();
-                std::fs::write(&path, &rendered).unwrap();
-            } else {
-                let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-                    panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display())
-                });
-                assert_eq!(rendered, expected, "{} differs", path.display());
-            }
+            support::golden(ID, &name, &rendered);
             compared += 1;
         }
     }
@@ -174,64 +92,8 @@ fn the_first_served_location_is_the_one_sent() {
 // ---------------------------------------------------------------------------
 // Against the twin.
 
-struct Twin {
-    sandbox: Sandbox,
-    url: String,
-    board: Arc<dyn Board>,
-}
-
-/// A sandbox on a port of its own and the adapter built from config/ pointed at it.
-async fn twin() -> Twin {
-    twin_with_key(None).await
-}
-
-async fn twin_with_key(api_key: Option<&str>) -> Twin {
-    let sandbox = Sandbox::with_random_credentials();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(sandbox.clone().serve(listener, std::future::pending()));
-    let mut settings = settings();
-    let board_settings = settings.boards.get_mut("ziprecruiter").unwrap();
-    board_settings.base_url = format!("{url}/{ID}");
-    let key = api_key.unwrap_or(sandbox.credential(ID, "api_key"));
-    board_settings
-        .credentials
-        .insert("api_key".into(), SecretString::from(key.to_owned()));
-    board_settings.request_timeout_ms = Some(5_000);
-    let board = boardcast::boards::build_one(&settings, ID).expect("building the adapter");
-    Twin {
-        sandbox,
-        url,
-        board,
-    }
-}
-
-impl Twin {
-    fn held(&self) -> Vec<HeldPosting> {
-        self.sandbox.postings(Some(ID))
-    }
-
-    fn only(&self) -> HeldPosting {
-        let held = self.held();
-        assert_eq!(held.len(), 1, "one copy at the board: {held:?}");
-        held.into_iter().next().unwrap()
-    }
-
-    fn faults(&self, faults: Faults) {
-        self.sandbox.set_faults(ID, faults);
-    }
-
-    async fn publish(&self, posting: &PostingContext<'_>) -> Result<Receipt, BoardError> {
-        self.board.publish(posting, &mut CallLog::default()).await
-    }
-
-    async fn update(&self, posting: &PostingContext<'_>) -> Result<Receipt, BoardError> {
-        self.board.update(posting, &mut CallLog::default()).await
-    }
-
-    async fn withdraw(&self, posting: &PostingContext<'_>) -> Result<Receipt, BoardError> {
-        self.board.withdraw(posting, &mut CallLog::default()).await
-    }
+async fn twin() -> BoardTwin {
+    BoardTwin::start(ID).await
 }
 
 fn contoso() -> (Job, String) {
@@ -398,7 +260,7 @@ async fn the_adapter_refuses_what_breaks_a_rule_before_sending() {
         &["ZipRecruiter publishes jobs in US, GB, CA; this job is in PT"],
     );
 
-    assert_eq!(twin.sandbox.requests(ID), 0, "nothing was sent");
+    assert_eq!(twin.requests(), 0, "nothing was sent");
     assert!(twin.held().is_empty());
 }
 
@@ -430,8 +292,8 @@ async fn the_twin_checks_its_rules_on_its_own() {
     body["country"] = json!("ES");
     body["job_type"] = json!("gig");
     let client = reqwest::Client::new();
-    let url = format!("{}/{ID}/partner/v0/job/{reference}", twin.url);
-    let key = twin.sandbox.credential(ID, "api_key").to_owned();
+    let url = twin.board_url(&format!("/partner/v0/job/{reference}"));
+    let key = twin.credential("api_key").to_owned();
 
     let response = client
         .post(&url)
@@ -507,7 +369,7 @@ async fn transient_ambiguous_and_throttled_answers() {
 
 #[tokio::test]
 async fn wrong_credentials_are_an_auth_failure() {
-    let twin = twin_with_key(Some("not-the-key")).await;
+    let twin = BoardTwin::start_with(ID, &[("api_key", "not-the-key")]).await;
     let (job, reference) = contoso();
     let posting = context(&job, &job.ads["en"], &reference, "en");
     let error = twin.publish(&posting).await.unwrap_err();
