@@ -140,6 +140,16 @@ pub trait Board: Send + Sync {
         BoardLimits::default()
     }
 
+    /// The values of the fields the board cannot change once a posting
+    /// exists (StepStone's category, say), as one comparable string; `None`
+    /// when every field can be updated. When an update would change them,
+    /// the dispatcher closes the board's posting and publishes a new one, and
+    /// the posting's history shows both.
+    fn fixed_fields(&self, posting: &PostingContext<'_>) -> Option<String> {
+        let _ = posting;
+        None
+    }
+
     /// Creates the posting at the board.
     async fn publish(
         &self,
