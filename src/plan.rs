@@ -107,6 +107,18 @@ pub fn posting_reference(tenant: &str, job_id: &str, locale: &str) -> String {
     format!("bc{}", &hex::encode(digest)[..18])
 }
 
+/// The reference a board knows the posting by: ours, and after the board's
+/// posting had to be closed and re-created (a field it cannot update
+/// changed), a new one per generation, since boards keep closed ids for good.
+/// Same shape as ours: 20 characters of `[a-z0-9]`.
+pub fn board_reference(reference: &str, generation: i32) -> String {
+    if generation <= 0 {
+        return reference.to_owned();
+    }
+    let stem = &reference[..reference.len().min(18)];
+    format!("{stem}{:02}", generation % 100)
+}
+
 /// A fingerprint of what a board shows for one language variant: the job's
 /// shared fields plus that variant's ad. An update that leaves it unchanged
 /// is not re-sent.

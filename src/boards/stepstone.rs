@@ -291,6 +291,14 @@ impl Board for StepStone {
         ID
     }
 
+    /// Categorisation cannot be updated: a new category means a new listing.
+    fn fixed_fields(&self, posting: &PostingContext<'_>) -> Option<String> {
+        Some(format!(
+            "category \"{}\"",
+            posting.job.category.as_deref().unwrap_or("")
+        ))
+    }
+
     async fn publish(
         &self,
         posting: &PostingContext<'_>,

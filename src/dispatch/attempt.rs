@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::boards::{Board, BoardError, CallLog, ErrorClass, PostingContext, Receipt};
 use crate::config::RetryPolicy;
 use crate::intake::message::{Job, LocalizedAd};
+use crate::plan::board_reference;
 use crate::store::PostingStatus;
 use crate::store::postings::{AttemptRecord, Claimed, Completion};
 
@@ -21,6 +22,9 @@ pub enum Operation {
     Withdraw,
     /// Ask about work the board accepted for later.
     Confirm,
+    /// Close the board's posting because an update changes a field the
+    /// board cannot update; the next attempt publishes a new one.
+    Replace,
 }
 
 impl Operation {
@@ -42,6 +46,7 @@ impl Operation {
             Self::Update => "update",
             Self::Withdraw => "withdraw",
             Self::Confirm => "confirm",
+            Self::Replace => "replace",
         }
     }
 }
@@ -59,17 +64,17 @@ pub struct AttemptSettings {
 /// The idempotency key of one operation on one posting: the same across
 /// attempts, rescues and redeliveries, different for the next revision.
 pub fn idempotency_key(claimed: &Claimed, operation: Operation) -> Uuid {
-    Uuid::new_v5(
-        &Uuid::NAMESPACE_OID,
-        format!(
-            "boardcast:{}:{}:{}:{}",
-            claimed.id,
-            operation.as_str(),
-            claimed.revision,
-            claimed.content_hash.as_deref().unwrap_or("")
-        )
-        .as_bytes(),
-    )
+    let mut name = format!(
+        "boardcast:{}:{}:{}:{}",
+        claimed.id,
+        operation.as_str(),
+        claimed.revision,
+        claimed.content_hash.as_deref().unwrap_or("")
+    );
+    if claimed.generation > 0 {
+        name.push_str(&format!(":{}", claimed.generation));
+    }
+    Uuid::new_v5(&Uuid::NAMESPACE_OID, name.as_bytes())
 }
 
 /// Runs one attempt and says how to record it. Never fails: every failure is
@@ -80,8 +85,11 @@ pub async fn run(
     settings: &AttemptSettings,
 ) -> (Completion, Option<ErrorClass>) {
     let started = Instant::now();
-    let operation = Operation::of(claimed);
+    let mut operation = Operation::of(claimed);
     let mut log = CallLog::default();
+    let reference = board_reference(&claimed.reference, claimed.generation);
+    // What the board's posting will hold once this attempt succeeds.
+    let mut fixed_now = None;
 
     let result = match serde_json::from_value::<Job>(claimed.job.clone()) {
         Err(error) => Err(BoardError::rule(format!(
@@ -89,8 +97,8 @@ pub async fn run(
         ))),
         Ok(job) => {
             let ad = pick_ad(&job, &claimed.locale);
-            let context = PostingContext {
-                reference: &claimed.reference,
+            let mut context = PostingContext {
+                reference: &reference,
                 tenant_id: &claimed.tenant_id,
                 locale: &claimed.locale,
                 job: &job,
@@ -100,11 +108,21 @@ pub async fn run(
                 may_exist: claimed.may_exist,
                 idempotency_key: idempotency_key(claimed, operation),
             };
+            fixed_now = board.fixed_fields(&context);
+            if operation == Operation::Update
+                && claimed.fixed_fields.is_some()
+                && fixed_now != claimed.fixed_fields
+            {
+                operation = Operation::Replace;
+                context.idempotency_key = idempotency_key(claimed, operation);
+            }
             let call = async {
                 match operation {
                     Operation::Publish => board.publish(&context, &mut log).await,
                     Operation::Update => board.update(&context, &mut log).await,
-                    Operation::Withdraw => board.withdraw(&context, &mut log).await,
+                    Operation::Withdraw | Operation::Replace => {
+                        board.withdraw(&context, &mut log).await
+                    }
                     Operation::Confirm => {
                         let task = claimed.board_task.as_deref().unwrap_or_default();
                         board.confirm(&context, task, &mut log).await
@@ -126,7 +144,7 @@ pub async fn run(
     };
 
     let class = result.as_ref().err().map(|e| e.class);
-    let completion = complete(
+    let mut completion = complete(
         claimed,
         operation,
         result,
@@ -134,6 +152,19 @@ pub async fn run(
         started.elapsed(),
         settings,
     );
+    if completion.status == PostingStatus::Posted {
+        completion.fixed_fields = Some(fixed_now.clone());
+    }
+    if completion.replaced {
+        completion.attempt.detail = Some(format!(
+            "closed {} at {}: it cannot change {} to {} once published; publishing a new posting as {}",
+            claimed.external_id.as_deref().unwrap_or("the posting"),
+            board.id(),
+            claimed.fixed_fields.as_deref().unwrap_or(""),
+            fixed_now.as_deref().unwrap_or("(none)"),
+            board_reference(&claimed.reference, claimed.generation + 1),
+        ));
+    }
     (completion, class)
 }
 
@@ -171,6 +202,8 @@ pub fn complete(
         board_task: None,
         may_exist: claimed.may_exist,
         board_shows: None,
+        fixed_fields: None,
+        replaced: false,
         last_error: None,
         attempt: AttemptRecord {
             operation: operation.as_str(),
@@ -192,6 +225,15 @@ pub fn complete(
             done.external_url = url;
             done.may_exist = false;
             done.board_shows = Some(claimed.content_hash.clone());
+        }
+        Ok(Receipt::Withdrawn) if operation == Operation::Replace => {
+            // Closed; publish the new posting at once.
+            done.status = PostingStatus::Queued;
+            done.attempt.outcome = "closed";
+            done.replaced = true;
+            done.may_exist = false;
+            done.board_shows = Some(None);
+            done.retry_in = Some(Duration::ZERO);
         }
         Ok(Receipt::Withdrawn) => {
             done.status = PostingStatus::Withdrawn;

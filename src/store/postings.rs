@@ -37,6 +37,10 @@ pub struct Claimed {
     pub external_id: Option<String>,
     pub external_url: Option<String>,
     pub board_task: Option<String>,
+    /// How many times the board's posting was closed and re-created.
+    pub generation: i32,
+    /// What the board's posting was created with ([`crate::boards::Board::fixed_fields`]).
+    pub fixed_fields: Option<String>,
     pub job: serde_json::Value,
 }
 
@@ -71,7 +75,7 @@ pub async fn claim(
            RETURNING p.id, p.tenant_id, p.job_id, p.board, p.locale, p.reference, p.revision,
                      p.wanted, p.attempts, p.max_attempts, p.lease_token AS "lease_token!",
                      p.content_hash, p.sent_hash, p.may_exist, p.external_id, p.external_url,
-                     p.board_task, j.content AS job"#,
+                     p.board_task, p.generation, p.fixed_fields, j.content AS job"#,
         board,
         limit,
         lease.as_millis() as f64,
@@ -102,6 +106,12 @@ pub struct Completion {
     /// Some when the board's copy is now known: `Some(Some(hash))` shows that
     /// content, `Some(None)` is withdrawn.
     pub board_shows: Option<Option<String>>,
+    /// Some when the board's posting was created or updated: the fixed
+    /// fields it now has.
+    pub fixed_fields: Option<Option<String>>,
+    /// The board's posting was closed so that a new one can be published
+    /// (next generation, no board id, attempts start again).
+    pub replaced: bool,
     pub last_error: Option<String>,
     pub attempt: AttemptRecord,
 }
@@ -128,19 +138,26 @@ pub async fn complete(
         Some(hash) => (true, hash.clone()),
         None => (false, None),
     };
+    let (set_fixed, fixed) = match &done.fixed_fields {
+        Some(fixed) => (true, fixed.clone()),
+        None => (false, None),
+    };
     let status = sqlx::query_scalar!(
         r#"WITH done AS (
              UPDATE postings SET
                status = CASE WHEN wanted = $3 AND content_hash IS NOT DISTINCT FROM $4
                              THEN $5::text::posting_status ELSE 'queued' END,
-               attempts = CASE WHEN wanted = $3 AND content_hash IS NOT DISTINCT FROM $4
+               attempts = CASE WHEN $23 THEN 0
+                               WHEN wanted = $3 AND content_hash IS NOT DISTINCT FROM $4
                                THEN greatest(attempts + $6, 0) ELSE 0 END,
                next_attempt_at = CASE
                  WHEN NOT (wanted = $3 AND content_hash IS NOT DISTINCT FROM $4) THEN now()
                  WHEN $7::float8 IS NULL THEN NULL
                  ELSE now() + $7 * interval '1 millisecond' END,
-               external_id = COALESCE($8, external_id),
-               external_url = COALESCE($9, external_url),
+               external_id = CASE WHEN $23 THEN NULL ELSE COALESCE($8, external_id) END,
+               external_url = CASE WHEN $23 THEN NULL ELSE COALESCE($9, external_url) END,
+               generation = CASE WHEN $23 THEN generation + 1 ELSE generation END,
+               fixed_fields = CASE WHEN $23 THEN NULL WHEN $24 THEN $25 ELSE fixed_fields END,
                board_task = $10,
                may_exist = $11,
                sent_hash = CASE WHEN $12 THEN $13 ELSE sent_hash END,
@@ -179,6 +196,9 @@ pub async fn complete(
         done.attempt.detail,
         done.attempt.request_hash,
         done.attempt.worker,
+        done.replaced,
+        set_fixed,
+        fixed,
     )
     .fetch_optional(pool)
     .await?;

@@ -1,5 +1,7 @@
 //! Update and withdraw of a published job reach every board.
 
+use boardcast::plan::board_reference;
+use boardcast::store::postings;
 use serde_json::json;
 
 use crate::helpers::{sample, spawn_app};
@@ -58,14 +60,19 @@ async fn update_and_withdraw_reach_each_board() {
     app.stop().await;
 }
 
-/// A board's own rule (StepStone never changes a listing's categorisation)
-/// fails that posting with the board's words, without retries.
+/// StepStone cannot change a listing's categorisation: an update that does
+/// closes the listing and publishes a new one, and the history shows both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_board_rejecting_an_update_fails_with_its_reason() {
+async fn an_immutable_field_change_closes_and_recreates() {
     let app = spawn_app().await;
     app.publish_sample("sales-account-executive.publish.json")
         .await;
-    app.settled(6).await;
+    let before = app.settled(6).await;
+    let first = before
+        .iter()
+        .find(|r| r.board == STEPSTONE && r.status == "posted")
+        .expect("StepStone took the job")
+        .clone();
 
     let mut update: serde_json::Value =
         serde_json::from_slice(&sample("sales-account-executive.publish.json")).unwrap();
@@ -76,18 +83,62 @@ async fn a_board_rejecting_an_update_fails_with_its_reason() {
     app.publish(update.to_string().as_bytes()).await;
 
     let row = app
-        .wait_for("StepStone to refuse the new category", || async {
+        .wait_for("StepStone's new listing", || async {
             let rows = app.postings().await;
-            rows.into_iter()
-                .find(|r| r.board == STEPSTONE && r.revision == 2 && r.status == "failed")
+            rows.into_iter().find(|r| {
+                r.board == STEPSTONE
+                    && r.locale == first.locale
+                    && r.revision == 2
+                    && r.status == "posted"
+            })
         })
         .await;
-    assert_eq!(row.attempts, 1, "a board's rule is not retried");
     assert_eq!(
-        row.last_error.as_deref(),
-        Some("StepStone CATEGORY_IMMUTABLE: the categorisation of a listing cannot be changed")
+        row.id, first.id,
+        "the same posting, re-created at the board"
     );
-    // The other boards took the update.
+    assert_ne!(row.external_id, first.external_id, "a new listing id");
+
+    // The board: the old listing offline, one new live listing in the new category.
+    let held = app.held(STEPSTONE);
+    let old = held
+        .iter()
+        .find(|h| h.reference == first.reference)
+        .expect("the first listing");
+    assert!(!old.live);
+    assert_eq!((old.creates, old.withdrawals), (1, 1));
+    let new_reference = board_reference(&first.reference, 1);
+    let new = held
+        .iter()
+        .find(|h| h.reference == new_reference)
+        .expect("the new listing, under the next generation's reference");
+    assert!(new.live);
+    assert_eq!(new.creates, 1);
+    assert_eq!(new.content["category"], "customer-success");
+    assert_eq!(held.iter().filter(|h| h.live).count(), 1);
+
+    // The history: publish, close (naming the field), publish anew.
+    let history = postings::attempts(&app.env.pool, row.id).await.unwrap();
+    let steps: Vec<(&str, &str)> = history
+        .iter()
+        .map(|a| (a.operation.as_str(), a.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("publish", "posted"),
+            ("replace", "closed"),
+            ("publish", "posted")
+        ]
+    );
+    let closed = history[1].detail.as_deref().unwrap();
+    assert!(
+        closed.contains(first.external_id.as_deref().unwrap()),
+        "{closed}"
+    );
+    assert!(closed.contains("category \"customer-success\""), "{closed}");
+
+    // The other boards updated in place.
     let rows = app.settled(6).await;
     assert!(
         rows.iter()
