@@ -176,6 +176,25 @@ pub struct TenantSettings {
     /// Boards this tenant publishes to with `targets: "all"`; all enabled boards when absent.
     #[serde(default)]
     pub boards: Option<Vec<String>>,
+    /// The tenant's own accounts at boards, keyed like `[boards]`. A board
+    /// without one here uses the deployment's account.
+    #[serde(default)]
+    pub accounts: BTreeMap<String, AccountSettings>,
+}
+
+/// A tenant's own account at one board: its contract or organisation ids and
+/// its credentials.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AccountSettings {
+    /// Laid over the board's options, key by key.
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+    /// Replace the board's credentials as a whole (an account is never half
+    /// the tenant's and half ours). Only from
+    /// `BOARDCAST__TENANTS__<TENANT>__ACCOUNTS__<BOARD>__CREDENTIALS__<NAME>`
+    /// or `<secrets_dir>/tenants/<tenant>/<board>/<name>`.
+    #[serde(default)]
+    pub credentials: BTreeMap<String, SecretString>,
 }
 
 /// A board's id from its configuration key: `welcome_to_the_jungle` -> `welcome-to-the-jungle`.
@@ -220,6 +239,12 @@ impl Settings {
         for (key, board) in &mut self.boards {
             read_secret_folder(&dir.join(board_id(key)), &mut board.credentials)?;
         }
+        for (tenant, settings) in &mut self.tenants {
+            for (key, account) in &mut settings.accounts {
+                let folder = dir.join("tenants").join(tenant).join(board_id(key));
+                read_secret_folder(&folder, &mut account.credentials)?;
+            }
+        }
         Ok(())
     }
 
@@ -229,6 +254,17 @@ impl Settings {
                 "dispatch.lease_ms ({}) must be longer than dispatch.request_timeout_ms ({}), or a slow board would be sent the same posting twice",
                 self.dispatch.lease_ms, self.dispatch.request_timeout_ms
             )));
+        }
+        for (tenant, settings) in &self.tenants {
+            if let Some(key) = settings
+                .accounts
+                .keys()
+                .find(|k| !self.boards.contains_key(*k))
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "tenants.{tenant}.accounts.{key}: there is no [boards.{key}]"
+                )));
+            }
         }
         for (key, board) in &self.boards {
             if board.languages.is_empty() {
@@ -269,6 +305,27 @@ impl Settings {
         }
     }
 
+    /// Every tenant account at `board` with the board's settings it makes:
+    /// the board's own, its options overlaid, its credentials replaced.
+    pub fn tenant_accounts(&self, board: &str) -> Vec<(String, BoardSettings)> {
+        let key = board.replace('-', "_");
+        let Some(base) = self.boards.get(&key) else {
+            return Vec::new();
+        };
+        self.tenants
+            .iter()
+            .filter_map(|(tenant, settings)| {
+                let account = settings.accounts.get(&key)?;
+                let mut merged = base.clone();
+                merged.options.extend(account.options.clone());
+                if !account.credentials.is_empty() {
+                    merged.credentials = account.credentials.clone();
+                }
+                Some((tenant.clone(), merged))
+            })
+            .collect()
+    }
+
     /// The retry policy a board's postings follow.
     pub fn retry_policy(&self, board: &str) -> RetryPolicy {
         self.board(board)
@@ -300,4 +357,70 @@ fn read_secret_folder(
         secrets.insert(name, SecretString::from(value.trim().to_owned()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn settings() -> Settings {
+        Settings::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config")).unwrap()
+    }
+
+    #[test]
+    fn a_tenant_account_overlays_options_and_replaces_credentials() {
+        let mut settings = settings();
+        let board = settings.boards.get_mut("stepstone").unwrap();
+        board
+            .credentials
+            .insert("username".into(), SecretString::from("ours"));
+        board
+            .credentials
+            .insert("password".into(), SecretString::from("our-password"));
+        let account = AccountSettings {
+            options: BTreeMap::from([("organisation_id".into(), "55501".into())]),
+            credentials: BTreeMap::from([("username".into(), SecretString::from("theirs"))]),
+        };
+        settings.tenants.insert(
+            "northwind".into(),
+            TenantSettings {
+                accounts: BTreeMap::from([("stepstone".into(), account)]),
+                ..TenantSettings::default()
+            },
+        );
+
+        let accounts = settings.tenant_accounts("stepstone");
+        assert_eq!(accounts.len(), 1);
+        let (tenant, merged) = &accounts[0];
+        assert_eq!(tenant, "northwind");
+        assert_eq!(merged.options["organisation_id"], "55501");
+        assert_eq!(
+            merged.options["sender_id"], "boardcast",
+            "other options kept"
+        );
+        assert_eq!(merged.credentials["username"].expose_secret(), "theirs");
+        assert!(
+            !merged.credentials.contains_key("password"),
+            "never half the tenant's account and half ours"
+        );
+        assert!(settings.tenant_accounts("linkedin").is_empty());
+    }
+
+    #[test]
+    fn an_account_at_an_unknown_board_is_refused() {
+        let mut settings = settings();
+        settings.tenants.insert(
+            "northwind".into(),
+            TenantSettings {
+                accounts: BTreeMap::from([("monstre".into(), AccountSettings::default())]),
+                ..TenantSettings::default()
+            },
+        );
+        let error = settings.check().unwrap_err().to_string();
+        assert!(
+            error.contains("tenants.northwind.accounts.monstre"),
+            "{error}"
+        );
+    }
 }

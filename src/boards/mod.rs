@@ -187,9 +187,36 @@ pub trait Board: Send + Sync {
     }
 }
 
+/// One board's adapters: one for the deployment's account, and one per
+/// tenant with an account of its own (`[tenants.<t>.accounts.<board>]`),
+/// each with its own credentials, options and token cache.
+#[derive(Clone)]
+pub struct Accounts {
+    pub default: Arc<dyn Board>,
+    pub tenants: BTreeMap<String, Arc<dyn Board>>,
+}
+
+impl Accounts {
+    pub fn id(&self) -> &'static str {
+        self.default.id()
+    }
+
+    /// The adapter that speaks for `tenant`.
+    pub fn for_tenant(&self, tenant: &str) -> &Arc<dyn Board> {
+        self.tenants.get(tenant).unwrap_or(&self.default)
+    }
+
+    /// Whether `tenant` posts with an account of its own.
+    pub fn has_own_account(&self, tenant: &str) -> bool {
+        self.tenants.contains_key(tenant)
+    }
+}
+
 /// A board's configuration, as its constructor gets it.
 pub struct BoardConfig<'a> {
     pub id: &'a str,
+    /// Set when this is a tenant's own account (for error messages).
+    pub tenant: Option<&'a str>,
     pub settings: &'a BoardSettings,
     pub http: reqwest::Client,
     pub request_timeout: Duration,
@@ -199,14 +226,12 @@ pub struct BoardConfig<'a> {
 pub enum BuildError {
     #[error("board \"{0}\" is enabled but this build has no adapter for it")]
     NoAdapter(String),
-    #[error(
-        "board \"{board}\" needs credential \"{name}\": set BOARDCAST__BOARDS__{env}__CREDENTIALS__{env_name} or write it to <secrets_dir>/{board}/{name}"
-    )]
+    /// `whence` says where to put it: an environment variable or a secret file.
+    #[error("{account} needs credential \"{name}\": {whence}")]
     MissingCredential {
-        board: String,
+        account: String,
         name: String,
-        env: String,
-        env_name: String,
+        whence: String,
     },
     #[error("board \"{board}\" needs option \"{name}\" in [boards.{key}.options]")]
     MissingOption {
@@ -223,16 +248,34 @@ pub enum BuildError {
 
 impl BoardConfig<'_> {
     pub fn credential(&self, name: &str) -> Result<SecretString, BuildError> {
-        self.settings
-            .credentials
-            .get(name)
-            .cloned()
-            .ok_or_else(|| BuildError::MissingCredential {
-                board: self.id.to_owned(),
-                name: name.to_owned(),
-                env: self.id.replace('-', "_").to_uppercase(),
-                env_name: name.to_uppercase(),
-            })
+        if let Some(value) = self.settings.credentials.get(name) {
+            return Ok(value.clone());
+        }
+        let (board, key, upper) = (
+            self.id,
+            self.id.replace('-', "_").to_uppercase(),
+            name.to_uppercase(),
+        );
+        let (account, whence) = match self.tenant {
+            None => (
+                format!("board \"{board}\""),
+                format!(
+                    "set BOARDCAST__BOARDS__{key}__CREDENTIALS__{upper} or write it to <secrets_dir>/{board}/{name}"
+                ),
+            ),
+            Some(tenant) => (
+                format!("tenant \"{tenant}\"'s account at board \"{board}\""),
+                format!(
+                    "set BOARDCAST__TENANTS__{}__ACCOUNTS__{key}__CREDENTIALS__{upper} or write it to <secrets_dir>/tenants/{tenant}/{board}/{name}",
+                    tenant.replace('-', "_").to_uppercase()
+                ),
+            ),
+        };
+        Err(BuildError::MissingCredential {
+            account,
+            name: name.to_owned(),
+            whence,
+        })
     }
 
     pub fn option(&self, name: &str) -> Result<String, BuildError> {
@@ -283,14 +326,19 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
     })
 }
 
-/// Builds the adapter of every enabled board.
-pub fn build(settings: &Settings) -> Result<BTreeMap<String, Arc<dyn Board>>, BuildError> {
+/// Builds the adapters of every enabled board, tenants' own accounts included.
+pub fn build(settings: &Settings) -> Result<BTreeMap<String, Accounts>, BuildError> {
     let http = http_client();
     let mut boards = BTreeMap::new();
     for (key, board_settings) in settings.boards.iter().filter(|(_, b)| b.enabled) {
         let id = board_id(key);
-        let board = build_with(settings, &id, board_settings, http.clone())?;
-        boards.insert(id, board);
+        let default = build_with(settings, &id, None, board_settings, http.clone())?;
+        let mut tenants = BTreeMap::new();
+        for (tenant, account) in settings.tenant_accounts(&id) {
+            let board = build_with(settings, &id, Some(&tenant), &account, http.clone())?;
+            tenants.insert(tenant, board);
+        }
+        boards.insert(id, Accounts { default, tenants });
     }
     Ok(boards)
 }
@@ -300,17 +348,19 @@ pub fn build_one(settings: &Settings, id: &str) -> Result<Arc<dyn Board>, BuildE
     let board_settings = settings
         .board(id)
         .ok_or_else(|| BuildError::NoAdapter(id.to_owned()))?;
-    build_with(settings, id, board_settings, http_client())
+    build_with(settings, id, None, board_settings, http_client())
 }
 
 fn build_with(
     settings: &Settings,
     id: &str,
+    tenant: Option<&str>,
     board_settings: &BoardSettings,
     http: reqwest::Client,
 ) -> Result<Arc<dyn Board>, BuildError> {
     let config = BoardConfig {
         id,
+        tenant,
         settings: board_settings,
         http,
         request_timeout: Duration::from_millis(

@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument, error, info, info_span, warn};
 
-use crate::boards::{Board, ErrorClass};
+use crate::boards::{Accounts, ErrorClass};
 use crate::config::Settings;
 use crate::ops::metrics::{AttemptLabels, Metrics};
 use crate::store::postings;
@@ -111,7 +111,7 @@ impl Circuit {
 pub struct Dispatcher {
     pool: PgPool,
     settings: Arc<Settings>,
-    boards: BTreeMap<String, Arc<dyn Board>>,
+    boards: BTreeMap<String, Accounts>,
     wakers: Arc<Wakers>,
     metrics: Arc<Metrics>,
     worker_id: String,
@@ -121,7 +121,7 @@ impl Dispatcher {
     pub fn new(
         pool: PgPool,
         settings: Arc<Settings>,
-        boards: BTreeMap<String, Arc<dyn Board>>,
+        boards: BTreeMap<String, Accounts>,
         wakers: Arc<Wakers>,
         metrics: Arc<Metrics>,
         worker_id: String,
@@ -165,8 +165,8 @@ impl Dispatcher {
         loops.wait().await;
     }
 
-    async fn board_loop(&self, board: Arc<dyn Board>, shutdown: CancellationToken) {
-        let id = board.id();
+    async fn board_loop(&self, accounts: Accounts, shutdown: CancellationToken) {
+        let id = accounts.id();
         let board_settings = self.settings.board(id);
         let concurrency = board_settings
             .and_then(|b| b.concurrency)
@@ -190,7 +190,7 @@ impl Dispatcher {
         // Documented request rates, spaced evenly (no bursts), per replica.
         let per_minute = board_settings
             .and_then(|b| b.requests_per_minute)
-            .or(board.limits().requests_per_minute)
+            .or(accounts.default.limits().requests_per_minute)
             .and_then(NonZeroU32::new);
         let pace = per_minute
             .map(|n| RateLimiter::direct(Quota::per_minute(n).allow_burst(NonZeroU32::MIN)));
@@ -277,7 +277,9 @@ impl Dispatcher {
                     let span = info_span!("attempt", posting = posting.id, tenant = %posting.tenant_id,
                         job = %posting.job_id, locale = %posting.locale, attempt = posting.attempts);
                     let pool = self.pool.clone();
-                    let board = board.clone();
+                    let board = accounts.for_tenant(&posting.tenant_id).clone();
+                    // A tenant's refused credentials wait on their own; ours stop the board.
+                    let trips_circuit = !accounts.has_own_account(&posting.tenant_id);
                     let settings = attempt_settings.clone();
                     let circuit = circuit.clone();
                     let notify = notify.clone();
@@ -294,7 +296,11 @@ impl Dispatcher {
                                 .inc();
                             metrics.attempt_seconds.get_or_create(&label).observe(done.attempt.duration.as_secs_f64());
                             let mut circuit = circuit.lock().await;
-                            let opened = circuit.record(class, done.retry_in, &app);
+                            let opened = if trips_circuit || class != Some(ErrorClass::Auth) {
+                                circuit.record(class, done.retry_in, &app)
+                            } else {
+                                false
+                            };
                             let open = circuit.open_until.is_some_and(|until| until > Instant::now()) && class != Some(ErrorClass::Throttled);
                             metrics.circuit_open.get_or_create(&label).set(i64::from(open));
                             drop(circuit);

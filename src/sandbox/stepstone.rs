@@ -148,7 +148,9 @@ fn apply(sandbox: &Sandbox, listing: JobListing) -> ListingResult {
         return rejection;
     }
     let reference = listing.reference_id.clone();
-    let content = serde_json::to_value(&listing.content).expect("serialisable");
+    let mut content = serde_json::to_value(&listing.content).expect("serialisable");
+    // Which customer account the listing belongs to.
+    content["organisation_id"] = listing.organisation_id.clone().into();
     let next_id = sandbox.next_id(BOARD);
     sandbox.with_postings(BOARD, |held| {
         match (listing.action, held.get_mut(&reference)) {

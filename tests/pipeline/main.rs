@@ -8,6 +8,7 @@ mod invalid;
 mod ops;
 mod recovery;
 mod revisions;
+mod tenants;
 
 use std::collections::BTreeMap;
 
