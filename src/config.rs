@@ -71,6 +71,8 @@ pub struct AmqpSettings {
     pub events_exchange: String,
     /// How often the event relay looks for new events.
     pub events_poll_interval_ms: u64,
+    /// Published events are kept this long, then pruned.
+    pub events_retention_hours: u64,
     /// Unacked deliveries per consumer; each is one short Postgres transaction.
     pub prefetch: u16,
     /// A message redelivered this many times (e.g. it crashes the worker) is dead-lettered.

@@ -110,6 +110,24 @@ pub async fn overview(
     }
     html.push_str("</table>");
 
+    let health = actions::board_health(&state.pool).await?;
+    html.push_str(
+        "<h2>Boards</h2><table id=\"boards\"><tr><th>board</th><th>due now</th><th>in flight</th>\
+         <th>attempts (1 h)</th><th>accepted (1 h)</th><th>rescued (24 h)</th></tr>",
+    );
+    for row in &health {
+        html.push_str(&format!(
+            "<tr id=\"board-{board}\"><td>{board}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"rescued\">{}</td></tr>",
+            row.due,
+            row.in_flight,
+            row.attempts_last_hour,
+            row.successes_last_hour,
+            row.rescued_last_day,
+            board = e(&row.board),
+        ));
+    }
+    html.push_str("</table><p class=\"why\">Rescued: a worker stopped mid-attempt (crash, kill, lost lease) and another took the posting over, looking it up at the board before sending again.</p>");
+
     html.push_str(&format!("<h2>Needs attention ({})</h2>", attention.len()));
     if attention.is_empty() {
         html.push_str("<p>Nothing failed or stuck.</p>");

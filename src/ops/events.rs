@@ -10,6 +10,9 @@
 //! replica can relay; a crash between confirm and commit re-sends (at least
 //! once: the AMQP `message_id` is the event id, for consumers to dedupe).
 //!
+//! Published rows are kept `amqp.events_retention_hours` (for ops to look
+//! back), then pruned by the relay in small batches.
+//!
 //! The ATS binds its own durable queue to the exchange; with none bound the
 //! broker drops events, so bind before publishing jobs.
 
@@ -132,9 +135,38 @@ impl EventPublisher {
     }
 }
 
+/// How often the relay prunes published events.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+/// Rows deleted per statement, so a large backlog never holds long locks.
+const PRUNE_BATCH: i64 = 5_000;
+
+/// Deletes events published more than `keep` ago; returns how many.
+pub async fn prune_published(pool: &PgPool, keep: Duration) -> Result<u64, sqlx::Error> {
+    let mut pruned = 0;
+    loop {
+        let deleted = sqlx::query!(
+            r#"DELETE FROM outbox WHERE id IN (
+                 SELECT id FROM outbox
+                 WHERE published_at < now() - $1 * interval '1 millisecond'
+                 LIMIT $2)"#,
+            keep.as_millis() as f64,
+            PRUNE_BATCH,
+        )
+        .execute(pool)
+        .await?
+        .rows_affected();
+        pruned += deleted;
+        if deleted < PRUNE_BATCH as u64 {
+            return Ok(pruned);
+        }
+    }
+}
+
 /// Relays outbox events until `shutdown`, reconnecting with backoff.
 pub async fn run_relay(pool: PgPool, settings: Arc<Settings>, shutdown: CancellationToken) {
     let interval = Duration::from_millis(settings.amqp.events_poll_interval_ms);
+    let keep = Duration::from_secs(settings.amqp.events_retention_hours * 3600);
+    let mut next_prune = tokio::time::Instant::now();
     let reconnect = ExponentialBuilder::default()
         .with_min_delay(Duration::from_millis(500))
         .with_max_delay(Duration::from_secs(30))
@@ -146,6 +178,11 @@ pub async fn run_relay(pool: PgPool, settings: Arc<Settings>, shutdown: Cancella
             let publisher = EventPublisher::connect(&settings).await?;
             loop {
                 while publisher.relay_batch(&pool).await? as i64 == BATCH {}
+                if tokio::time::Instant::now() >= next_prune {
+                    next_prune += PRUNE_EVERY;
+                    let pruned = prune_published(&pool, keep).await?;
+                    debug!(message = "Published events pruned.", count = pruned);
+                }
                 tokio::select! {
                     _ = shutdown.cancelled() => {
                         publisher.close().await;

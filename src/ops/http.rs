@@ -419,6 +419,7 @@ async fn boards(
                 "attempts_last_hour": row.map_or(0, |h| h.attempts_last_hour),
                 "successes_last_hour": row.map_or(0, |h| h.successes_last_hour),
                 "circuit_open": state.metrics.circuit_open.get_or_create(&label).get() == 1,
+                "rescued_last_day": row.map_or(0, |h| h.rescued_last_day),
                 "rescued_by_this_replica": state.metrics.rescued.get_or_create(&label).get(),
             })
         })

@@ -171,6 +171,8 @@ pub struct BoardHealth {
     /// Attempts in the last hour, and how many of them the board accepted.
     pub attempts_last_hour: i64,
     pub successes_last_hour: i64,
+    /// Postings whose worker died mid-attempt in the last 24 hours (every replica).
+    pub rescued_last_day: i64,
 }
 
 pub async fn board_health(pool: &PgPool) -> Result<Vec<BoardHealth>, sqlx::Error> {
@@ -189,11 +191,18 @@ pub async fn board_health(pool: &PgPool) -> Result<Vec<BoardHealth>, sqlx::Error
                     count(*) FILTER (WHERE a.outcome IN ('posted', 'accepted', 'withdrawn', 'pending')) AS successes
              FROM posting_attempts a JOIN postings p ON p.id = a.posting_id
              WHERE a.finished_at > now() - interval '1 hour' AND a.operation <> 'rescue'
+             GROUP BY p.board),
+           rescues AS (
+             SELECT p.board, count(*) AS rescued
+             FROM posting_attempts a JOIN postings p ON p.id = a.posting_id
+             WHERE a.finished_at > now() - interval '1 day' AND a.operation = 'rescue'
              GROUP BY p.board)
            SELECT c.board AS "board!", c.due AS "due!", c.in_flight AS "in_flight!", c.posted AS "posted!",
                   c.failed AS "failed!", COALESCE(r.attempts, 0) AS "attempts_last_hour!",
-                  COALESCE(r.successes, 0) AS "successes_last_hour!"
+                  COALESCE(r.successes, 0) AS "successes_last_hour!",
+                  COALESCE(x.rescued, 0) AS "rescued_last_day!"
            FROM counts c LEFT JOIN recent r ON r.board = c.board
+                         LEFT JOIN rescues x ON x.board = c.board
            ORDER BY c.board"#
     )
     .fetch_all(pool)

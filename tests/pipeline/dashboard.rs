@@ -122,6 +122,15 @@ async fn the_dashboard_shows_a_failure_and_its_retry_button_works() {
         text.contains("failed") && text.contains("told to fail"),
         "{text}"
     );
+    // The boards' health table, rescues included.
+    let boards = browser
+        .find(Locator::Id(&format!("board-{WTTJ}")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(boards.starts_with(WTTJ), "{boards}");
     save("dashboard-failed.png", &browser.screenshot().await.unwrap());
 
     app.faults(WTTJ, Faults::default());

@@ -1,6 +1,9 @@
 //! The ATS hears about every posting that settles, and once about the job.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
+
+use boardcast::ops::events::prune_published;
 
 use crate::helpers::spawn_app;
 use crate::{LINKEDIN, STEPSTONE, WTTJ};
@@ -51,4 +54,48 @@ async fn the_ats_hears_each_posting_and_then_the_settled_job() {
         assert!(heard.keys().any(|(b, _)| b == board));
     }
     app.stop().await;
+}
+
+/// Published events are pruned once older than the retention; events not
+/// yet published never are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn published_events_are_pruned_after_their_retention() {
+    let app = spawn_app().await;
+    let mut ats = app.listen_to_events().await;
+    app.publish_sample("sales-account-executive.publish.json")
+        .await;
+    app.settled(6).await;
+    ats.until("job.settled").await;
+    let pool = &app.env.pool;
+    let published = app
+        .wait_for("the relay to mark the events published", || async {
+            let count: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+            (count == 7).then_some(count)
+        })
+        .await;
+    // Stop the relay so nothing publishes the row below behind our back.
+    let env = app.stop_worker().await;
+    let pool = &env.pool;
+    sqlx::query("INSERT INTO outbox (routing_key, body) VALUES ('posting.posted', '{}')")
+        .execute(pool)
+        .await
+        .unwrap();
+
+    let keep_a_week = Duration::from_secs(7 * 24 * 3600);
+    assert_eq!(prune_published(pool, keep_a_week).await.unwrap(), 0);
+    assert_eq!(
+        prune_published(pool, Duration::ZERO).await.unwrap(),
+        published as u64
+    );
+    let left: Vec<Option<i64>> =
+        sqlx::query_scalar("SELECT extract(epoch FROM published_at)::bigint FROM outbox")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(left, [None], "only the unpublished event is left");
+    env.cleanup().await;
 }

@@ -200,7 +200,13 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 
 impl TestApp {
     /// Stops the worker gracefully and cleans up.
-    pub async fn stop(mut self) {
+    pub async fn stop(self) {
+        self.stop_worker().await.cleanup().await;
+    }
+
+    /// Stops the worker gracefully; the database, broker and sandbox stay
+    /// for the test to look at (and [`TestEnv::cleanup`]).
+    pub async fn stop_worker(mut self) -> TestEnv {
         self.shutdown.cancel();
         if let Some(worker) = self.worker.take() {
             tokio::time::timeout(PATIENCE, worker)
@@ -208,7 +214,7 @@ impl TestApp {
                 .expect("the worker stopped in time")
                 .expect("the worker exited cleanly");
         }
-        self.env.cleanup().await;
+        self.env
     }
 }
 

@@ -101,6 +101,15 @@ async fn a_worker_killed_mid_send_loses_nothing_and_duplicates_nothing() {
             .await
             .unwrap();
     assert!(rescued > 0);
+    // And ops see it per board, whichever replica rescued it.
+    let health = boardcast::store::ops::board_health(&env.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        health.iter().map(|h| h.rescued_last_day).sum::<i64>(),
+        rescued,
+        "{health:?}"
+    );
 
     second.start_kill().ok();
     second.wait().await.ok();
