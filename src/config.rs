@@ -98,6 +98,8 @@ pub struct DispatchSettings {
     pub circuit_open_ms: u64,
     /// Consecutive transient failures that open a board's circuit.
     pub circuit_failures: u32,
+    /// How often each feed board's crawl report is read.
+    pub crawl_report_poll_ms: u64,
 }
 
 impl DispatchSettings {
@@ -129,8 +131,12 @@ pub struct RetryPolicy {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct OpsSettings {
-    /// The ops HTTP server (API, metrics, health) listens here.
+    /// The ops HTTP server (API, metrics, health, feeds) listens here.
     pub listen: String,
+    /// How the boards reach this server (behind a proxy, say); feed URLs
+    /// given to boards start with it. `http://<listen>` when unset.
+    #[serde(default)]
+    pub public_url: Option<String>,
     /// Bearer tokens for the API, by name (the name is recorded with every
     /// action). Only from `BOARDCAST__OPS__TOKENS__<NAME>` or `<secrets_dir>/ops/<name>`.
     #[serde(default)]
@@ -140,6 +146,8 @@ pub struct OpsSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct SandboxSettings {
     pub listen: String,
+    /// The feed boards' crawlers fetch our feeds this often.
+    pub crawl_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -326,6 +334,16 @@ impl Settings {
                 Some((tenant.clone(), merged))
             })
             .collect()
+    }
+
+    /// The address a feed board's crawler fetches `file` from.
+    pub fn feed_url(&self, file: &str) -> String {
+        let base = self
+            .ops
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.ops.listen));
+        format!("{}/feeds/{file}", base.trim_end_matches('/'))
     }
 
     /// The retry policy a board's postings follow.

@@ -15,6 +15,7 @@ pub mod bench;
 pub mod boards;
 pub mod config;
 pub mod dispatch;
+pub mod feeds;
 pub mod intake;
 pub mod ops;
 pub mod plan;

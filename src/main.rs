@@ -208,6 +208,10 @@ async fn run(cli: Cli) -> Result<()> {
                         format!("binding the sandbox to {}", settings.sandbox.listen)
                     })?;
                 tracing::info!(message = "Board sandbox listening.", address = %settings.sandbox.listen);
+                sandbox.crawl_every(
+                    format!("http://{}/feeds", settings.ops.listen),
+                    std::time::Duration::from_millis(settings.sandbox.crawl_interval_ms),
+                );
                 let stop = shutdown.clone();
                 tokio::spawn(sandbox.serve(listener, async move { stop.cancelled().await }));
             }
@@ -233,6 +237,10 @@ async fn run(cli: Cli) -> Result<()> {
                 .await
                 .with_context(|| format!("binding the sandbox to {address}"))?;
             println!("sandbox listening on http://{address}");
+            sandbox.crawl_every(
+                format!("http://{}/feeds", settings.ops.listen),
+                std::time::Duration::from_millis(settings.sandbox.crawl_interval_ms),
+            );
             let shutdown = shutdown_on_signal();
             sandbox
                 .serve(listener, async move { shutdown.cancelled().await })
@@ -330,7 +338,14 @@ async fn run(cli: Cli) -> Result<()> {
             let pool = store::connect(&settings.database)
                 .await
                 .context("connecting to PostgreSQL")?;
-            print_boards(&settings, &ops::board_health(&pool).await?, json)?;
+            let mut feeds = BTreeMap::new();
+            for id in settings.board_ids() {
+                feeds.insert(
+                    id.clone(),
+                    boardcast::store::feeds::status(&pool, &id).await?,
+                );
+            }
+            print_boards(&settings, &ops::board_health(&pool).await?, &feeds, json)?;
         }
         Command::Bench { samples, copies } => {
             let pool = store::connect(&settings.database)
@@ -485,7 +500,12 @@ fn print_action(result: &ops::ActionResult, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn print_boards(settings: &Settings, health: &[ops::BoardHealth], json: bool) -> Result<()> {
+fn print_boards(
+    settings: &Settings,
+    health: &[ops::BoardHealth],
+    feeds: &BTreeMap<String, boardcast::store::feeds::FeedStatus>,
+    json: bool,
+) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if !json {
         writeln!(
@@ -497,7 +517,15 @@ fn print_boards(settings: &Settings, health: &[ops::BoardHealth], json: bool) ->
     for (key, board) in &settings.boards {
         let id = board_id(key);
         let mechanism = boardcast::boards::mechanism(&id).unwrap_or("no adapter in this build");
-        let configured = boardcast::boards::build_one(settings, &id).is_ok();
+        let adapter = boardcast::boards::build_one(settings, &id).ok();
+        let configured = adapter.is_some();
+        let requests_per_minute = board.requests_per_minute.or(adapter
+            .as_ref()
+            .and_then(|a| a.limits().requests_per_minute));
+        let feed_url = adapter
+            .as_ref()
+            .and_then(|a| a.feed())
+            .map(|f| settings.feed_url(f.file_name()));
         let row = health.iter().find(|h| h.board == id);
         let (due, posted, failed, attempts, successes) = row.map_or((0, 0, 0, 0, 0), |h| {
             (
@@ -517,6 +545,9 @@ fn print_boards(settings: &Settings, health: &[ops::BoardHealth], json: bool) ->
                 "countries": board.countries,
                 "configured": configured,
                 "base_url": board.base_url,
+                "requests_per_minute": requests_per_minute,
+                "feed_url": feed_url,
+                "feed": feed_url.as_ref().and(feeds.get(&id)),
                 "due": due,
                 "posted": posted,
                 "failed": failed,
@@ -543,6 +574,13 @@ fn print_boards(settings: &Settings, health: &[ops::BoardHealth], json: bool) ->
                 rate,
                 mechanism
             )?;
+            if let Some(url) = &feed_url {
+                let fetched = feeds
+                    .get(&id)
+                    .and_then(|f| f.last_fetched_at)
+                    .map_or("never".to_owned(), |t| t.to_string());
+                writeln!(out, "{:<22} feed {url} (last fetched: {fetched})", "")?;
+            }
         }
     }
     Ok(())

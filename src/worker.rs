@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -14,6 +15,7 @@ use tracing::{error, info};
 use crate::boards::{self, BuildError};
 use crate::config::Settings;
 use crate::dispatch::{Dispatcher, Wakers};
+use crate::feeds::{self, Feeds};
 use crate::intake::amqp;
 use crate::ops::events;
 use crate::ops::http::{self, OpsState};
@@ -59,7 +61,14 @@ pub async fn run(
         ops = %ops.local_addr().map(|a| a.to_string()).unwrap_or_default(),
     );
 
+    let feeds = Feeds::from_boards(&boards);
+    let feed_boards: Vec<_> = boards
+        .values()
+        .filter(|accounts| accounts.default.feed().is_some())
+        .map(|accounts| accounts.default.clone())
+        .collect();
     let state = OpsState {
+        feeds,
         pool: pool.clone(),
         settings: settings.clone(),
         wakers: wakers.clone(),
@@ -81,6 +90,12 @@ pub async fn run(
         id.clone(),
     );
     let relay = events::run_relay(pool.clone(), settings.clone(), shutdown.clone());
+    let crawl_reports = feeds::run_report_loop(
+        pool.clone(),
+        feed_boards,
+        Duration::from_millis(settings.dispatch.crawl_report_poll_ms),
+        shutdown.clone(),
+    );
     let consumer = amqp::run_consumer(
         pool,
         settings,
@@ -95,6 +110,7 @@ pub async fn run(
         dispatcher.run(shutdown.clone()),
         consumer,
         relay,
+        crawl_reports,
         ops_server
     );
     info!(message = "Worker stopped.");

@@ -10,8 +10,10 @@
 //! `[boards.<board>]` section to `config/default.toml`, and its sandbox twin
 //! in `sandbox/<board>.rs`. No other board changes.
 
+pub mod feed;
 pub mod http;
 pub mod indeed;
+pub mod indeed_feed;
 pub mod linkedin;
 pub mod oauth;
 pub mod render;
@@ -58,6 +60,9 @@ pub enum Receipt {
         external_id: String,
         url: Option<String>,
     },
+    /// Handed over; the board's own signal moves it on (a crawler fetching
+    /// the feed that holds it). Nothing to poll.
+    Submitted { external_id: String },
     /// Accepted for later: ask again with [`Board::confirm`] and this handle.
     Accepted {
         task: String,
@@ -171,6 +176,16 @@ pub trait Board: Send + Sync {
         posting: &PostingContext<'_>,
         log: &mut CallLog,
     ) -> Result<Receipt, BoardError>;
+
+    /// The feed format of a board that crawls a document we serve.
+    fn feed(&self) -> Option<Arc<dyn feed::FeedFormat>> {
+        None
+    }
+
+    /// What the board's crawler refused in our feed, where it reports it.
+    async fn crawl_report(&self) -> Result<Option<feed::CrawlReport>, BoardError> {
+        Ok(None)
+    }
 
     /// Asks about work the board accepted for later ([`Receipt::Accepted`]).
     async fn confirm(
@@ -322,6 +337,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         stepstone::ID => stepstone::MECHANISM,
         indeed::ID => indeed::MECHANISM,
         ziprecruiter::ID => ziprecruiter::MECHANISM,
+        indeed_feed::ID => indeed_feed::MECHANISM,
         _ => return None,
     })
 }
@@ -377,6 +393,10 @@ fn build_with(
         stepstone::ID => Arc::new(stepstone::StepStone::new(&config)?),
         indeed::ID => Arc::new(indeed::Indeed::new(&config)?),
         ziprecruiter::ID => Arc::new(ziprecruiter::ZipRecruiter::new(&config)?),
+        indeed_feed::ID => Arc::new(feed::FeedBoard::new(
+            Arc::new(indeed_feed::IndeedFeed::new(&config)?),
+            &config,
+        )?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),
     })
 }

@@ -119,6 +119,22 @@ pub fn employment_type_name(kind: EmploymentType) -> &'static str {
     }
 }
 
+/// `text` as an XML CDATA section; a `]]>` inside is split across two
+/// sections, the one sequence CDATA cannot hold.
+pub fn cdata(text: &str) -> String {
+    format!("<![CDATA[{}]]>", text.replace("]]>", "]]]]><![CDATA[>"))
+}
+
+/// `<name><![CDATA[text]]></name>`.
+pub fn cdata_element(name: &str, text: &str) -> String {
+    format!("<{name}>{}</{name}>", cdata(text))
+}
+
+/// Escapes text for XML element content and attribute values.
+pub fn escape_xml(text: &str) -> String {
+    quick_xml::escape::escape(text).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -250,6 +250,15 @@ pub fn complete(
             done.may_exist = true;
             done.retry_in = Some(settings.confirm_poll);
         }
+        Ok(Receipt::Submitted { external_id }) => {
+            // Nothing to poll: the feed server marks it posted when fetched.
+            done.status = PostingStatus::Submitted;
+            done.attempt.outcome = "submitted";
+            done.attempt.detail = Some("in the feed; posted once the board fetches it".into());
+            done.external_id = Some(external_id);
+            done.may_exist = false;
+            done.board_shows = Some(claimed.content_hash.clone());
+        }
         Ok(Receipt::Pending) => {
             done.status = PostingStatus::Submitted;
             done.attempt.outcome = "pending";

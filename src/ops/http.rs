@@ -41,6 +41,8 @@ pub struct OpsState {
     pub metrics: Arc<Metrics>,
     /// Set once the intake consumer is attached to RabbitMQ.
     pub consuming: Arc<AtomicBool>,
+    /// The feed boards' documents, served at `/feeds/<file>`.
+    pub feeds: crate::feeds::Feeds,
 }
 
 pub fn router(state: OpsState) -> Router {
@@ -67,6 +69,7 @@ pub fn router(state: OpsState) -> Router {
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+        .route("/feeds/{file}", get(crate::feeds::serve))
         .nest("/api/v1", api)
         .with_state(state)
 }
@@ -420,6 +423,7 @@ async fn boards(
                 "successes_last_hour": row.map_or(0, |h| h.successes_last_hour),
                 "circuit_open": state.metrics.circuit_open.get_or_create(&label).get() == 1,
                 "rescued_last_day": row.map_or(0, |h| h.rescued_last_day),
+                "feed_url": state.feeds.file_of(&id).map(|file| state.settings.feed_url(file)),
                 "rescued_by_this_replica": state.metrics.rescued.get_or_create(&label).get(),
             })
         })

@@ -15,12 +15,15 @@
 //! | `DELETE /_sandbox/boards/{board}/faults` | heal the board |
 //! | `GET /_sandbox/boards/{board}/stats` | requests received |
 //! | `POST /_sandbox/reset` | forget everything |
+//! | `POST /_sandbox/crawl/{board}` | a feed board's crawler fetches our feed now (see [`crawler`]) |
 
 // Handlers return early with a ready `Response` as the error; a boxed one
 // would only add noise to test-only code.
 #![allow(clippy::result_large_err)]
 
+pub mod crawler;
 pub mod indeed;
+pub mod indeed_feed;
 pub mod linkedin;
 pub mod oauth;
 pub mod stepstone;
@@ -53,7 +56,11 @@ pub const TWINS: &[Twin] = &[
     stepstone::TWIN,
     indeed::TWIN,
     ziprecruiter::TWIN,
+    indeed_feed::TWIN,
 ];
+
+/// The boards that crawl a feed we serve, and how each judges it.
+pub const FEED_TWINS: &[crawler::FeedTwin] = &[indeed_feed::FEED];
 
 /// What a board should do wrong, and how often.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -179,6 +186,7 @@ impl Sandbox {
             )
             .route("/_sandbox/boards/{board}/stats", get(stats))
             .route("/_sandbox/reset", post(reset))
+            .route("/_sandbox/crawl/{board}", post(crawler::crawl_now))
             .with_state(self.clone());
         TWINS.iter().fold(control, |router, twin| {
             router.nest(&format!("/{}", twin.board), (twin.routes)(self.clone()))

@@ -3,6 +3,7 @@
 
 mod dashboard;
 mod events;
+mod feeds;
 mod helpers;
 mod invalid;
 mod ops;
@@ -312,6 +313,33 @@ async fn every_board_answers_for_every_language_of_the_sample() {
     assert!(boards.len() >= 5, "{boards:?}");
     app.publish_sample("account-executive.publish.json").await;
     let languages = ["de", "el", "en", "es", "fr", "pt"];
+    // Feed boards post once their crawler fetched the feed: let it, once
+    // every feed posting is in.
+    let feeds: Vec<_> = boardcast::sandbox::FEED_TWINS
+        .iter()
+        .filter(|twin| boards.iter().any(|b| b == twin.board))
+        .collect();
+    app.wait_for("every feed posting to be in its feed", || async {
+        let rows = app.postings().await;
+        (rows.len() == boards.len() * languages.len()
+            && rows
+                .iter()
+                .filter(|r| feeds.iter().any(|f| f.board == r.board))
+                .all(|r| ["submitted", "skipped", "failed"].contains(&r.status.as_str())))
+        .then_some(())
+    })
+    .await;
+    for twin in &feeds {
+        let request = boardcast::sandbox::crawler::CrawlRequest {
+            feed_url: app
+                .settings
+                .feed_url(twin.file)
+                .replace(&format!("http://{}", app.settings.ops.listen), &app.ops_url),
+            username: None,
+            password: None,
+        };
+        app.sandbox.crawl(twin, &request).await.unwrap();
+    }
     let rows = app.settled(boards.len() * languages.len()).await;
 
     let mut served: BTreeMap<&str, Vec<String>> = BTreeMap::new();

@@ -1,0 +1,158 @@
+//! Feed boards: the board crawls a document we serve, instead of taking a call.
+//!
+//! A feed board supplies only its [`FeedFormat`]: how one posting becomes the
+//! feed's item(s) and how items make the document. Everything else is shared:
+//!
+//! - **publish / update** check the posting against the format (a broken rule
+//!   fails the posting, naming it, exactly as for a push board) and answer
+//!   [`Receipt::Submitted`]: the posting is in the feed from now on;
+//! - the feed server ([`crate::feeds`]) builds `/feeds/<board>.<ext>` from the
+//!   postings in PostgreSQL, and a fetch of a document holding a posting moves
+//!   it to `posted`;
+//! - **withdraw** answers [`Receipt::Withdrawn`]: the next document leaves it
+//!   out, which is how every feed board documents a removal;
+//! - [`Board::crawl_report`] reads what the board's crawler refused, where the
+//!   board reports it, so ops see a rejected item as a failed posting.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::http;
+use super::{Board, BoardConfig, BoardError, BuildError, CallLog, PostingContext, Receipt};
+
+/// One posting as the feed shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct FeedEntry<'a> {
+    pub posting: PostingContext<'a>,
+    /// When the posting first went into this board's feed (a feed's "date").
+    pub first_published: OffsetDateTime,
+    /// When its current revision went in.
+    pub updated: OffsetDateTime,
+}
+
+/// A board's feed format: pure functions, tested with golden documents.
+pub trait FeedFormat: Send + Sync {
+    /// The board id ("jooble").
+    fn id(&self) -> &'static str;
+
+    /// The board's name, for messages ("Jooble").
+    fn name(&self) -> &'static str;
+
+    /// The document's file name under `/feeds/` ("jooble.xml").
+    fn file_name(&self) -> &'static str;
+
+    fn content_type(&self) -> &'static str {
+        "application/xml; charset=utf-8"
+    }
+
+    /// The posting as the feed's item(s) (one per location where the board
+    /// wants that). A broken rule is an error naming it.
+    fn items(&self, entry: &FeedEntry<'_>) -> Result<String, BoardError>;
+
+    /// The whole document around the items, in the order given.
+    fn document(&self, items: &[String]) -> String;
+}
+
+/// What a board's crawler said of the last document it fetched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrawlReport {
+    #[serde(with = "time::serde::rfc3339")]
+    pub crawled_at: OffsetDateTime,
+    /// The whole document was refused (not well-formed, wrong root...).
+    pub document_error: Option<String>,
+    /// Board references the crawler took.
+    pub accepted: Vec<String>,
+    pub rejected: Vec<RejectedItem>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedItem {
+    /// The board reference of the item (the feed's id for it).
+    pub reference: String,
+    pub reason: String,
+}
+
+/// The adapter every feed board shares.
+pub struct FeedBoard {
+    format: Arc<dyn FeedFormat>,
+    http: reqwest::Client,
+    report_url: url::Url,
+    timeout: std::time::Duration,
+}
+
+impl FeedBoard {
+    pub fn new(format: Arc<dyn FeedFormat>, config: &BoardConfig<'_>) -> Result<Self, BuildError> {
+        Ok(Self {
+            format,
+            http: config.http.clone(),
+            report_url: config
+                .base_url()?
+                .join("crawl-report")
+                .expect("a static path joins"),
+            timeout: config.request_timeout,
+        })
+    }
+
+    fn check(&self, posting: &PostingContext<'_>) -> Result<Receipt, BoardError> {
+        let now = OffsetDateTime::now_utc();
+        self.format.items(&FeedEntry {
+            posting: *posting,
+            first_published: now,
+            updated: now,
+        })?;
+        Ok(Receipt::Submitted {
+            external_id: posting.reference.to_owned(),
+        })
+    }
+}
+
+#[async_trait]
+impl Board for FeedBoard {
+    fn id(&self) -> &'static str {
+        self.format.id()
+    }
+
+    async fn publish(
+        &self,
+        posting: &PostingContext<'_>,
+        _log: &mut CallLog,
+    ) -> Result<Receipt, BoardError> {
+        self.check(posting)
+    }
+
+    async fn update(
+        &self,
+        posting: &PostingContext<'_>,
+        _log: &mut CallLog,
+    ) -> Result<Receipt, BoardError> {
+        self.check(posting)
+    }
+
+    async fn withdraw(
+        &self,
+        _posting: &PostingContext<'_>,
+        _log: &mut CallLog,
+    ) -> Result<Receipt, BoardError> {
+        Ok(Receipt::Withdrawn)
+    }
+
+    fn feed(&self) -> Option<Arc<dyn FeedFormat>> {
+        Some(self.format.clone())
+    }
+
+    async fn crawl_report(&self) -> Result<Option<CrawlReport>, BoardError> {
+        let mut log = CallLog::default();
+        let request = self.http.get(self.report_url.clone()).timeout(self.timeout);
+        let name = self.format.name();
+        let reply = http::send(name, request, None, &mut log).await?;
+        match reply.status {
+            // Nothing crawled yet, or the board keeps no report.
+            204 | 404 => Ok(None),
+            _ if reply.is_success() => reply.json(name).map(Some),
+            _ => Err(reply.error(name)),
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Indeed XML feed: the document Indeed crawls (BOARDS.md §2 row 1, §3.1).
+//!
+//! Documented: `<source>` with optional `<publisher>`/`<publisherurl>`, one
+//! `<job>` per job *instance*, that is per location: `referencenumber` unique
+//! per instance and never changed, `requisitionid` shared by every instance of
+//! the role; text in CDATA; **no HTML entities anywhere** (literal characters
+//! only); the feed holds every open job (a job dropped from it is expired);
+//! `date` in ISO 8601; `email` is the client's Indeed account e-mail.
+//! Inferred [I]: the instance of the n-th location (n ≥ 1) is referenced
+//! `<reference>-<n>` (the first keeps our reference), so a location added at
+//! the end never renumbers the others; `url` is the job's apply page (we host
+//! no description page yet); the crawl report (what the crawler refused) is
+//! modelled on Indeed's feed status page.
+
+use super::feed::{FeedEntry, FeedFormat};
+use super::indeed::description;
+use super::render::{cdata_element, check_max, employment_type_name};
+use super::{BoardConfig, BoardError, BuildError};
+use crate::intake::message::Workplace;
+
+pub const ID: &str = "indeed-feed";
+pub const MECHANISM: &str = "pull XML feed (<source><job>, CDATA), crawled from /feeds/indeed.xml";
+const NAME: &str = "Indeed";
+/// Indeed's Job Sync limit, the only documented one; the feed shares the index.
+const MAX_DESCRIPTION_BYTES: usize = 65_000;
+const MAX_TITLE: usize = 200;
+
+pub struct IndeedFeed {
+    /// `<publisher>`: who builds the feed.
+    pub publisher: String,
+    pub publisher_url: Option<String>,
+    /// `<email>`: the client's Indeed account, used to verify the business.
+    pub account_email: Option<String>,
+}
+
+impl IndeedFeed {
+    pub fn new(config: &BoardConfig<'_>) -> Result<Self, BuildError> {
+        Ok(Self {
+            publisher: config
+                .settings
+                .options
+                .get("publisher")
+                .cloned()
+                .unwrap_or_else(|| "boardcast".to_owned()),
+            publisher_url: config.settings.options.get("publisher_url").cloned(),
+            account_email: config.settings.options.get("account_email").cloned(),
+        })
+    }
+}
+
+/// The `referencenumber` of the n-th location instance of a posting.
+pub fn instance_reference(reference: &str, index: usize) -> String {
+    if index == 0 {
+        reference.to_owned()
+    } else {
+        format!("{reference}-{index}")
+    }
+}
+
+impl FeedFormat for IndeedFeed {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn file_name(&self) -> &'static str {
+        "indeed.xml"
+    }
+
+    fn items(&self, entry: &FeedEntry<'_>) -> Result<String, BoardError> {
+        let posting = &entry.posting;
+        let job = posting.job;
+        let ad = posting.ad;
+        check_max(NAME, "title", &ad.title, MAX_TITLE)?;
+        let description = description(ad, posting.locale);
+        if description.len() > MAX_DESCRIPTION_BYTES {
+            return Err(BoardError::rule(format!(
+                "description is {} bytes; {NAME} allows {MAX_DESCRIPTION_BYTES}",
+                description.len()
+            )));
+        }
+        let Some(url) = job.apply.url.as_deref() else {
+            return Err(BoardError::rule(
+                "Indeed's feed needs a url for each job; the job has only an apply email",
+            ));
+        };
+        if job.locations.is_empty() {
+            return Err(BoardError::rule(
+                "Indeed's feed lists a job once per location; the job has none",
+            ));
+        }
+        let date = entry
+            .first_published
+            .format(&time::format_description::well_known::Rfc3339)
+            .expect("a UTC time formats");
+        let mut xml = String::new();
+        for (index, location) in job.locations.iter().enumerate() {
+            xml.push_str("<job>");
+            xml.push_str(&cdata_element("title", &ad.title));
+            xml.push_str(&cdata_element("date", &date));
+            xml.push_str(&cdata_element(
+                "referencenumber",
+                &instance_reference(posting.reference, index),
+            ));
+            xml.push_str(&cdata_element("requisitionid", &job.id));
+            xml.push_str(&cdata_element("url", url));
+            xml.push_str(&cdata_element("company", &job.company.name));
+            xml.push_str(&cdata_element("city", &location.city));
+            if let Some(region) = &location.region {
+                xml.push_str(&cdata_element("state", region));
+            }
+            xml.push_str(&cdata_element("country", &location.country));
+            if let Some(postal_code) = &location.postal_code {
+                xml.push_str(&cdata_element("postalcode", postal_code));
+            }
+            if let Some(email) = &self.account_email {
+                xml.push_str(&cdata_element("email", email));
+            }
+            xml.push_str(&cdata_element("description", &description));
+            if let Some(salary) = &job.salary {
+                let period = format!("{:?}", salary.period).to_lowercase();
+                xml.push_str(&cdata_element(
+                    "salary",
+                    &format!(
+                        "{} {}-{} per {period}",
+                        salary.currency, salary.min, salary.max
+                    ),
+                ));
+            }
+            xml.push_str(&cdata_element(
+                "jobtype",
+                employment_type_name(job.employment_type),
+            ));
+            if let Some(category) = &job.category {
+                xml.push_str(&cdata_element("category", category));
+            }
+            if let Some(valid_through) = job.valid_through {
+                xml.push_str(&cdata_element(
+                    "expirationdate",
+                    &valid_through.date().to_string(),
+                ));
+            }
+            match job.workplace {
+                Workplace::OnSite => {}
+                Workplace::Hybrid => xml.push_str(&cdata_element("remotetype", "Hybrid remote")),
+                Workplace::Remote => xml.push_str(&cdata_element("remotetype", "Fully remote")),
+            }
+            xml.push_str("</job>");
+        }
+        Ok(xml)
+    }
+
+    fn document(&self, items: &[String]) -> String {
+        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<source>");
+        xml.push_str(&cdata_element("publisher", &self.publisher));
+        if let Some(url) = &self.publisher_url {
+            xml.push_str(&cdata_element("publisherurl", url));
+        }
+        for item in items {
+            xml.push_str(item);
+        }
+        xml.push_str("</source>\n");
+        xml
+    }
+}

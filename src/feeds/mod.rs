@@ -1,0 +1,283 @@
+//! The feed server: every feed board's document, built from PostgreSQL on
+//! each fetch, at `/feeds/<file>` on the ops listener (see
+//! [`crate::boards::feed`] for what a feed board supplies).
+//!
+//! - The document holds the board's live postings, in id order; its ETag is
+//!   the hash of its bytes, so an unchanged feed answers `304`.
+//! - Every fetch (200 or 304) is recorded and moves the postings the document
+//!   held, exactly as served, from `submitted` to `posted`.
+//! - A board can require HTTP Basic on its feed: option `feed_username` and
+//!   credential `feed_password`.
+//! - [`run_report_loop`] reads each feed board's crawl report and applies it
+//!   (refused items fail with the crawler's reason).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use crate::boards::feed::{FeedEntry, FeedFormat};
+use crate::boards::{Accounts, Board, PostingContext};
+use crate::config::Settings;
+use crate::intake::message::Job;
+use crate::ops::http::{ApiError, OpsState};
+use crate::plan::board_reference;
+use crate::store::feeds::{self, Fetch};
+
+/// The feed boards this worker serves, by file name.
+#[derive(Clone, Default)]
+pub struct Feeds {
+    by_file: BTreeMap<&'static str, Arc<dyn FeedFormat>>,
+}
+
+impl Feeds {
+    pub fn from_boards(boards: &BTreeMap<String, Accounts>) -> Self {
+        Self {
+            by_file: boards
+                .values()
+                .filter_map(|accounts| accounts.default.feed())
+                .map(|format| (format.file_name(), format))
+                .collect(),
+        }
+    }
+
+    /// The file name of `board`'s feed, if it is a feed board this worker serves.
+    pub fn file_of(&self, board: &str) -> Option<&'static str> {
+        self.by_file
+            .iter()
+            .find(|(_, format)| format.id() == board)
+            .map(|(file, _)| *file)
+    }
+
+    pub fn get(&self, file: &str) -> Option<Arc<dyn FeedFormat>> {
+        self.by_file.get(file).cloned()
+    }
+}
+
+/// A built document and what it holds.
+pub struct Document {
+    pub body: String,
+    pub etag: String,
+    pub served: Vec<(i64, Option<String>)>,
+}
+
+/// Builds `format`'s document from the postings in the database.
+pub async fn build(pool: &PgPool, format: &dyn FeedFormat) -> Result<Document, sqlx::Error> {
+    let rows = feeds::rows(pool, format.id()).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    let mut served = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Ok(job) = serde_json::from_value::<Job>(row.job) else {
+            warn!(
+                message = "A stored job could not be read back; left out of the feed.",
+                posting = row.id
+            );
+            continue;
+        };
+        let Some(ad) = job.ads.get(&row.locale) else {
+            continue;
+        };
+        let reference = board_reference(&row.reference, row.generation);
+        let entry = FeedEntry {
+            posting: PostingContext {
+                reference: &reference,
+                tenant_id: &row.tenant_id,
+                locale: &row.locale,
+                job: &job,
+                ad,
+                external_id: Some(&reference),
+                live_at_board: true,
+                may_exist: false,
+                idempotency_key: uuid::Uuid::nil(),
+            },
+            first_published: row.first_published,
+            updated: row.updated,
+        };
+        match format.items(&entry) {
+            Ok(item) => {
+                items.push(item);
+                served.push((row.id, row.content_hash));
+            }
+            // Checked when it went in; only a change of rules gets here.
+            Err(error) => {
+                warn!(message = "A posting no longer fits the feed; left out.", posting = row.id, %error)
+            }
+        }
+    }
+    let body = format.document(&items);
+    let etag = format!(
+        "\"{}\"",
+        &hex::encode(Sha256::digest(body.as_bytes()))[..32]
+    );
+    Ok(Document { body, etag, served })
+}
+
+/// `GET /feeds/{file}`: public (or HTTP Basic where the board has a feed password).
+pub async fn serve(
+    State(state): State<OpsState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(format) = state.feeds.get(&file) else {
+        return ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no feed is served as {file}"),
+        )
+        .into_response();
+    };
+    if !authorised(&state.settings, format.id(), &headers) {
+        let mut response =
+            (StatusCode::UNAUTHORIZED, "this feed needs credentials").into_response();
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"boardcast feed\""),
+        );
+        return response;
+    }
+    let document = match build(&state.pool, format.as_ref()).await {
+        Ok(document) => document,
+        Err(error) => {
+            error!(message = "Could not build a feed.", board = format.id(), %error);
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the feed is unavailable; try again",
+            )
+                .into_response();
+        }
+    };
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == document.etag));
+    let status = if unchanged {
+        StatusCode::NOT_MODIFIED
+    } else {
+        StatusCode::OK
+    };
+    let client = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let fetch = Fetch {
+        board: format.id(),
+        http_status: status.as_u16(),
+        etag: &document.etag,
+        client,
+        served: &document.served,
+    };
+    // A fetch we cannot record still serves the feed; the next one records.
+    match feeds::record_fetch(&state.pool, &fetch).await {
+        Ok(moved) if moved > 0 => info!(
+            message = "Feed fetched; postings now posted.",
+            board = format.id(),
+            moved
+        ),
+        Ok(_) => {}
+        Err(error) => {
+            error!(message = "Could not record a feed fetch.", board = format.id(), %error)
+        }
+    }
+    let mut response = if unchanged {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [(header::CONTENT_TYPE, format.content_type())],
+            document.body,
+        )
+            .into_response()
+    };
+    if let Ok(etag) = HeaderValue::from_str(&document.etag) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}
+
+fn authorised(settings: &Settings, board: &str, headers: &HeaderMap) -> bool {
+    let Some(board) = settings.board(board) else {
+        return false;
+    };
+    let (Some(user), Some(password)) = (
+        board.options.get("feed_username"),
+        board.credentials.get("feed_password"),
+    ) else {
+        return true;
+    };
+    let expected = base64::engine::general_purpose::STANDARD
+        .encode(format!("{user}:{}", password.expose_secret()));
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .is_some_and(|given| {
+            // Constant-time enough for a shared secret: compare digests.
+            Sha256::digest(given.as_bytes()) == Sha256::digest(expected.as_bytes())
+        })
+}
+
+/// Reads every feed board's crawl report every `interval` and applies it.
+pub async fn run_report_loop(
+    pool: PgPool,
+    boards: Vec<Arc<dyn Board>>,
+    interval: Duration,
+    shutdown: CancellationToken,
+) {
+    if boards.is_empty() {
+        return;
+    }
+    loop {
+        for board in &boards {
+            let id = board.id();
+            let Some(format) = board.feed() else {
+                continue;
+            };
+            let report = match board.crawl_report().await {
+                Ok(Some(report)) => report,
+                Ok(None) => continue,
+                Err(error) => {
+                    warn!(message = "Could not read a crawl report.", board = id, %error);
+                    continue;
+                }
+            };
+            let rejected: Vec<(String, String)> = report
+                .rejected
+                .iter()
+                .map(|r| (r.reference.clone(), r.reason.clone()))
+                .collect();
+            match feeds::apply_verdict(
+                &pool,
+                id,
+                format.name(),
+                report.crawled_at,
+                report.document_error.as_deref(),
+                report.accepted.len() as i32,
+                &rejected,
+            )
+            .await
+            {
+                Ok(changed) if changed > 0 => {
+                    warn!(
+                        message = "The crawler refused part of the feed.",
+                        board = id,
+                        changed
+                    )
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    error!(message = "Could not apply a crawl report.", board = id, %error)
+                }
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! What the feed server reads and writes: the postings a board's feed holds,
+//! each fetch of it, and the crawler's verdicts.
+
+use serde::Serialize;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+/// A posting that belongs in a board's feed.
+#[derive(Debug, Clone)]
+pub struct FeedRow {
+    pub id: i64,
+    pub tenant_id: String,
+    pub locale: String,
+    pub reference: String,
+    pub generation: i32,
+    pub content_hash: Option<String>,
+    pub first_published: OffsetDateTime,
+    /// When the job's current revision arrived.
+    pub updated: OffsetDateTime,
+    pub job: serde_json::Value,
+}
+
+/// The postings of `board` a document served now must hold: the live ones
+/// handed to the feed, and those already in it while an update is on its way
+/// (dropping them meanwhile would tell the crawler the job closed).
+pub async fn rows(pool: &PgPool, board: &str) -> Result<Vec<FeedRow>, sqlx::Error> {
+    sqlx::query_as!(
+        FeedRow,
+        r#"SELECT p.id, p.tenant_id, p.locale, p.reference, p.generation, p.content_hash,
+                  p.created_at AS first_published, j.updated_at AS updated, j.content AS job
+           FROM postings p JOIN jobs j ON j.tenant_id = p.tenant_id AND j.job_id = p.job_id
+           WHERE p.board = $1 AND p.wanted = 'live'
+             AND (p.status IN ('submitted', 'posted')
+                  OR (p.sent_hash IS NOT NULL
+                      AND p.status IN ('queued', 'in_flight', 'retry_scheduled', 'verifying')))
+           ORDER BY p.id"#,
+        board,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// One fetch of a board's feed.
+#[derive(Debug, Clone)]
+pub struct Fetch<'a> {
+    pub board: &'a str,
+    pub http_status: u16,
+    pub etag: &'a str,
+    pub client: Option<&'a str>,
+    /// `(posting id, content hash)` of every posting the document held.
+    pub served: &'a [(i64, Option<String>)],
+}
+
+/// Records a fetch, and moves the postings it held, as served, to `posted`
+/// (with a history row naming the fetch). Returns how many moved.
+pub async fn record_fetch(pool: &PgPool, fetch: &Fetch<'_>) -> Result<u64, sqlx::Error> {
+    let ids: Vec<i64> = fetch.served.iter().map(|(id, _)| *id).collect();
+    let hashes: Vec<String> = fetch
+        .served
+        .iter()
+        .map(|(_, hash)| hash.clone().unwrap_or_default())
+        .collect();
+    let detail = format!(
+        "in the feed fetched by {} (HTTP {}, ETag {})",
+        fetch.client.unwrap_or("an unnamed client"),
+        fetch.http_status,
+        fetch.etag
+    );
+    let moved = sqlx::query_scalar!(
+        r#"WITH recorded AS (
+             INSERT INTO feed_fetches (board, http_status, etag, items, client)
+             VALUES ($1, $2, $3, $4, $5)),
+           served AS (
+             SELECT * FROM unnest($6::bigint[], $7::text[]) AS s(id, content_hash)),
+           moved AS (
+             UPDATE postings p SET status = 'posted', board_task = NULL, next_attempt_at = NULL,
+                    last_error = NULL, updated_at = now()
+             FROM served s
+             WHERE p.id = s.id AND p.board = $1 AND p.status = 'submitted'
+               AND COALESCE(p.content_hash, '') = s.content_hash
+             RETURNING p.id, p.revision),
+           logged AS (
+             INSERT INTO posting_attempts (posting_id, operation, revision, started_at, duration_ms,
+                                           outcome, http_status, detail, worker)
+             SELECT id, 'fetch', revision, now(), 0, 'posted', $2, $8, 'feed server' FROM moved)
+           SELECT count(*) AS "moved!" FROM moved"#,
+        fetch.board,
+        i32::from(fetch.http_status),
+        fetch.etag,
+        fetch.served.len() as i32,
+        fetch.client,
+        &ids,
+        &hashes,
+        detail,
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(moved as u64)
+}
+
+/// A board's feed at a glance, for `boardcast boards` and the ops API.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedStatus {
+    pub board: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_fetched_at: Option<OffsetDateTime>,
+    pub last_fetched_by: Option<String>,
+    pub fetches_last_day: i64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub crawled_at: Option<OffsetDateTime>,
+    pub document_error: Option<String>,
+    pub accepted: Option<i32>,
+    pub rejected: Option<i32>,
+}
+
+pub async fn status(pool: &PgPool, board: &str) -> Result<FeedStatus, sqlx::Error> {
+    sqlx::query_as!(
+        FeedStatus,
+        r#"SELECT $1::text AS "board!",
+                  (SELECT max(fetched_at) FROM feed_fetches WHERE board = $1) AS last_fetched_at,
+                  (SELECT client FROM feed_fetches WHERE board = $1
+                   ORDER BY fetched_at DESC LIMIT 1) AS last_fetched_by,
+                  (SELECT count(*) FROM feed_fetches
+                   WHERE board = $1 AND fetched_at > now() - interval '1 day') AS "fetches_last_day!",
+                  v.crawled_at AS "crawled_at?", v.document_error AS "document_error?",
+                  v.accepted AS "accepted?", v.rejected AS "rejected?"
+           FROM (SELECT 1) AS one LEFT JOIN feed_verdicts v ON v.board = $1"#,
+        board,
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// Stores the crawler's verdict and applies it: items it refused fail with
+/// its reason; a refused document sends the board's posted postings back to
+/// `submitted`, with the reason, until a crawl takes the document.
+/// Only postings whose job revision the crawl saw are judged.
+pub async fn apply_verdict(
+    pool: &PgPool,
+    board: &str,
+    board_name: &str,
+    crawled_at: OffsetDateTime,
+    document_error: Option<&str>,
+    accepted: i32,
+    rejected: &[(String, String)],
+) -> Result<u64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let fresh = sqlx::query_scalar!(
+        r#"INSERT INTO feed_verdicts (board, crawled_at, document_error, accepted, rejected)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (board) DO UPDATE SET crawled_at = excluded.crawled_at,
+             document_error = excluded.document_error, accepted = excluded.accepted,
+             rejected = excluded.rejected, checked_at = now()
+           WHERE feed_verdicts.crawled_at < excluded.crawled_at
+           RETURNING board"#,
+        board,
+        crawled_at,
+        document_error,
+        accepted,
+        rejected.len() as i32,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if fresh.is_none() {
+        // A crawl we have applied already.
+        return Ok(0);
+    }
+    let mut changed = 0;
+    if let Some(error) = document_error {
+        let reason = format!("{board_name} could not read the feed: {error}");
+        changed += sqlx::query!(
+            r#"UPDATE postings p SET status = 'submitted', last_error = $2, updated_at = now()
+               FROM jobs j
+               WHERE p.board = $1 AND p.status = 'posted' AND p.wanted = 'live'
+                 AND j.tenant_id = p.tenant_id AND j.job_id = p.job_id AND j.updated_at <= $3"#,
+            board,
+            reason,
+            crawled_at,
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    }
+    let (references, reasons): (Vec<String>, Vec<String>) = rejected
+        .iter()
+        .map(|(reference, reason)| {
+            (
+                reference.clone(),
+                format!("{board_name}'s crawler refused it: {reason}"),
+            )
+        })
+        .unzip();
+    changed += sqlx::query_scalar!(
+        r#"WITH refused AS (
+             SELECT * FROM unnest($2::text[], $3::text[]) AS r(reference, reason)),
+           failed AS (
+             UPDATE postings p SET status = 'failed', last_error = r.reason,
+                    next_attempt_at = NULL, updated_at = now()
+             FROM refused r, jobs j
+             WHERE p.board = $1 AND p.wanted = 'live' AND p.status IN ('submitted', 'posted')
+               AND (CASE WHEN p.generation = 0 THEN p.reference
+                         ELSE left(p.reference, 18) || lpad((p.generation % 100)::text, 2, '0') END)
+                   = r.reference
+               AND j.tenant_id = p.tenant_id AND j.job_id = p.job_id AND j.updated_at <= $4
+             RETURNING p.id, p.revision, r.reason),
+           logged AS (
+             INSERT INTO posting_attempts (posting_id, operation, revision, started_at, duration_ms,
+                                           outcome, detail, worker)
+             SELECT id, 'crawl', revision, now(), 0, 'rejected', reason, 'feed server' FROM failed)
+           SELECT count(*) AS "failed!" FROM failed"#,
+        board,
+        &references,
+        &reasons,
+        crawled_at,
+    )
+    .fetch_one(&mut *tx)
+    .await? as u64;
+    tx.commit().await?;
+    Ok(changed)
+}

@@ -1,0 +1,150 @@
+//! Indeed's XML feed: golden documents for the samples, the format's rules,
+//! and the crawler twin's own checks. No database or broker.
+
+mod support;
+
+use boardcast::boards::feed::{FeedEntry, FeedFormat};
+use boardcast::boards::indeed_feed::IndeedFeed;
+use boardcast::plan::posting_reference;
+use boardcast::sandbox::indeed_feed::FEED;
+use support::{context, publish_samples, sample};
+use time::macros::datetime;
+
+fn format() -> IndeedFeed {
+    IndeedFeed {
+        publisher: "boardcast".into(),
+        publisher_url: Some("https://boardcast.example".into()),
+        account_email: Some("jobs@northwind.example".into()),
+    }
+}
+
+fn entry<'a>(posting: boardcast::boards::PostingContext<'a>) -> FeedEntry<'a> {
+    FeedEntry {
+        posting,
+        first_published: datetime!(2026-11-23 09:00:00 UTC),
+        updated: datetime!(2026-11-23 10:00:00 UTC),
+    }
+}
+
+#[test]
+fn golden_documents() {
+    let format = format();
+    let mut compared = 0;
+    for (stem, tenant, job) in publish_samples() {
+        for (locale, ad) in &job.ads {
+            let reference = posting_reference(&tenant, &job.id, locale);
+            let item = format
+                .items(&entry(context(&job, ad, &reference, locale)))
+                .unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
+            let document = format.document(&[item]);
+            support::golden(
+                "indeed-feed",
+                &format!("{stem}.publish.{locale}.xml"),
+                &document,
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 10, "{compared}");
+}
+
+#[test]
+fn one_job_per_location_and_every_language_intact() {
+    let (tenant, job) = sample("account-executive");
+    let format = format();
+    for (locale, ad) in &job.ads {
+        let reference = posting_reference(&tenant, &job.id, locale);
+        let document = format.document(&[format
+            .items(&entry(context(&job, ad, &reference, locale)))
+            .unwrap()]);
+        let checked = (FEED.check)(document.as_bytes());
+        assert_eq!(checked.document_error, None);
+        assert_eq!(checked.items.len(), job.locations.len(), "{locale}");
+        for (index, item) in checked.items.iter().enumerate() {
+            let expected = if index == 0 {
+                reference.clone()
+            } else {
+                format!("{reference}-{index}")
+            };
+            assert_eq!(item.reference, expected);
+            assert_eq!(item.problem, None, "{locale}: {item:?}");
+            assert_eq!(
+                item.title, ad.title,
+                "{locale}: the title arrives byte for byte"
+            );
+            assert!(item.fields["description"].contains(&ad.summary), "{locale}");
+        }
+    }
+}
+
+#[test]
+fn the_formats_rules_fail_by_name() {
+    let (tenant, mut job) = sample("sales-account-executive");
+    let reference = posting_reference(&tenant, &job.id, "en");
+    job.ads.get_mut("en").unwrap().title = "A".repeat(201);
+    let error = format()
+        .items(&entry(context(&job, &job.ads["en"], &reference, "en")))
+        .unwrap_err();
+    assert_eq!(error.message, "title is 201 characters; Indeed allows 200");
+
+    let (_, mut job) = sample("sales-account-executive");
+    job.locations.clear();
+    let error = format()
+        .items(&entry(context(&job, &job.ads["en"], &reference, "en")))
+        .unwrap_err();
+    assert!(
+        error.message.contains("once per location"),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
+fn the_crawler_checks_on_its_own() {
+    let document = r#"<?xml version="1.0" encoding="utf-8"?>
+<source>
+  <job><title><![CDATA[Ingénieur]]></title><date>2026-11-23T09:00:00Z</date>
+    <referencenumber>r1</referencenumber><url>https://x.example/1</url><company>X</company>
+    <country>FR</country><city>Lyon</city><description><![CDATA[<p>Caf&eacute;</p>]]></description></job>
+  <job><date>2026-11-23T09:00:00Z</date><referencenumber>r2</referencenumber>
+    <url>https://x.example/2</url><company>X</company><country>FR</country>
+    <description><![CDATA[<p>R&amp;D</p>]]></description></job>
+  <job><title>Chef in Lyon</title><date>23.11.2026</date><referencenumber>r3</referencenumber>
+    <url>https://x.example/3</url><company>X</company><country>FR</country><city>Lyon</city>
+    <description>R &amp; D</description></job>
+</source>"#;
+    let checked = (FEED.check)(document.as_bytes());
+    let problems: Vec<(&str, &str)> = checked
+        .items
+        .iter()
+        .map(|i| (i.reference.as_str(), i.problem.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (
+                "r1",
+                "<description> holds the HTML entity &eacute;; Indeed takes literal characters"
+            ),
+            ("r2", "<title> is required"),
+            ("r3", "<date> \"23.11.2026\" is not ISO 8601"),
+        ]
+    );
+    assert_eq!(
+        checked.items[2].fields["description"], "R & D",
+        "XML references are resolved"
+    );
+
+    let broken = (FEED.check)(b"<source><job><title>x</job></source>");
+    assert!(
+        broken
+            .document_error
+            .unwrap()
+            .starts_with("not well-formed XML")
+    );
+    let wrong_root = (FEED.check)(b"<jobs></jobs>");
+    assert_eq!(
+        wrong_root.document_error.as_deref(),
+        Some("the root element is <jobs>; expected <source>")
+    );
+}

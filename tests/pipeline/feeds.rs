@@ -1,0 +1,253 @@
+//! Feed boards: the feed follows publish, update and withdraw; the board's
+//! crawler fetching it moves postings to `posted`; what it refuses fails.
+
+use boardcast::sandbox::crawler::{CrawlOutcome, CrawlRequest};
+use boardcast::sandbox::indeed_feed::FEED;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, sample, spawn_app_with};
+
+const INDEED_FEED: &str = "indeed-feed";
+
+async fn feed_app() -> TestApp {
+    spawn_app_with(|settings| {
+        for (key, board) in settings.boards.iter_mut() {
+            board.enabled = key == "indeed_feed";
+        }
+        settings.dispatch.crawl_report_poll_ms = 50;
+    })
+    .await
+}
+
+impl TestApp {
+    async fn crawl(&self) -> CrawlOutcome {
+        let request = CrawlRequest {
+            feed_url: format!("{}/feeds/indeed.xml", self.ops_url),
+            username: None,
+            password: None,
+        };
+        self.sandbox
+            .crawl(&FEED, &request)
+            .await
+            .expect("the crawler reached the feed")
+    }
+
+    async fn feed_rows(
+        &self,
+        status: &str,
+        revision: i64,
+    ) -> Vec<boardcast::store::postings::PostingView> {
+        self.wait_for(
+            &format!("the feed postings to be {status} at revision {revision}"),
+            || async {
+                let rows: Vec<_> = self
+                    .postings()
+                    .await
+                    .into_iter()
+                    .filter(|r| r.board == INDEED_FEED && r.status != "skipped")
+                    .collect();
+                (!rows.is_empty()
+                    && rows
+                        .iter()
+                        .all(|r| r.status == status && r.revision == revision))
+                .then_some(rows)
+            },
+        )
+        .await
+    }
+}
+
+fn message(name: &str) -> Value {
+    let mut message: Value = serde_json::from_slice(&sample(name)).unwrap();
+    message["message_id"] = json!(uuid::Uuid::new_v4().to_string());
+    message
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_feed_follows_the_job_and_a_fetch_posts_it() {
+    let app = feed_app().await;
+    app.publish_sample("sales-account-executive.publish.json")
+        .await;
+
+    // In the feed, not yet fetched.
+    let rows = app.feed_rows("submitted", 1).await;
+    assert_eq!(rows.len(), 2, "pt and en: {rows:?}");
+    assert!(app.held(INDEED_FEED).is_empty());
+
+    // Indeed's crawler fetches the feed: both postings are posted, byte for byte.
+    let first = app.crawl().await;
+    assert_eq!(first.http_status, 200);
+    assert_eq!(first.report.accepted.len(), 2, "{first:?}");
+    assert!(first.report.rejected.is_empty(), "{first:?}");
+    let rows = app.feed_rows("posted", 1).await;
+    let held = app.held(INDEED_FEED);
+    assert_eq!(held.len(), 2);
+    let job = &message("sales-account-executive.publish.json")["job"];
+    for row in &rows {
+        let copy = held.iter().find(|h| h.reference == row.reference).unwrap();
+        assert!(copy.live);
+        assert_eq!(
+            copy.title,
+            job["ads"][&row.locale]["title"].as_str().unwrap()
+        );
+        let summary = job["ads"][&row.locale]["summary"].as_str().unwrap();
+        assert!(
+            copy.content["description"]
+                .as_str()
+                .unwrap()
+                .contains(summary),
+            "{} arrives intact: {}",
+            row.locale,
+            copy.content["description"]
+        );
+    }
+    let history = boardcast::store::postings::attempts(&app.env.pool, rows[0].id)
+        .await
+        .unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(
+        (last.operation.as_str(), last.outcome.as_str()),
+        ("fetch", "posted")
+    );
+    assert!(
+        last.detail
+            .as_deref()
+            .unwrap()
+            .contains("indeed-feed-crawler"),
+        "{last:?}"
+    );
+
+    // Nothing changed: the crawler's ETag gets a 304.
+    let again = app.crawl().await;
+    assert_eq!(again.http_status, 304);
+    assert_eq!(again.etag, first.etag);
+
+    // Revision 2 renames the Portuguese ad: back to submitted, posted on the next fetch.
+    let mut update = message("sales-account-executive.publish.json");
+    update["action"] = json!("update");
+    update["job"]["revision"] = json!(2);
+    update["job"]["ads"]["pt"]["title"] = json!("Executivo(a) Sénior de Contas");
+    app.publish(update.to_string().as_bytes()).await;
+    app.wait_for("the Portuguese posting back in the feed", || async {
+        app.postings().await.into_iter().find(|r| {
+            r.board == INDEED_FEED && r.locale == "pt" && r.revision == 2 && r.status == "submitted"
+        })
+    })
+    .await;
+    let third = app.crawl().await;
+    assert_eq!(third.http_status, 200);
+    assert_ne!(third.etag, first.etag);
+    app.wait_for("the new revision posted", || async {
+        let rows = app.postings().await;
+        rows.iter()
+            .filter(|r| r.board == INDEED_FEED && r.status != "skipped")
+            .all(|r| r.status == "posted" && r.revision == 2)
+            .then_some(())
+    })
+    .await;
+    let held = app.held(INDEED_FEED);
+    let portuguese = held
+        .iter()
+        .find(|h| h.title == "Executivo(a) Sénior de Contas")
+        .expect("the renamed ad, accents intact");
+    assert_eq!((portuguese.creates, portuguese.updates), (1, 1));
+
+    // Withdrawn: gone from the feed, so the board drops it on its next crawl.
+    let mut withdraw = message("account-executive.withdraw.json");
+    withdraw["job"]["id"] = json!("SAE-77");
+    app.publish(withdraw.to_string().as_bytes()).await;
+    app.feed_rows("withdrawn", 2).await;
+    let fourth = app.crawl().await;
+    assert_eq!(fourth.http_status, 200);
+    assert!(fourth.report.accepted.is_empty());
+    assert!(
+        app.held(INDEED_FEED)
+            .iter()
+            .all(|h| !h.live && h.withdrawals == 1)
+    );
+    app.stop().await;
+}
+
+/// Only Indeed's crawler checks that a title does not name the location: the
+/// posting goes into the feed, and fails once the crawl report refuses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_crawler_refuses_fails_with_its_reason() {
+    let app = feed_app().await;
+    let mut message = message("sales-account-executive.publish.json");
+    message["job"]["ads"]["en"]["title"] = json!("Sales Account Executive, Porto");
+    app.publish(message.to_string().as_bytes()).await;
+    app.feed_rows("submitted", 1).await;
+
+    let outcome = app.crawl().await;
+    assert_eq!(outcome.report.rejected.len(), 1, "{outcome:?}");
+    let row = app
+        .wait_for("the refused posting to fail", || async {
+            app.postings()
+                .await
+                .into_iter()
+                .find(|r| r.board == INDEED_FEED && r.status == "failed")
+        })
+        .await;
+    assert_eq!(row.locale, "en");
+    assert_eq!(
+        row.last_error.as_deref(),
+        Some(
+            "Indeed's crawler refused it: <title> names the location (Porto); Indeed wants it in <city> only"
+        )
+    );
+    let portuguese = app
+        .postings()
+        .await
+        .into_iter()
+        .find(|r| r.board == INDEED_FEED && r.locale == "pt")
+        .unwrap();
+    assert_eq!(portuguese.status, "posted");
+    app.stop().await;
+}
+
+/// A board's feed can require HTTP Basic; the crawler given the credentials
+/// gets it, anyone else a 401.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_can_require_credentials() {
+    let app = spawn_app_with(|settings| {
+        for (key, board) in settings.boards.iter_mut() {
+            board.enabled = key == "indeed_feed";
+        }
+        let board = settings.boards.get_mut("indeed_feed").unwrap();
+        board
+            .options
+            .insert("feed_username".into(), "indeed".into());
+        board.credentials.insert(
+            "feed_password".into(),
+            secrecy::SecretString::from("crawl-me"),
+        );
+    })
+    .await;
+    app.publish_sample("sales-account-executive.publish.json")
+        .await;
+    app.feed_rows("submitted", 1).await;
+
+    let url = format!("{}/feeds/indeed.xml", app.ops_url);
+    let anonymous = reqwest::get(&url).await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let mut request = CrawlRequest {
+        feed_url: url,
+        username: Some("indeed".into()),
+        password: Some("not-it".into()),
+    };
+    assert_eq!(
+        app.sandbox
+            .crawl(&FEED, &request)
+            .await
+            .unwrap()
+            .http_status,
+        401
+    );
+    assert!(app.held(INDEED_FEED).is_empty());
+
+    request.password = Some("crawl-me".into());
+    let outcome = app.sandbox.crawl(&FEED, &request).await.unwrap();
+    assert_eq!(outcome.http_status, 200);
+    app.feed_rows("posted", 1).await;
+    app.stop().await;
+}
