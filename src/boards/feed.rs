@@ -54,6 +54,14 @@ pub trait FeedFormat: Send + Sync {
 
     /// The whole document around the items, in the order given.
     fn document(&self, items: &[String]) -> String;
+
+    /// Fields the board cannot change once it has an item (see
+    /// [`Board::fixed_fields`]): a change withdraws the item and adds a new
+    /// one under the next reference.
+    fn fixed_fields(&self, posting: &PostingContext<'_>) -> Option<String> {
+        let _ = posting;
+        None
+    }
 }
 
 /// What a board's crawler said of the last document it fetched.
@@ -137,6 +145,10 @@ impl Board for FeedBoard {
         _log: &mut CallLog,
     ) -> Result<Receipt, BoardError> {
         Ok(Receipt::Withdrawn)
+    }
+
+    fn fixed_fields(&self, posting: &PostingContext<'_>) -> Option<String> {
+        self.format.fixed_fields(posting)
     }
 
     fn feed(&self) -> Option<Arc<dyn FeedFormat>> {
