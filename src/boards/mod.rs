@@ -10,6 +10,7 @@
 //! `[boards.<board>]` section to `config/default.toml`, and its sandbox twin
 //! in `sandbox/<board>.rs`. No other board changes.
 
+pub mod careerbuilder;
 pub mod feed;
 pub mod http;
 pub mod indeed;
@@ -338,6 +339,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         indeed::ID => indeed::MECHANISM,
         ziprecruiter::ID => ziprecruiter::MECHANISM,
         indeed_feed::ID => indeed_feed::MECHANISM,
+        careerbuilder::ID => careerbuilder::MECHANISM,
         _ => return None,
     })
 }
@@ -397,6 +399,7 @@ fn build_with(
             Arc::new(indeed_feed::IndeedFeed::new(&config)?),
             &config,
         )?),
+        careerbuilder::ID => Arc::new(careerbuilder::CareerBuilder::new(&config)?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),
     })
 }

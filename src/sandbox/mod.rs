@@ -21,6 +21,7 @@
 // would only add noise to test-only code.
 #![allow(clippy::result_large_err)]
 
+pub mod careerbuilder;
 pub mod crawler;
 pub mod indeed;
 pub mod indeed_feed;
@@ -57,6 +58,7 @@ pub const TWINS: &[Twin] = &[
     indeed::TWIN,
     ziprecruiter::TWIN,
     indeed_feed::TWIN,
+    careerbuilder::TWIN,
 ];
 
 /// The boards that crawl a feed we serve, and how each judges it.
