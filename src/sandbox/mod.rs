@@ -22,6 +22,7 @@
 
 pub mod indeed;
 pub mod linkedin;
+pub mod monster;
 pub mod oauth;
 pub mod stepstone;
 pub mod welcome_to_the_jungle;
@@ -53,6 +54,7 @@ pub const TWINS: &[Twin] = &[
     stepstone::TWIN,
     indeed::TWIN,
     ziprecruiter::TWIN,
+    monster::TWIN,
 ];
 
 /// What a board should do wrong, and how often.
