@@ -16,6 +16,7 @@ pub mod http;
 pub mod indeed;
 pub mod indeed_feed;
 pub mod linkedin;
+pub mod monster;
 pub mod oauth;
 pub mod render;
 pub mod stepstone;
@@ -340,6 +341,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         ziprecruiter::ID => ziprecruiter::MECHANISM,
         indeed_feed::ID => indeed_feed::MECHANISM,
         careerbuilder::ID => careerbuilder::MECHANISM,
+        monster::ID => monster::MECHANISM,
         _ => return None,
     })
 }
@@ -400,6 +402,7 @@ fn build_with(
             &config,
         )?),
         careerbuilder::ID => Arc::new(careerbuilder::CareerBuilder::new(&config)?),
+        monster::ID => Arc::new(monster::Monster::new(&config)?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),
     })
 }

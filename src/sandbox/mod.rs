@@ -26,6 +26,7 @@ pub mod crawler;
 pub mod indeed;
 pub mod indeed_feed;
 pub mod linkedin;
+pub mod monster;
 pub mod oauth;
 pub mod stepstone;
 pub mod welcome_to_the_jungle;
@@ -59,6 +60,7 @@ pub const TWINS: &[Twin] = &[
     ziprecruiter::TWIN,
     indeed_feed::TWIN,
     careerbuilder::TWIN,
+    monster::TWIN,
 ];
 
 /// The boards that crawl a feed we serve, and how each judges it.
