@@ -14,6 +14,7 @@ pub mod http;
 pub mod indeed;
 pub mod linkedin;
 pub mod oauth;
+pub mod reed;
 pub mod render;
 pub mod stepstone;
 pub mod welcome_to_the_jungle;
@@ -279,6 +280,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         stepstone::ID => stepstone::MECHANISM,
         indeed::ID => indeed::MECHANISM,
         ziprecruiter::ID => ziprecruiter::MECHANISM,
+        reed::ID => reed::MECHANISM,
         _ => return None,
     })
 }
@@ -327,6 +329,7 @@ fn build_with(
         stepstone::ID => Arc::new(stepstone::StepStone::new(&config)?),
         indeed::ID => Arc::new(indeed::Indeed::new(&config)?),
         ziprecruiter::ID => Arc::new(ziprecruiter::ZipRecruiter::new(&config)?),
+        reed::ID => Arc::new(reed::Reed::new(&config)?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),
     })
 }

@@ -23,6 +23,7 @@
 pub mod indeed;
 pub mod linkedin;
 pub mod oauth;
+pub mod reed;
 pub mod stepstone;
 pub mod welcome_to_the_jungle;
 pub mod ziprecruiter;
@@ -53,6 +54,7 @@ pub const TWINS: &[Twin] = &[
     stepstone::TWIN,
     indeed::TWIN,
     ziprecruiter::TWIN,
+    reed::TWIN,
 ];
 
 /// What a board should do wrong, and how often.
