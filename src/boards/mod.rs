@@ -18,6 +18,7 @@ pub mod indeed_feed;
 pub mod linkedin;
 pub mod monster;
 pub mod oauth;
+pub mod reed;
 pub mod render;
 pub mod stepstone;
 pub mod welcome_to_the_jungle;
@@ -342,6 +343,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         indeed_feed::ID => indeed_feed::MECHANISM,
         careerbuilder::ID => careerbuilder::MECHANISM,
         monster::ID => monster::MECHANISM,
+        reed::ID => reed::MECHANISM,
         _ => return None,
     })
 }
@@ -403,6 +405,7 @@ fn build_with(
         )?),
         careerbuilder::ID => Arc::new(careerbuilder::CareerBuilder::new(&config)?),
         monster::ID => Arc::new(monster::Monster::new(&config)?),
+        reed::ID => Arc::new(reed::Reed::new(&config)?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),
     })
 }

@@ -28,6 +28,7 @@ pub mod indeed_feed;
 pub mod linkedin;
 pub mod monster;
 pub mod oauth;
+pub mod reed;
 pub mod stepstone;
 pub mod welcome_to_the_jungle;
 pub mod ziprecruiter;
@@ -61,6 +62,7 @@ pub const TWINS: &[Twin] = &[
     indeed_feed::TWIN,
     careerbuilder::TWIN,
     monster::TWIN,
+    reed::TWIN,
 ];
 
 /// The boards that crawl a feed we serve, and how each judges it.
