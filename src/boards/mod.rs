@@ -17,6 +17,7 @@ pub mod oauth;
 pub mod render;
 pub mod stepstone;
 pub mod welcome_to_the_jungle;
+pub mod xing;
 pub mod ziprecruiter;
 
 use std::collections::BTreeMap;
@@ -279,6 +280,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         stepstone::ID => stepstone::MECHANISM,
         indeed::ID => indeed::MECHANISM,
         ziprecruiter::ID => ziprecruiter::MECHANISM,
+        xing::ID => xing::MECHANISM,
         _ => return None,
     })
 }
@@ -327,6 +329,7 @@ fn build_with(
         stepstone::ID => Arc::new(stepstone::StepStone::new(&config)?),
         indeed::ID => Arc::new(indeed::Indeed::new(&config)?),
         ziprecruiter::ID => Arc::new(ziprecruiter::ZipRecruiter::new(&config)?),
+        xing::ID => Arc::new(xing::Xing::new(&config)?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),
     })
 }

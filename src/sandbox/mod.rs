@@ -25,6 +25,7 @@ pub mod linkedin;
 pub mod oauth;
 pub mod stepstone;
 pub mod welcome_to_the_jungle;
+pub mod xing;
 pub mod ziprecruiter;
 
 use std::any::Any;
@@ -53,6 +54,7 @@ pub const TWINS: &[Twin] = &[
     stepstone::TWIN,
     indeed::TWIN,
     ziprecruiter::TWIN,
+    xing::TWIN,
 ];
 
 /// What a board should do wrong, and how often.
