@@ -22,6 +22,7 @@ pub mod reed;
 pub mod render;
 pub mod stepstone;
 pub mod welcome_to_the_jungle;
+pub mod xing;
 pub mod ziprecruiter;
 
 use std::collections::BTreeMap;
@@ -344,6 +345,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         careerbuilder::ID => careerbuilder::MECHANISM,
         monster::ID => monster::MECHANISM,
         reed::ID => reed::MECHANISM,
+        xing::ID => xing::MECHANISM,
         _ => return None,
     })
 }
@@ -406,6 +408,7 @@ fn build_with(
         careerbuilder::ID => Arc::new(careerbuilder::CareerBuilder::new(&config)?),
         monster::ID => Arc::new(monster::Monster::new(&config)?),
         reed::ID => Arc::new(reed::Reed::new(&config)?),
+        xing::ID => Arc::new(xing::Xing::new(&config)?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),
     })
 }

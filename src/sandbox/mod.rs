@@ -31,6 +31,7 @@ pub mod oauth;
 pub mod reed;
 pub mod stepstone;
 pub mod welcome_to_the_jungle;
+pub mod xing;
 pub mod ziprecruiter;
 
 use std::any::Any;
@@ -63,6 +64,7 @@ pub const TWINS: &[Twin] = &[
     careerbuilder::TWIN,
     monster::TWIN,
     reed::TWIN,
+    xing::TWIN,
 ];
 
 /// The boards that crawl a feed we serve, and how each judges it.
