@@ -12,6 +12,7 @@
 
 pub mod careerbuilder;
 pub mod feed;
+pub mod craigslist;
 pub mod http;
 pub mod indeed;
 pub mod indeed_feed;
@@ -346,6 +347,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         monster::ID => monster::MECHANISM,
         reed::ID => reed::MECHANISM,
         xing::ID => xing::MECHANISM,
+        craigslist::ID => craigslist::MECHANISM,
         _ => return None,
     })
 }
@@ -409,6 +411,7 @@ fn build_with(
         monster::ID => Arc::new(monster::Monster::new(&config)?),
         reed::ID => Arc::new(reed::Reed::new(&config)?),
         xing::ID => Arc::new(xing::Xing::new(&config)?),
+        craigslist::ID => Arc::new(craigslist::Craigslist::new(&config)?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),
     })
 }

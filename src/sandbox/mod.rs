@@ -23,6 +23,7 @@
 
 pub mod careerbuilder;
 pub mod crawler;
+pub mod craigslist;
 pub mod indeed;
 pub mod indeed_feed;
 pub mod linkedin;
@@ -65,6 +66,7 @@ pub const TWINS: &[Twin] = &[
     monster::TWIN,
     reed::TWIN,
     xing::TWIN,
+    craigslist::TWIN,
 ];
 
 /// The boards that crawl a feed we serve, and how each judges it.
