@@ -11,8 +11,8 @@
 //! in `sandbox/<board>.rs`. No other board changes.
 
 pub mod careerbuilder;
-pub mod feed;
 pub mod craigslist;
+pub mod feed;
 pub mod http;
 pub mod indeed;
 pub mod indeed_feed;

@@ -22,8 +22,8 @@
 #![allow(clippy::result_large_err)]
 
 pub mod careerbuilder;
-pub mod crawler;
 pub mod craigslist;
+pub mod crawler;
 pub mod indeed;
 pub mod indeed_feed;
 pub mod linkedin;
