@@ -10,6 +10,7 @@
 //! `[boards.<board>]` section to `config/default.toml`, and its sandbox twin
 //! in `sandbox/<board>.rs`. No other board changes.
 
+pub mod flashpost;
 pub mod http;
 pub mod indeed;
 pub mod linkedin;
@@ -279,6 +280,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         stepstone::ID => stepstone::MECHANISM,
         indeed::ID => indeed::MECHANISM,
         ziprecruiter::ID => ziprecruiter::MECHANISM,
+        flashpost::ID => flashpost::MECHANISM,
         _ => return None,
     })
 }
@@ -327,6 +329,7 @@ fn build_with(
         stepstone::ID => Arc::new(stepstone::StepStone::new(&config)?),
         indeed::ID => Arc::new(indeed::Indeed::new(&config)?),
         ziprecruiter::ID => Arc::new(ziprecruiter::ZipRecruiter::new(&config)?),
+        flashpost::ID => Arc::new(flashpost::FlashPost::new(&config)?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),
     })
 }

@@ -20,6 +20,7 @@
 // would only add noise to test-only code.
 #![allow(clippy::result_large_err)]
 
+pub mod flashpost;
 pub mod indeed;
 pub mod linkedin;
 pub mod oauth;
@@ -53,6 +54,7 @@ pub const TWINS: &[Twin] = &[
     stepstone::TWIN,
     indeed::TWIN,
     ziprecruiter::TWIN,
+    flashpost::TWIN,
 ];
 
 /// What a board should do wrong, and how often.
