@@ -13,6 +13,7 @@
 pub mod careerbuilder;
 pub mod craigslist;
 pub mod feed;
+pub mod flashpost;
 pub mod http;
 pub mod indeed;
 pub mod indeed_feed;
@@ -348,6 +349,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         reed::ID => reed::MECHANISM,
         xing::ID => xing::MECHANISM,
         craigslist::ID => craigslist::MECHANISM,
+        flashpost::ID => flashpost::MECHANISM,
         _ => return None,
     })
 }
@@ -412,6 +414,7 @@ fn build_with(
         reed::ID => Arc::new(reed::Reed::new(&config)?),
         xing::ID => Arc::new(xing::Xing::new(&config)?),
         craigslist::ID => Arc::new(craigslist::Craigslist::new(&config)?),
+        flashpost::ID => Arc::new(flashpost::FlashPost::new(&config)?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),
     })
 }

@@ -24,6 +24,7 @@
 pub mod careerbuilder;
 pub mod craigslist;
 pub mod crawler;
+pub mod flashpost;
 pub mod indeed;
 pub mod indeed_feed;
 pub mod linkedin;
@@ -67,6 +68,7 @@ pub const TWINS: &[Twin] = &[
     reed::TWIN,
     xing::TWIN,
     craigslist::TWIN,
+    flashpost::TWIN,
 ];
 
 /// The boards that crawl a feed we serve, and how each judges it.
