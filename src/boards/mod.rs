@@ -12,6 +12,7 @@
 
 pub mod http;
 pub mod indeed;
+pub mod infojobs;
 pub mod linkedin;
 pub mod oauth;
 pub mod render;
@@ -279,6 +280,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         stepstone::ID => stepstone::MECHANISM,
         indeed::ID => indeed::MECHANISM,
         ziprecruiter::ID => ziprecruiter::MECHANISM,
+        infojobs::ID => infojobs::MECHANISM,
         _ => return None,
     })
 }
@@ -327,6 +329,7 @@ fn build_with(
         stepstone::ID => Arc::new(stepstone::StepStone::new(&config)?),
         indeed::ID => Arc::new(indeed::Indeed::new(&config)?),
         ziprecruiter::ID => Arc::new(ziprecruiter::ZipRecruiter::new(&config)?),
+        infojobs::ID => Arc::new(infojobs::InfoJobs::new(&config)?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),
     })
 }

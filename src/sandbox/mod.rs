@@ -21,6 +21,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod indeed;
+pub mod infojobs;
 pub mod linkedin;
 pub mod oauth;
 pub mod stepstone;
@@ -53,6 +54,7 @@ pub const TWINS: &[Twin] = &[
     stepstone::TWIN,
     indeed::TWIN,
     ziprecruiter::TWIN,
+    infojobs::TWIN,
 ];
 
 /// What a board should do wrong, and how often.
