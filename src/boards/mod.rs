@@ -17,6 +17,7 @@ pub mod flashpost;
 pub mod http;
 pub mod indeed;
 pub mod indeed_feed;
+pub mod infojobs;
 pub mod linkedin;
 pub mod monster;
 pub mod oauth;
@@ -350,6 +351,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         xing::ID => xing::MECHANISM,
         craigslist::ID => craigslist::MECHANISM,
         flashpost::ID => flashpost::MECHANISM,
+        infojobs::ID => infojobs::MECHANISM,
         _ => return None,
     })
 }
@@ -415,6 +417,7 @@ fn build_with(
         xing::ID => Arc::new(xing::Xing::new(&config)?),
         craigslist::ID => Arc::new(craigslist::Craigslist::new(&config)?),
         flashpost::ID => Arc::new(flashpost::FlashPost::new(&config)?),
+        infojobs::ID => Arc::new(infojobs::InfoJobs::new(&config)?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),
     })
 }

@@ -27,6 +27,7 @@ pub mod crawler;
 pub mod flashpost;
 pub mod indeed;
 pub mod indeed_feed;
+pub mod infojobs;
 pub mod linkedin;
 pub mod monster;
 pub mod oauth;
@@ -69,6 +70,7 @@ pub const TWINS: &[Twin] = &[
     xing::TWIN,
     craigslist::TWIN,
     flashpost::TWIN,
+    infojobs::TWIN,
 ];
 
 /// The boards that crawl a feed we serve, and how each judges it.
