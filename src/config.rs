@@ -146,6 +146,8 @@ pub struct OpsSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct SandboxSettings {
     pub listen: String,
+    /// The sandbox's SMTP listener (the e-mail boards' desks).
+    pub smtp_listen: String,
     /// The feed boards' crawlers fetch our feeds this often.
     pub crawl_interval_ms: u64,
 }

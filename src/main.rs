@@ -212,6 +212,20 @@ async fn run(cli: Cli) -> Result<()> {
                     format!("http://{}/feeds", settings.ops.listen),
                     std::time::Duration::from_millis(settings.sandbox.crawl_interval_ms),
                 );
+                let mail = tokio::net::TcpListener::bind(&settings.sandbox.smtp_listen)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "binding the sandbox's SMTP listener to {}",
+                            settings.sandbox.smtp_listen
+                        )
+                    })?;
+                let stop = shutdown.clone();
+                tokio::spawn(
+                    sandbox
+                        .clone()
+                        .serve_mail(mail, async move { stop.cancelled().await }),
+                );
                 let stop = shutdown.clone();
                 tokio::spawn(sandbox.serve(listener, async move { stop.cancelled().await }));
             }
@@ -237,11 +251,26 @@ async fn run(cli: Cli) -> Result<()> {
                 .await
                 .with_context(|| format!("binding the sandbox to {address}"))?;
             println!("sandbox listening on http://{address}");
+            let mail = tokio::net::TcpListener::bind(&settings.sandbox.smtp_listen)
+                .await
+                .with_context(|| {
+                    format!(
+                        "binding the SMTP listener to {}",
+                        settings.sandbox.smtp_listen
+                    )
+                })?;
+            println!("sandbox SMTP listening on {}", settings.sandbox.smtp_listen);
             sandbox.crawl_every(
                 format!("http://{}/feeds", settings.ops.listen),
                 std::time::Duration::from_millis(settings.sandbox.crawl_interval_ms),
             );
             let shutdown = shutdown_on_signal();
+            let stop = shutdown.clone();
+            tokio::spawn(
+                sandbox
+                    .clone()
+                    .serve_mail(mail, async move { stop.cancelled().await }),
+            );
             sandbox
                 .serve(listener, async move { shutdown.cancelled().await })
                 .await?;
@@ -414,9 +443,14 @@ fn sandbox_for(settings: &Settings) -> Sandbox {
 /// Every board the sandbox plays is sent there, with the sandbox's credentials.
 fn point_boards_at(settings: &mut Settings, sandbox: &Sandbox) {
     let address = settings.sandbox.listen.clone();
+    let smtp = settings.sandbox.smtp_listen.clone();
     for (board_name, names) in sandbox.credentials() {
         if let Some(board) = settings.boards.get_mut(&board_name.replace('-', "_")) {
-            board.base_url = format!("http://{address}/{board_name}");
+            board.base_url = if board_name == boardcast::sandbox::MAIL_DESK.0 {
+                format!("smtp://{smtp}")
+            } else {
+                format!("http://{address}/{board_name}")
+            };
             for (name, value) in names {
                 board
                     .credentials

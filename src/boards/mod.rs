@@ -18,6 +18,7 @@ pub mod http;
 pub mod indeed;
 pub mod indeed_feed;
 pub mod infojobs;
+pub mod kariera;
 pub mod linkedin;
 pub mod monster;
 pub mod oauth;
@@ -345,6 +346,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         indeed::ID => indeed::MECHANISM,
         ziprecruiter::ID => ziprecruiter::MECHANISM,
         indeed_feed::ID => indeed_feed::MECHANISM,
+        kariera::ID => kariera::MECHANISM,
         careerbuilder::ID => careerbuilder::MECHANISM,
         monster::ID => monster::MECHANISM,
         reed::ID => reed::MECHANISM,
@@ -407,6 +409,7 @@ fn build_with(
         stepstone::ID => Arc::new(stepstone::StepStone::new(&config)?),
         indeed::ID => Arc::new(indeed::Indeed::new(&config)?),
         ziprecruiter::ID => Arc::new(ziprecruiter::ZipRecruiter::new(&config)?),
+        kariera::ID => Arc::new(kariera::Kariera::new(&config)?),
         indeed_feed::ID => Arc::new(feed::FeedBoard::new(
             Arc::new(indeed_feed::IndeedFeed::new(&config)?),
             &config,

@@ -28,10 +28,12 @@ pub mod flashpost;
 pub mod indeed;
 pub mod indeed_feed;
 pub mod infojobs;
+pub mod kariera;
 pub mod linkedin;
 pub mod monster;
 pub mod oauth;
 pub mod reed;
+pub mod smtp;
 pub mod stepstone;
 pub mod welcome_to_the_jungle;
 pub mod xing;
@@ -64,6 +66,7 @@ pub const TWINS: &[Twin] = &[
     indeed::TWIN,
     ziprecruiter::TWIN,
     indeed_feed::TWIN,
+    kariera::TWIN,
     careerbuilder::TWIN,
     monster::TWIN,
     reed::TWIN,
@@ -72,6 +75,9 @@ pub const TWINS: &[Twin] = &[
     flashpost::TWIN,
     infojobs::TWIN,
 ];
+
+/// The board whose desk reads the mail sent to the sandbox's SMTP listener.
+pub const MAIL_DESK: (&str, smtp::Receiver) = (kariera::BOARD, kariera::receive);
 
 /// The boards that crawl a feed we serve, and how each judges it.
 pub const FEED_TWINS: &[crawler::FeedTwin] = &[indeed_feed::FEED];
@@ -216,6 +222,16 @@ impl Sandbox {
         axum::serve(listener, self.router())
             .with_graceful_shutdown(shutdown)
             .await
+    }
+
+    /// Serves the e-mail boards' SMTP listener until `shutdown` resolves.
+    pub async fn serve_mail(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
+        let (board, receive) = MAIL_DESK;
+        self.serve_smtp(listener, board, receive, shutdown).await
     }
 
     /// Counts the request and applies the board's fault knobs.

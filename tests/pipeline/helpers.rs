@@ -136,12 +136,25 @@ pub async fn test_env() -> TestEnv {
             .clone()
             .serve(listener, async move { stop.cancelled().await }),
     );
+    // Its mail desk, on a port of its own.
+    let mail = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mail_url = format!("smtp://{}", mail.local_addr().unwrap());
+    let stop = stop_sandbox.clone();
+    tokio::spawn(
+        sandbox
+            .clone()
+            .serve_mail(mail, async move { stop.cancelled().await }),
+    );
     for (board, names) in sandbox.credentials() {
         let key = board.replace('-', "_");
         let Some(board_settings) = settings.boards.get_mut(&key) else {
             continue;
         };
-        board_settings.base_url = format!("{sandbox_url}/{board}");
+        board_settings.base_url = if board == boardcast::sandbox::MAIL_DESK.0 {
+            mail_url.clone()
+        } else {
+            format!("{sandbox_url}/{board}")
+        };
         for (name, value) in names {
             board_settings
                 .credentials

@@ -109,6 +109,8 @@ pub struct BoardTwin {
     pub sandbox: Sandbox,
     /// `http://127.0.0.1:<port>`; the board's twin is under `/<board>`.
     pub url: String,
+    /// Where the adapter is pointed (`<url>/<board>`, or the SMTP listener).
+    pub adapter_url: String,
     pub board: Arc<dyn Board>,
     pub id: &'static str,
     stop: CancellationToken,
@@ -140,10 +142,23 @@ impl BoardTwin {
                 .clone()
                 .serve(listener, async move { stopped.cancelled().await }),
         );
-        let board = adapter(&sandbox, &url, id, credentials);
+        // The e-mail board's desk listens for SMTP on a port of its own.
+        let mut adapter_url = format!("{url}/{id}");
+        if id == boardcast::sandbox::MAIL_DESK.0 {
+            let mail = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            adapter_url = format!("smtp://{}", mail.local_addr().unwrap());
+            let stopped = stop.clone();
+            tokio::spawn(
+                sandbox
+                    .clone()
+                    .serve_mail(mail, async move { stopped.cancelled().await }),
+            );
+        }
+        let board = adapter(&sandbox, &adapter_url, id, credentials);
         Self {
             sandbox,
             url,
+            adapter_url,
             board,
             id,
             stop,
@@ -152,7 +167,7 @@ impl BoardTwin {
 
     /// Another adapter of the same board against this sandbox.
     pub fn adapter_with(&self, credentials: &[(&str, &str)]) -> Arc<dyn Board> {
-        adapter(&self.sandbox, &self.url, self.id, credentials)
+        adapter(&self.sandbox, &self.adapter_url, self.id, credentials)
     }
 
     /// The twin's own URL for `path` (`"/jobs"` → `http://…/<board>/jobs`).
@@ -213,7 +228,12 @@ impl BoardTwin {
     }
 }
 
-fn adapter(sandbox: &Sandbox, url: &str, id: &str, overrides: &[(&str, &str)]) -> Arc<dyn Board> {
+fn adapter(
+    sandbox: &Sandbox,
+    adapter_url: &str,
+    id: &str,
+    overrides: &[(&str, &str)],
+) -> Arc<dyn Board> {
     let mut settings = settings();
     let key = id.replace('-', "_");
     let board = settings
@@ -221,7 +241,7 @@ fn adapter(sandbox: &Sandbox, url: &str, id: &str, overrides: &[(&str, &str)]) -
         .get_mut(&key)
         .unwrap_or_else(|| panic!("[boards.{key}] in config/default.toml"));
     board.enabled = true;
-    board.base_url = format!("{url}/{id}");
+    board.base_url = adapter_url.to_owned();
     board.request_timeout_ms = Some(5_000);
     let accepted = sandbox.credentials().get(id).cloned().unwrap_or_default();
     for (name, value) in accepted {
