@@ -21,6 +21,7 @@
 // would only add noise to test-only code.
 #![allow(clippy::result_large_err)]
 
+pub mod adzuna;
 pub mod crawler;
 pub mod indeed;
 pub mod indeed_feed;
@@ -59,10 +60,12 @@ pub const TWINS: &[Twin] = &[
     ziprecruiter::TWIN,
     indeed_feed::TWIN,
     linkedin_feed::TWIN,
+    adzuna::TWIN,
 ];
 
 /// The boards that crawl a feed we serve, and how each judges it.
-pub const FEED_TWINS: &[crawler::FeedTwin] = &[indeed_feed::FEED, linkedin_feed::FEED];
+pub const FEED_TWINS: &[crawler::FeedTwin] =
+    &[indeed_feed::FEED, linkedin_feed::FEED, adzuna::FEED];
 
 /// What a board should do wrong, and how often.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
