@@ -20,6 +20,7 @@ pub mod linkedin_feed;
 pub mod oauth;
 pub mod render;
 pub mod stepstone;
+pub mod talent;
 pub mod welcome_to_the_jungle;
 pub mod ziprecruiter;
 
@@ -342,6 +343,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         indeed_feed::ID => indeed_feed::MECHANISM,
         linkedin_feed::ID => linkedin_feed::MECHANISM,
         adzuna::ID => adzuna::MECHANISM,
+        talent::ID => talent::MECHANISM,
         _ => return None,
     })
 }
@@ -407,6 +409,10 @@ fn build_with(
         )?),
         adzuna::ID => Arc::new(feed::FeedBoard::new(
             Arc::new(adzuna::AdzunaFeed::new(&config)?),
+            &config,
+        )?),
+        talent::ID => Arc::new(feed::FeedBoard::new(
+            Arc::new(talent::TalentFeed::new(&config)?),
             &config,
         )?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),

@@ -29,6 +29,7 @@ pub mod linkedin;
 pub mod linkedin_feed;
 pub mod oauth;
 pub mod stepstone;
+pub mod talent;
 pub mod welcome_to_the_jungle;
 pub mod ziprecruiter;
 
@@ -61,11 +62,16 @@ pub const TWINS: &[Twin] = &[
     indeed_feed::TWIN,
     linkedin_feed::TWIN,
     adzuna::TWIN,
+    talent::TWIN,
 ];
 
 /// The boards that crawl a feed we serve, and how each judges it.
-pub const FEED_TWINS: &[crawler::FeedTwin] =
-    &[indeed_feed::FEED, linkedin_feed::FEED, adzuna::FEED];
+pub const FEED_TWINS: &[crawler::FeedTwin] = &[
+    indeed_feed::FEED,
+    linkedin_feed::FEED,
+    adzuna::FEED,
+    talent::FEED,
+];
 
 /// What a board should do wrong, and how often.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
