@@ -435,3 +435,67 @@ fn the_crawler_checks_on_its_own() {
         Some("the root element is <jobs>; expected <source>")
     );
 }
+
+/// Serves `body` as `/feeds/{file}` on a port of its own, as our feed server would.
+async fn serve_feed(file: &str, body: String) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/feeds/{file}", listener.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        &format!("/feeds/{file}"),
+        axum::routing::get(move || async move { body }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+#[tokio::test]
+async fn configured_registered_and_crawled_by_the_sandbox() {
+    let settings = support::settings();
+    let board = settings
+        .board("linkedin-feed")
+        .expect("[boards.linkedin_feed]");
+    assert!(board.enabled);
+    assert_eq!(board.base_url, "http://127.0.0.1:8650/linkedin-feed");
+    assert_eq!(board.languages, LANGUAGES);
+    assert!(boardcast::boards::mechanism("linkedin-feed").is_some());
+
+    let twin = support::BoardTwin::start("linkedin-feed").await;
+    let format = twin.board.feed().expect("a feed board");
+    assert_eq!(format.file_name(), FEED.file);
+    assert_eq!(
+        twin.board.crawl_report().await.unwrap(),
+        None,
+        "nothing crawled yet"
+    );
+
+    let (tenant, job) = sample("sales-account-executive");
+    let job = with_www(job);
+    let reference = posting_reference(&tenant, &job.id, "pt");
+    let good = format
+        .items(&entry(context(&job, &job.ads["pt"], &reference, "pt")))
+        .unwrap();
+    let bad = job_xml("no-www", &[("applyUrl", "https://northwind.example/apply")]);
+    let url = serve_feed(FEED.file, format.document(&[good, bad])).await;
+    let feed = boardcast::sandbox::FEED_TWINS
+        .iter()
+        .find(|f| f.board == "linkedin-feed")
+        .expect("in FEED_TWINS");
+    twin.sandbox
+        .crawl(
+            feed,
+            &boardcast::sandbox::crawler::CrawlRequest {
+                feed_url: url,
+                username: None,
+                password: None,
+            },
+        )
+        .await
+        .unwrap();
+    let report = twin.board.crawl_report().await.unwrap().expect("a report");
+    assert_eq!(report.document_error, None);
+    assert_eq!(report.accepted, std::slice::from_ref(&reference));
+    assert_eq!(report.rejected.len(), 1);
+    assert_eq!(report.rejected[0].reference, "no-www");
+    assert_eq!(twin.live_copies(&reference), 1);
+    assert_eq!(twin.only().title, job.ads["pt"].title);
+}

@@ -166,10 +166,7 @@ fn bare_text_fields(document: &[u8]) -> Vec<Option<String>> {
     let mut jobs = Vec::new();
     // Element names from the root down.
     let mut path: Vec<String> = Vec::new();
-    loop {
-        let Ok(event) = reader.read_event_into(&mut buf) else {
-            break;
-        };
+    while let Ok(event) = reader.read_event_into(&mut buf) {
         match event {
             Event::Start(start) => {
                 let name = start.name().as_ref().to_owned();
