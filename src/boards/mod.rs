@@ -12,6 +12,7 @@
 
 pub mod careerbuilder;
 pub mod craigslist;
+pub mod adzuna;
 pub mod feed;
 pub mod flashpost;
 pub mod http;
@@ -21,10 +22,12 @@ pub mod infojobs;
 pub mod kariera;
 pub mod linkedin;
 pub mod monster;
+pub mod linkedin_feed;
 pub mod oauth;
 pub mod reed;
 pub mod render;
 pub mod stepstone;
+pub mod talent;
 pub mod welcome_to_the_jungle;
 pub mod xing;
 pub mod ziprecruiter;
@@ -354,6 +357,9 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         craigslist::ID => craigslist::MECHANISM,
         flashpost::ID => flashpost::MECHANISM,
         infojobs::ID => infojobs::MECHANISM,
+        linkedin_feed::ID => linkedin_feed::MECHANISM,
+        adzuna::ID => adzuna::MECHANISM,
+        talent::ID => talent::MECHANISM,
         _ => return None,
     })
 }
@@ -421,6 +427,18 @@ fn build_with(
         craigslist::ID => Arc::new(craigslist::Craigslist::new(&config)?),
         flashpost::ID => Arc::new(flashpost::FlashPost::new(&config)?),
         infojobs::ID => Arc::new(infojobs::InfoJobs::new(&config)?),
+        linkedin_feed::ID => Arc::new(feed::FeedBoard::new(
+            Arc::new(linkedin_feed::LinkedInFeed::new(&config)?),
+            &config,
+        )?),
+        adzuna::ID => Arc::new(feed::FeedBoard::new(
+            Arc::new(adzuna::AdzunaFeed::new(&config)?),
+            &config,
+        )?),
+        talent::ID => Arc::new(feed::FeedBoard::new(
+            Arc::new(talent::TalentFeed::new(&config)?),
+            &config,
+        )?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),
     })
 }

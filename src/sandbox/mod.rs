@@ -23,6 +23,7 @@
 
 pub mod careerbuilder;
 pub mod craigslist;
+pub mod adzuna;
 pub mod crawler;
 pub mod flashpost;
 pub mod indeed;
@@ -31,10 +32,12 @@ pub mod infojobs;
 pub mod kariera;
 pub mod linkedin;
 pub mod monster;
+pub mod linkedin_feed;
 pub mod oauth;
 pub mod reed;
 pub mod smtp;
 pub mod stepstone;
+pub mod talent;
 pub mod welcome_to_the_jungle;
 pub mod xing;
 pub mod ziprecruiter;
@@ -74,13 +77,21 @@ pub const TWINS: &[Twin] = &[
     craigslist::TWIN,
     flashpost::TWIN,
     infojobs::TWIN,
+    linkedin_feed::TWIN,
+    adzuna::TWIN,
+    talent::TWIN,
 ];
 
 /// The board whose desk reads the mail sent to the sandbox's SMTP listener.
 pub const MAIL_DESK: (&str, smtp::Receiver) = (kariera::BOARD, kariera::receive);
 
 /// The boards that crawl a feed we serve, and how each judges it.
-pub const FEED_TWINS: &[crawler::FeedTwin] = &[indeed_feed::FEED];
+pub const FEED_TWINS: &[crawler::FeedTwin] = &[
+    indeed_feed::FEED,
+    linkedin_feed::FEED,
+    adzuna::FEED,
+    talent::FEED,
+];
 
 /// What a board should do wrong, and how often.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
