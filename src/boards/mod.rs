@@ -10,9 +10,9 @@
 //! `[boards.<board>]` section to `config/default.toml`, and its sandbox twin
 //! in `sandbox/<board>.rs`. No other board changes.
 
+pub mod adzuna;
 pub mod careerbuilder;
 pub mod craigslist;
-pub mod adzuna;
 pub mod feed;
 pub mod flashpost;
 pub mod http;
@@ -21,8 +21,8 @@ pub mod indeed_feed;
 pub mod infojobs;
 pub mod kariera;
 pub mod linkedin;
-pub mod monster;
 pub mod linkedin_feed;
+pub mod monster;
 pub mod oauth;
 pub mod reed;
 pub mod render;

@@ -21,9 +21,9 @@
 // would only add noise to test-only code.
 #![allow(clippy::result_large_err)]
 
+pub mod adzuna;
 pub mod careerbuilder;
 pub mod craigslist;
-pub mod adzuna;
 pub mod crawler;
 pub mod flashpost;
 pub mod indeed;
@@ -31,8 +31,8 @@ pub mod indeed_feed;
 pub mod infojobs;
 pub mod kariera;
 pub mod linkedin;
-pub mod monster;
 pub mod linkedin_feed;
+pub mod monster;
 pub mod oauth;
 pub mod reed;
 pub mod smtp;
