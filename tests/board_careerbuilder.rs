@@ -564,10 +564,17 @@ async fn warnings_come_with_a_successful_post_status() {
     assert_eq!(job_did, Some(twin.only().external_id));
     assert_eq!(notices.len(), 4);
 
-    // The adapter takes the same answer as a success.
+    // The adapter takes the same answer as a success, warnings kept for the history.
     let mut again = context(&job, &job.ads["en"], "bcwarned", "en");
     again.may_exist = false;
-    live(twin.publish(&again).await.unwrap());
+    let mut log = boardcast::boards::CallLog::default();
+    live(twin.board.publish(&again, &mut log).await.unwrap());
+    assert_eq!(log.notes.len(), 3, "{:?}", log.notes);
+    assert!(
+        log.notes.iter().all(|n| n.starts_with("DPIError 1")),
+        "{:?}",
+        log.notes
+    );
     assert_eq!(twin.held().len(), 2);
 }
 

@@ -776,13 +776,23 @@ async fn warnings_are_kept_in_the_log_without_the_credentials() {
     let (mut job, reference) = contoso();
     job.ads.get_mut("en").unwrap().summary =
         "Own key accounts. Questions? Write to hiring@contoso.example.".into();
+    let mut call = boardcast::boards::CallLog::default();
     let receipt = twin
-        .publish(&context(&job, &job.ads["en"], &reference, "en"))
+        .board
+        .publish(&context(&job, &job.ads["en"], &reference, "en"), &mut call)
         .await
         .unwrap();
     let Receipt::Live { external_id, .. } = receipt else {
         panic!("a warning does not fail the posting: {receipt:?}");
     };
+    assert_eq!(
+        call.notes.len(),
+        1,
+        "kept for the attempt's history: {:?}",
+        call.notes
+    );
+    assert!(call.notes[0].contains("email addresses in the posting body are hidden"));
+    assert!(!call.notes[0].contains(twin.credential("password")));
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let line = log

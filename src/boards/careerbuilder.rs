@@ -1025,7 +1025,7 @@ impl CareerBuilder {
     ) -> Result<Receipt, BoardError> {
         let (status, result) = self.process(render_job(posting, action)?, log).await?;
         match (verdict(status, &result, POSTED), action) {
-            (Verdict::Done { job_did, notices }, _) => Ok(live(posting, job_did, &notices)),
+            (Verdict::Done { job_did, notices }, _) => Ok(live(posting, job_did, &notices, log)),
             // Held already (a lost answer, or expired earlier): Update brings
             // that one copy in line, and back online.
             (Verdict::JobState(codes::JOB_EXISTS), Action::Add) => {
@@ -1048,20 +1048,30 @@ impl CareerBuilder {
     ) -> Result<Receipt, BoardError> {
         let (status, result) = self.process(render_job(posting, action)?, log).await?;
         match verdict(status, &result, POSTED) {
-            Verdict::Done { job_did, notices } => Ok(live(posting, job_did, &notices)),
+            Verdict::Done { job_did, notices } => Ok(live(posting, job_did, &notices, log)),
             Verdict::JobState(_) => Err(failure(status, &result.errors, Some(FAILED))),
             Verdict::Failed(error) => Err(error),
         }
     }
 }
 
-/// A live receipt; CareerBuilder's warnings go to the log, as a receipt has
-/// no place for them.
-fn live(posting: &PostingContext<'_>, job_did: Option<String>, notices: &[DpiError]) -> Receipt {
+/// A live receipt; CareerBuilder's warnings go to the attempt's history
+/// (and the log).
+fn live(
+    posting: &PostingContext<'_>,
+    job_did: Option<String>,
+    notices: &[DpiError],
+    log: &mut CallLog,
+) -> Receipt {
     for notice in notices
         .iter()
         .filter(|n| n.error_code.trim() != codes::PROCESSED)
     {
+        log.notes.push(format!(
+            "DPIError {}: {}",
+            notice.error_code.trim(),
+            notice.error_text.trim()
+        ));
         tracing::info!(
             board = ID,
             reference = posting.reference,

@@ -840,7 +840,7 @@ impl Craigslist {
             PostedStatus::Valid => self.call(Endpoint::Post, item, log).await?,
             _ => checked,
         };
-        self.keep_warnings(posting, &result);
+        self.keep_warnings(posting, &result, log);
         if result.status == PostedStatus::Invalid {
             return Err(BoardError::new(
                 ErrorClass::Rejected,
@@ -854,10 +854,12 @@ impl Craigslist {
         Ok(result)
     }
 
-    /// The receipt has no room for them: warnings go to the log with the
-    /// posting's reference and Craigslist's id.
-    fn keep_warnings(&self, posting: &PostingContext<'_>, result: &ItemResult) {
+    /// Warnings go to the attempt's history and the log, with the posting's
+    /// reference and Craigslist's id.
+    fn keep_warnings(&self, posting: &PostingContext<'_>, result: &ItemResult, log: &mut CallLog) {
         for warning in &result.warnings {
+            log.notes
+                .push(format!("cl:warning {}", self.scrub(warning)));
             tracing::warn!(
                 message = "Craigslist accepted the posting with a warning.",
                 board = ID,

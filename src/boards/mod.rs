@@ -137,6 +137,9 @@ pub struct CallLog {
     pub http_status: Option<u16>,
     /// Hash of the last request body sent, so ops can prove what was sent.
     pub request_hash: Option<String>,
+    /// What the board said beside its verdict (warnings on a success, say),
+    /// kept in the attempt's history.
+    pub notes: Vec<String>,
 }
 
 /// A board's documented request limits, honoured by the dispatcher per replica.

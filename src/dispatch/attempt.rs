@@ -152,6 +152,13 @@ pub async fn run(
         started.elapsed(),
         settings,
     );
+    if !log.notes.is_empty() {
+        let notes = log.notes.join("; ");
+        completion.attempt.detail = Some(match completion.attempt.detail.take() {
+            Some(detail) => format!("{detail} (the board noted: {notes})"),
+            None => format!("the board noted: {notes}"),
+        });
+    }
     if completion.status == PostingStatus::Posted {
         completion.fixed_fields = Some(fixed_now.clone());
     }

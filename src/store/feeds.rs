@@ -198,9 +198,11 @@ pub async fn apply_verdict(
                     next_attempt_at = NULL, updated_at = now()
              FROM refused r, jobs j
              WHERE p.board = $1 AND p.wanted = 'live' AND p.status IN ('submitted', 'posted')
+               -- A feed may list a posting once per location as <ref>-<n>;
+               -- references are [a-z0-9], so '-' only starts that suffix.
                AND (CASE WHEN p.generation = 0 THEN p.reference
                          ELSE left(p.reference, 18) || lpad((p.generation % 100)::text, 2, '0') END)
-                   = r.reference
+                   = split_part(r.reference, '-', 1)
                AND j.tenant_id = p.tenant_id AND j.job_id = p.job_id AND j.updated_at <= $4
              RETURNING p.id, p.revision, r.reason),
            logged AS (
