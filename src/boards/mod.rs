@@ -14,6 +14,7 @@ pub mod feed;
 pub mod http;
 pub mod indeed;
 pub mod indeed_feed;
+pub mod jooble;
 pub mod linkedin;
 pub mod oauth;
 pub mod render;
@@ -338,6 +339,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         indeed::ID => indeed::MECHANISM,
         ziprecruiter::ID => ziprecruiter::MECHANISM,
         indeed_feed::ID => indeed_feed::MECHANISM,
+        jooble::ID => jooble::MECHANISM,
         _ => return None,
     })
 }
@@ -395,6 +397,10 @@ fn build_with(
         ziprecruiter::ID => Arc::new(ziprecruiter::ZipRecruiter::new(&config)?),
         indeed_feed::ID => Arc::new(feed::FeedBoard::new(
             Arc::new(indeed_feed::IndeedFeed::new(&config)?),
+            &config,
+        )?),
+        jooble::ID => Arc::new(feed::FeedBoard::new(
+            Arc::new(jooble::Jooble::new(&config)?),
             &config,
         )?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),

@@ -24,6 +24,7 @@
 pub mod crawler;
 pub mod indeed;
 pub mod indeed_feed;
+pub mod jooble;
 pub mod linkedin;
 pub mod oauth;
 pub mod stepstone;
@@ -57,10 +58,11 @@ pub const TWINS: &[Twin] = &[
     indeed::TWIN,
     ziprecruiter::TWIN,
     indeed_feed::TWIN,
+    jooble::TWIN,
 ];
 
 /// The boards that crawl a feed we serve, and how each judges it.
-pub const FEED_TWINS: &[crawler::FeedTwin] = &[indeed_feed::FEED];
+pub const FEED_TWINS: &[crawler::FeedTwin] = &[indeed_feed::FEED, jooble::FEED];
 
 /// What a board should do wrong, and how often.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
