@@ -10,6 +10,7 @@
 //! `[boards.<board>]` section to `config/default.toml`, and its sandbox twin
 //! in `sandbox/<board>.rs`. No other board changes.
 
+pub mod careerjet;
 pub mod feed;
 pub mod http;
 pub mod indeed;
@@ -340,6 +341,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         ziprecruiter::ID => ziprecruiter::MECHANISM,
         indeed_feed::ID => indeed_feed::MECHANISM,
         jooble::ID => jooble::MECHANISM,
+        careerjet::ID => careerjet::MECHANISM,
         _ => return None,
     })
 }
@@ -401,6 +403,10 @@ fn build_with(
         )?),
         jooble::ID => Arc::new(feed::FeedBoard::new(
             Arc::new(jooble::Jooble::new(&config)?),
+            &config,
+        )?),
+        careerjet::ID => Arc::new(feed::FeedBoard::new(
+            Arc::new(careerjet::Careerjet::new(&config)?),
             &config,
         )?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),

@@ -21,6 +21,7 @@
 // would only add noise to test-only code.
 #![allow(clippy::result_large_err)]
 
+pub mod careerjet;
 pub mod crawler;
 pub mod indeed;
 pub mod indeed_feed;
@@ -59,10 +60,11 @@ pub const TWINS: &[Twin] = &[
     ziprecruiter::TWIN,
     indeed_feed::TWIN,
     jooble::TWIN,
+    careerjet::TWIN,
 ];
 
 /// The boards that crawl a feed we serve, and how each judges it.
-pub const FEED_TWINS: &[crawler::FeedTwin] = &[indeed_feed::FEED, jooble::FEED];
+pub const FEED_TWINS: &[crawler::FeedTwin] = &[indeed_feed::FEED, jooble::FEED, careerjet::FEED];
 
 /// What a board should do wrong, and how often.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
