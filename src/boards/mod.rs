@@ -20,6 +20,7 @@ pub mod linkedin;
 pub mod oauth;
 pub mod render;
 pub mod stepstone;
+pub mod trovit;
 pub mod welcome_to_the_jungle;
 pub mod ziprecruiter;
 
@@ -342,6 +343,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         indeed_feed::ID => indeed_feed::MECHANISM,
         jooble::ID => jooble::MECHANISM,
         careerjet::ID => careerjet::MECHANISM,
+        trovit::ID => trovit::MECHANISM,
         _ => return None,
     })
 }
@@ -407,6 +409,10 @@ fn build_with(
         )?),
         careerjet::ID => Arc::new(feed::FeedBoard::new(
             Arc::new(careerjet::Careerjet::new(&config)?),
+            &config,
+        )?),
+        trovit::ID => Arc::new(feed::FeedBoard::new(
+            Arc::new(trovit::Trovit::new(&config)?),
             &config,
         )?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),

@@ -29,6 +29,7 @@ pub mod jooble;
 pub mod linkedin;
 pub mod oauth;
 pub mod stepstone;
+pub mod trovit;
 pub mod welcome_to_the_jungle;
 pub mod ziprecruiter;
 
@@ -61,10 +62,16 @@ pub const TWINS: &[Twin] = &[
     indeed_feed::TWIN,
     jooble::TWIN,
     careerjet::TWIN,
+    trovit::TWIN,
 ];
 
 /// The boards that crawl a feed we serve, and how each judges it.
-pub const FEED_TWINS: &[crawler::FeedTwin] = &[indeed_feed::FEED, jooble::FEED, careerjet::FEED];
+pub const FEED_TWINS: &[crawler::FeedTwin] = &[
+    indeed_feed::FEED,
+    jooble::FEED,
+    careerjet::FEED,
+    trovit::FEED,
+];
 
 /// What a board should do wrong, and how often.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
