@@ -21,6 +21,7 @@ pub mod oauth;
 pub mod render;
 pub mod stepstone;
 pub mod trovit;
+pub mod vagas;
 pub mod welcome_to_the_jungle;
 pub mod ziprecruiter;
 
@@ -344,6 +345,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         jooble::ID => jooble::MECHANISM,
         careerjet::ID => careerjet::MECHANISM,
         trovit::ID => trovit::MECHANISM,
+        vagas::ID => vagas::MECHANISM,
         _ => return None,
     })
 }
@@ -413,6 +415,10 @@ fn build_with(
         )?),
         trovit::ID => Arc::new(feed::FeedBoard::new(
             Arc::new(trovit::Trovit::new(&config)?),
+            &config,
+        )?),
+        vagas::ID => Arc::new(feed::FeedBoard::new(
+            Arc::new(vagas::Vagas::new(&config)?),
             &config,
         )?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),

@@ -30,6 +30,7 @@ pub mod linkedin;
 pub mod oauth;
 pub mod stepstone;
 pub mod trovit;
+pub mod vagas;
 pub mod welcome_to_the_jungle;
 pub mod ziprecruiter;
 
@@ -63,6 +64,7 @@ pub const TWINS: &[Twin] = &[
     jooble::TWIN,
     careerjet::TWIN,
     trovit::TWIN,
+    vagas::TWIN,
 ];
 
 /// The boards that crawl a feed we serve, and how each judges it.
@@ -71,6 +73,7 @@ pub const FEED_TWINS: &[crawler::FeedTwin] = &[
     jooble::FEED,
     careerjet::FEED,
     trovit::FEED,
+    vagas::FEED,
 ];
 
 /// What a board should do wrong, and how often.
