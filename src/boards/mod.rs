@@ -13,6 +13,7 @@
 pub mod adzuna;
 pub mod careerbuilder;
 pub mod craigslist;
+pub mod careerjet;
 pub mod feed;
 pub mod flashpost;
 pub mod http;
@@ -20,6 +21,7 @@ pub mod indeed;
 pub mod indeed_feed;
 pub mod infojobs;
 pub mod kariera;
+pub mod jooble;
 pub mod linkedin;
 pub mod linkedin_feed;
 pub mod monster;
@@ -28,6 +30,8 @@ pub mod reed;
 pub mod render;
 pub mod stepstone;
 pub mod talent;
+pub mod trovit;
+pub mod vagas;
 pub mod welcome_to_the_jungle;
 pub mod xing;
 pub mod ziprecruiter;
@@ -363,6 +367,10 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         linkedin_feed::ID => linkedin_feed::MECHANISM,
         adzuna::ID => adzuna::MECHANISM,
         talent::ID => talent::MECHANISM,
+        jooble::ID => jooble::MECHANISM,
+        careerjet::ID => careerjet::MECHANISM,
+        trovit::ID => trovit::MECHANISM,
+        vagas::ID => vagas::MECHANISM,
         _ => return None,
     })
 }
@@ -440,6 +448,20 @@ fn build_with(
         )?),
         talent::ID => Arc::new(feed::FeedBoard::new(
             Arc::new(talent::TalentFeed::new(&config)?),
+        jooble::ID => Arc::new(feed::FeedBoard::new(
+            Arc::new(jooble::Jooble::new(&config)?),
+            &config,
+        )?),
+        careerjet::ID => Arc::new(feed::FeedBoard::new(
+            Arc::new(careerjet::Careerjet::new(&config)?),
+            &config,
+        )?),
+        trovit::ID => Arc::new(feed::FeedBoard::new(
+            Arc::new(trovit::Trovit::new(&config)?),
+            &config,
+        )?),
+        vagas::ID => Arc::new(feed::FeedBoard::new(
+            Arc::new(vagas::Vagas::new(&config)?),
             &config,
         )?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),

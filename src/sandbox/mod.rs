@@ -24,12 +24,14 @@
 pub mod adzuna;
 pub mod careerbuilder;
 pub mod craigslist;
+pub mod careerjet;
 pub mod crawler;
 pub mod flashpost;
 pub mod indeed;
 pub mod indeed_feed;
 pub mod infojobs;
 pub mod kariera;
+pub mod jooble;
 pub mod linkedin;
 pub mod linkedin_feed;
 pub mod monster;
@@ -38,6 +40,8 @@ pub mod reed;
 pub mod smtp;
 pub mod stepstone;
 pub mod talent;
+pub mod trovit;
+pub mod vagas;
 pub mod welcome_to_the_jungle;
 pub mod xing;
 pub mod ziprecruiter;
@@ -80,6 +84,10 @@ pub const TWINS: &[Twin] = &[
     linkedin_feed::TWIN,
     adzuna::TWIN,
     talent::TWIN,
+    jooble::TWIN,
+    careerjet::TWIN,
+    trovit::TWIN,
+    vagas::TWIN,
 ];
 
 /// The board whose desk reads the mail sent to the sandbox's SMTP listener.
@@ -91,6 +99,10 @@ pub const FEED_TWINS: &[crawler::FeedTwin] = &[
     linkedin_feed::FEED,
     adzuna::FEED,
     talent::FEED,
+    jooble::FEED,
+    careerjet::FEED,
+    trovit::FEED,
+    vagas::FEED,
 ];
 
 /// What a board should do wrong, and how often.
