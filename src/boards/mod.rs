@@ -12,16 +12,16 @@
 
 pub mod adzuna;
 pub mod careerbuilder;
-pub mod craigslist;
 pub mod careerjet;
+pub mod craigslist;
 pub mod feed;
 pub mod flashpost;
 pub mod http;
 pub mod indeed;
 pub mod indeed_feed;
 pub mod infojobs;
-pub mod kariera;
 pub mod jooble;
+pub mod kariera;
 pub mod linkedin;
 pub mod linkedin_feed;
 pub mod monster;
@@ -448,6 +448,8 @@ fn build_with(
         )?),
         talent::ID => Arc::new(feed::FeedBoard::new(
             Arc::new(talent::TalentFeed::new(&config)?),
+            &config,
+        )?),
         jooble::ID => Arc::new(feed::FeedBoard::new(
             Arc::new(jooble::Jooble::new(&config)?),
             &config,

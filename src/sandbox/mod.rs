@@ -23,15 +23,15 @@
 
 pub mod adzuna;
 pub mod careerbuilder;
-pub mod craigslist;
 pub mod careerjet;
+pub mod craigslist;
 pub mod crawler;
 pub mod flashpost;
 pub mod indeed;
 pub mod indeed_feed;
 pub mod infojobs;
-pub mod kariera;
 pub mod jooble;
+pub mod kariera;
 pub mod linkedin;
 pub mod linkedin_feed;
 pub mod monster;
