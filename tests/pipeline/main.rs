@@ -361,7 +361,8 @@ async fn every_board_answers_for_every_language_of_the_sample() {
         }
     }
     eprintln!("boards per language: {served:?}");
-    for language in ["en", "es", "de", "fr"] {
+    // At least three boards reach each of the sample's six languages.
+    for language in languages {
         assert!(
             served[language].len() >= 3,
             "{language}: {:?}",
