@@ -23,6 +23,8 @@ use crate::store::postings;
 pub const COOKIE: &str = "boardcast_ops";
 /// A submitted posting unconfirmed for this long is shown as stuck.
 const SUBMITTED_STUCK_MINUTES: i64 = 15;
+/// Feed boards crawl every 12–24 hours: two days unfetched is worth a look.
+const UNFETCHED_STUCK_MINUTES: i64 = 48 * 60;
 
 const STYLE: &str = "body{font:14px system-ui,sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}\
@@ -85,7 +87,13 @@ pub async fn overview(
         return Ok(login);
     }
     let counts = actions::counts(&state.pool).await?;
-    let attention = actions::attention(&state.pool, SUBMITTED_STUCK_MINUTES, 200).await?;
+    let attention = actions::attention(
+        &state.pool,
+        SUBMITTED_STUCK_MINUTES,
+        UNFETCHED_STUCK_MINUTES,
+        200,
+    )
+    .await?;
 
     let statuses: BTreeSet<&str> = counts.iter().map(|(_, s, _)| s.as_str()).collect();
     let mut by_board: BTreeMap<&str, BTreeMap<&str, i64>> = BTreeMap::new();

@@ -227,9 +227,13 @@ pub struct Attention {
 
 /// Failed postings and stuck ones: in flight past their lease, submitted
 /// and unconfirmed for `submitted_minutes`, or retried many times.
+/// `submitted_minutes`: how long a board may take to confirm what it
+/// accepted; `unfetched_minutes`: how long a posting may wait in a feed for
+/// the board's crawler (crawls come every 12–24 hours).
 pub async fn attention(
     pool: &PgPool,
     submitted_minutes: i64,
+    unfetched_minutes: i64,
     limit: i64,
 ) -> Result<Vec<Attention>, sqlx::Error> {
     sqlx::query_as!(
@@ -238,6 +242,8 @@ pub async fn attention(
                   CASE
                     WHEN status = 'failed' THEN 'failed'
                     WHEN status = 'in_flight' THEN 'in flight past its lease (worker gone?)'
+                    WHEN status = 'submitted' AND board_task IS NULL
+                      THEN 'in the feed, not fetched by the board for ' || ($3::bigint / 60) || '+ hours'
                     WHEN status = 'submitted' THEN 'board has not confirmed for ' || $1::bigint || '+ minutes'
                     ELSE 'retried ' || attempts || ' times'
                   END AS "why!",
@@ -245,12 +251,16 @@ pub async fn attention(
            FROM postings
            WHERE status = 'failed'
               OR (status = 'in_flight' AND lease_expires_at < now())
-              OR (status = 'submitted' AND updated_at < now() - $1::bigint * interval '1 minute')
+              OR (status = 'submitted' AND board_task IS NOT NULL
+                  AND updated_at < now() - $1::bigint * interval '1 minute')
+              OR (status = 'submitted' AND board_task IS NULL
+                  AND updated_at < now() - $3::bigint * interval '1 minute')
               OR (status IN ('retry_scheduled', 'verifying') AND attempts >= 3)
            ORDER BY (status = 'failed') DESC, updated_at DESC
            LIMIT $2"#,
         submitted_minutes,
         limit,
+        unfetched_minutes,
     )
     .fetch_all(pool)
     .await
