@@ -580,6 +580,15 @@ fn print_boards(
                 "configured": configured,
                 "base_url": board.base_url,
                 "requests_per_minute": requests_per_minute,
+                "request_budgets": adapter.as_ref().map(|a| {
+                    a.limits()
+                        .windows
+                        .iter()
+                        .map(|(requests, period)| {
+                            serde_json::json!({"requests": requests, "per_seconds": period.as_secs()})
+                        })
+                        .collect::<Vec<_>>()
+                }),
                 "feed_url": feed_url,
                 "feed": feed_url.as_ref().and(feeds.get(&id)),
                 "due": due,

@@ -12,6 +12,7 @@ use boardcast::boards::indeed;
 use boardcast::boards::{Board, BoardError, CallLog, ErrorClass, PostingContext, Receipt};
 use boardcast::config::Settings;
 use boardcast::intake::message::{Job, primary_language};
+use boardcast::sandbox::indeed as indeed_twin;
 use boardcast::sandbox::{Faults, HeldPosting, Sandbox};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -582,6 +583,48 @@ async fn transient_signals_are_classified() {
             .unwrap(),
     );
     assert_eq!(twin.only_copy().external_id, id);
+}
+
+/// Indeed's cost budget over a rolling 60 s: upserts beyond it are refused
+/// with 429 until enough cost leaves the window; expiring stays exempt.
+#[tokio::test]
+async fn the_cost_budget_throttles_upserts_but_not_expiry() {
+    let twin = twin().await;
+    let board = twin.adapter();
+    boardcast::sandbox::indeed::set_cost_budget(&twin.sandbox, 2 * indeed_twin::UPSERT_COST);
+    let job = sample_job("account-executive.publish.json");
+    let mut ids = Vec::new();
+    for locale in ["de", "en"] {
+        ids.push(live_id(
+            board
+                .publish(&context(&job, locale, None, false), &mut CallLog::default())
+                .await
+                .unwrap(),
+        ));
+    }
+    let before = twin.held();
+    let error = board
+        .publish(&context(&job, "fr", None, false), &mut CallLog::default())
+        .await
+        .expect_err("the budget is spent");
+    assert_eq!(error.class, ErrorClass::Throttled, "{error:?}");
+    assert_eq!(error.http_status, Some(429));
+    let wait = error.retry_after.expect("Indeed says when");
+    assert!(
+        wait > Duration::ZERO && wait <= Duration::from_secs(60),
+        "{wait:?}"
+    );
+    assert_eq!(twin.held(), before, "the refused upsert changed nothing");
+
+    // Expiring costs nothing: it goes through on a spent budget.
+    let receipt = board
+        .withdraw(
+            &context(&job, "de", Some(&ids[0]), false),
+            &mut CallLog::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(receipt, Receipt::Withdrawn);
 }
 
 #[tokio::test]

@@ -982,6 +982,7 @@ impl Board for Craigslist {
     fn limits(&self) -> BoardLimits {
         BoardLimits {
             requests_per_minute: Some(60),
+            ..BoardLimits::default()
         }
     }
 

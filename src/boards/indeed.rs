@@ -32,6 +32,8 @@
 //! `datePublished` is the time of the send: the job carries no first
 //! publication time.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -49,6 +51,11 @@ use crate::intake::message::{LocalizedAd, PayPeriod, Salary};
 /// How the board takes jobs, for `boardcast boards`.
 pub const MECHANISM: &str = "GraphQL push (upsert, expire), OAuth2 client credentials";
 pub const ID: &str = "indeed";
+/// Longer budgets for one-job requests (BOARDS.md §3.2, IND-RL2).
+const WINDOWS: &[(u32, Duration)] = &[
+    (20_000, Duration::from_secs(600)),
+    (80_000, Duration::from_secs(3_600)),
+];
 const NAME: &str = "Indeed";
 /// Indeed counts the description in bytes of UTF-8.
 const MAX_DESCRIPTION_BYTES: usize = 65_000;
@@ -566,8 +573,11 @@ impl Board for Indeed {
 
     /// Creating one job per request: 4,000 a minute (BOARDS.md §3.2, [V2]).
     fn limits(&self) -> BoardLimits {
+        // One job per request (BOARDS.md §3.2): 4,000 a minute, 20,000 per
+        // 10 minutes, 80,000 an hour; the per-second 150 is within the spacing.
         BoardLimits {
             requests_per_minute: Some(4_000),
+            windows: WINDOWS,
         }
     }
 

@@ -32,6 +32,9 @@ use crate::intake::message::{EmploymentType, PayPeriod, Workplace};
 /// How the board takes jobs, for `boardcast boards`.
 pub const MECHANISM: &str = "Rest.li batch push, OAuth2 client credentials, asynchronous tasks";
 pub const ID: &str = "linkedin";
+/// 60,000 records a day (BOARDS.md §3.3).
+const DAILY_RECORDS: &[(u32, std::time::Duration)] =
+    &[(60_000, std::time::Duration::from_secs(86_400))];
 const NAME: &str = "LinkedIn";
 const MAX_TITLE: usize = 200;
 const MIN_DESCRIPTION: usize = 100;
@@ -346,10 +349,12 @@ impl Board for LinkedIn {
         ID
     }
 
-    /// 2,000 records a minute (BOARDS.md §3.3); we send one record per call.
+    /// 2,000 records a minute and 60,000 a day (BOARDS.md §3.3); we send
+    /// one record per call.
     fn limits(&self) -> BoardLimits {
         BoardLimits {
             requests_per_minute: Some(2_000),
+            windows: DAILY_RECORDS,
         }
     }
 

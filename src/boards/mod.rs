@@ -151,6 +151,9 @@ pub struct CallLog {
 pub struct BoardLimits {
     /// Requests per minute the board allows; calls are spaced evenly.
     pub requests_per_minute: Option<u32>,
+    /// Further documented budgets, `(requests, per period)`, each honoured
+    /// on top (Indeed: 20,000 per 10 minutes and 80,000 per hour).
+    pub windows: &'static [(u32, Duration)],
 }
 
 #[async_trait]

@@ -7,6 +7,7 @@
 //! rescuer returns postings whose worker died (expired lease) to the queue.
 
 pub mod attempt;
+pub mod pace;
 pub mod schedule;
 
 use std::collections::BTreeMap;
@@ -14,8 +15,6 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{Quota, RateLimiter};
 use sqlx::PgPool;
 use tokio::sync::{Mutex, Notify, Semaphore};
 use tokio::time::Instant;
@@ -29,6 +28,7 @@ use crate::ops::metrics::{AttemptLabels, Metrics};
 use crate::store::postings;
 
 use attempt::AttemptSettings;
+use pace::Pace;
 
 /// One `Notify` per board: intake and finished attempts wake a board's loop.
 #[derive(Default)]
@@ -187,13 +187,8 @@ impl Dispatcher {
             worker: self.worker_id.clone(),
         });
         let slots = Arc::new(Semaphore::new(concurrency));
-        // Documented request rates, spaced evenly (no bursts), per replica.
-        let per_minute = board_settings
-            .and_then(|b| b.requests_per_minute)
-            .or(accounts.default.limits().requests_per_minute)
-            .and_then(NonZeroU32::new);
-        let pace = per_minute
-            .map(|n| RateLimiter::direct(Quota::per_minute(n).allow_burst(NonZeroU32::MIN)));
+        let per_minute = board_settings.and_then(|b| b.requests_per_minute);
+        let pace = Pace::new(accounts.default.limits(), per_minute);
         let mut paced_until: Option<Instant> = None;
         let circuit = Arc::new(Mutex::new(Circuit::default()));
         let notify = self.wakers.get(id);
@@ -240,21 +235,11 @@ impl Dispatcher {
                     }
                 };
                 // Take no more postings than the board's pace allows now.
-                let mut limit = limit;
-                if let Some(pace) = &pace {
-                    let mut granted = 0;
-                    while granted < limit {
-                        match pace.check() {
-                            Ok(()) => granted += 1,
-                            Err(not_until) => {
-                                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                                paced_until = Some(Instant::now() + wait);
-                                break;
-                            }
-                        }
-                    }
-                    limit = granted;
+                let (granted, wait) = pace.grant(limit);
+                if let Some(wait) = wait {
+                    paced_until = Some(Instant::now() + wait);
                 }
+                let limit = granted;
                 if limit == 0 || shutdown.is_cancelled() {
                     break;
                 }

@@ -3,6 +3,12 @@
 //! documented rules with rejections inside a 200 (`jobPosting: null` plus
 //! GraphQL `errors`), and postings upserted by (`jobPostingId`, `sourceName`).
 //!
+//! Rate limiting [V IND-RL]: every operation has a cost and a client's
+//! rolling-60-second total above its budget is refused; the costs and the
+//! budget are not published, so [I]: an upsert costs [`UPSERT_COST`] per job,
+//! an expire nothing ("expire exempt"), the budget is [`DEFAULT_COST_BUDGET`]
+//! (settable with [`set_cost_budget`]), and a refusal is a 429 whose
+//! `Retry-After` says when enough cost has left the window.
 //! Inferred, as in the adapter: 429 with `Retry-After` (the fault knobs),
 //! `extensions.code` values, `NOT_FOUND` for an unknown `sourcedPostingId`,
 //! and tolerance of `&amp;`, `&lt;` and `&gt;`, the entities markup needs.
@@ -36,6 +42,57 @@ const ALLOWED_TAGS: [&str; 18] = [
     "thead", "tbody", "tr", "td",
 ];
 const SOURCE_TYPES: [&str; 3] = ["Employer", "Job Board", "Staffing Agency"];
+
+/// What one job in a `createSourcedJobPostings` costs [I].
+pub const UPSERT_COST: u32 = 10;
+/// The client's budget over a rolling 60 s [I]: 4,000 upserts a minute.
+pub const DEFAULT_COST_BUDGET: u32 = 40_000;
+const COST_WINDOW: Duration = Duration::from_secs(60);
+
+/// Costs spent in the last minute.
+#[derive(Default)]
+struct CostLedger {
+    budget: Option<u32>,
+    spent: std::collections::VecDeque<(std::time::Instant, u32)>,
+}
+
+/// Sets the client's cost budget per rolling 60 s (tests use a small one).
+pub fn set_cost_budget(sandbox: &Sandbox, budget: u32) {
+    sandbox.with_extra::<CostLedger, _>(&ledger_key(), |ledger| ledger.budget = Some(budget));
+}
+
+fn ledger_key() -> String {
+    format!("{BOARD}#cost")
+}
+
+/// Spends `cost` if the rolling window has room; otherwise how long until it has.
+fn spend(sandbox: &Sandbox, cost: u32) -> Result<(), Duration> {
+    sandbox.with_extra::<CostLedger, _>(&ledger_key(), |ledger| {
+        let now = std::time::Instant::now();
+        while ledger
+            .spent
+            .front()
+            .is_some_and(|(at, _)| now.duration_since(*at) >= COST_WINDOW)
+        {
+            ledger.spent.pop_front();
+        }
+        let budget = ledger.budget.unwrap_or(DEFAULT_COST_BUDGET);
+        let used: u32 = ledger.spent.iter().map(|(_, c)| c).sum();
+        if used + cost <= budget {
+            ledger.spent.push_back((now, cost));
+            return Ok(());
+        }
+        // Wait until enough of the oldest spending leaves the window.
+        let mut freed = 0;
+        for (at, spent) in &ledger.spent {
+            freed += spent;
+            if used - freed + cost <= budget {
+                return Err(COST_WINDOW.saturating_sub(now.duration_since(*at)));
+            }
+        }
+        Err(COST_WINDOW)
+    })
+}
 
 pub const TWIN: Twin = Twin {
     board: BOARD,
@@ -138,7 +195,20 @@ async fn graphql(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Strin
     }
     let response = if request.query.contains("createSourcedJobPostings") {
         match variables::<CreateVariables>(request.variables) {
-            Ok(variables) => create(&sandbox, variables),
+            Ok(variables) => {
+                let cost = UPSERT_COST * variables.input.job_postings.len() as u32;
+                if let Err(wait) = spend(&sandbox, cost) {
+                    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+                    let body = json!({"errors": [{"message": format!("cost budget of the rolling 60 s window exceeded; retry in {seconds} s"), "extensions": {"code": "RATE_LIMITED"}}]});
+                    let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+                    response.headers_mut().insert(
+                        axum::http::header::RETRY_AFTER,
+                        axum::http::HeaderValue::from(seconds),
+                    );
+                    return response;
+                }
+                create(&sandbox, variables)
+            }
             Err(response) => return response,
         }
     } else if request
