@@ -11,7 +11,6 @@ pub mod pace;
 pub mod schedule;
 
 use std::collections::BTreeMap;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
