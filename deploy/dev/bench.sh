@@ -33,6 +33,10 @@ export BOARDCAST__DISPATCH__POLL_INTERVAL_MS=1000
 # Lift the boards' documented rates: this measures the worker, not their quotas.
 export BOARDCAST__BOARDS__LINKEDIN__REQUESTS_PER_MINUTE=100000000
 export BOARDCAST__BOARDS__INDEED__REQUESTS_PER_MINUTE=100000000
+export BOARDCAST__BOARDS__CRAIGSLIST__REQUESTS_PER_MINUTE=100000000
+# Feed boards post when their crawler fetches the feed: crawl every 500 ms.
+export BOARDCAST__SANDBOX__CRAWL_INTERVAL_MS=500
+export BOARDCAST__SANDBOX__SMTP_LISTEN=127.0.0.1:8658
 
 target/release/boardcast run --sandbox 2>/tmp/boardcast-bench-worker.log &
 worker=$!

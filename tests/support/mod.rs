@@ -1,9 +1,6 @@
-//! What every `tests/board_<board>.rs` shares: the samples as parsed jobs, a
-//! posting context, golden-file comparison, and a sandbox on a port of its own
-//! with an adapter built from `config/` pointed at it.
-//!
-//! Use it with `mod support;` at the top of a test file. Each test file is
-//! its own crate and uses only part of it.
+//! What every board's tests (`tests/boards/<board>.rs`) share: the samples
+//! as parsed jobs, a posting context, golden-file comparison, and a sandbox
+//! on a port of its own with an adapter built from `config/` pointed at it.
 #![allow(dead_code)]
 
 use std::collections::BTreeSet;

@@ -2,10 +2,9 @@
 //! signature against a vector computed outside this code base, and the
 //! adapter against its sandbox twin over real HTTP. No database or broker.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{BoardTwin, context, publish_samples, sample, settings};
 use base64::Engine;
 use boardcast::boards::reed::{Account, ID, JOBS_PATH, JobRequest, render, signature};
 use boardcast::boards::{Board, BoardError, CallLog, ErrorClass, Receipt};
@@ -16,7 +15,6 @@ use hmac::{Hmac, Mac};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use sha1::Sha1;
-use support::{BoardTwin, context, publish_samples, sample, settings};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::datetime;
@@ -107,7 +105,7 @@ fn golden_requests() {
             let request = render(&posting, &account, GOLDEN_NOW)
                 .unwrap_or_else(|e| panic!("{stem}-gb.{locale}: {e}"));
             let rendered = serde_json::to_string_pretty(&request).unwrap() + "\n";
-            support::golden(ID, &format!("{stem}-gb.publish.{locale}.json"), &rendered);
+            crate::support::golden(ID, &format!("{stem}-gb.publish.{locale}.json"), &rendered);
             compared += 1;
         }
     }

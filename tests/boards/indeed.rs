@@ -2,7 +2,7 @@
 //! no database or broker: golden requests, the upsert life of one posting,
 //! the documented rules, transient signals and the shared token.
 //!
-//! `UPDATE_GOLDEN=1 cargo test --test board_indeed` rewrites the golden files.
+//! `UPDATE_GOLDEN=1 cargo test --test boards indeed::` rewrites the golden files.
 
 use std::path::PathBuf;
 use std::sync::Arc;

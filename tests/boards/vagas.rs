@@ -4,8 +4,7 @@
 //!
 //! `UPDATE_GOLDEN=1 cargo test --test board_vagas` rewrites the golden files.
 
-mod support;
-
+use crate::support::{context, publish_samples, sample};
 use boardcast::boards::feed::{FeedEntry, FeedFormat};
 use boardcast::boards::render::escape_html;
 use boardcast::boards::vagas::Vagas;
@@ -14,7 +13,6 @@ use boardcast::intake::message::primary_language;
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::crawler::CrawlRequest;
 use boardcast::sandbox::vagas::FEED;
-use support::{context, publish_samples, sample};
 use time::macros::datetime;
 
 const BOARD: &str = "vagas";
@@ -36,7 +34,7 @@ fn entry(posting: PostingContext<'_>) -> FeedEntry<'_> {
 
 /// The languages `config/default.toml` gives Vagas.pt.
 fn languages() -> Vec<String> {
-    support::settings()
+    crate::support::settings()
         .board(BOARD)
         .expect("[boards.vagas]")
         .languages
@@ -57,7 +55,7 @@ fn golden_documents() {
             let item = format()
                 .items(&entry(context(&job, ad, &reference, locale)))
                 .unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
-            support::golden(
+            crate::support::golden(
                 BOARD,
                 &format!("{stem}.publish.{locale}.xml"),
                 &format().document(&[item]),
@@ -313,7 +311,7 @@ async fn serve(document: String) -> String {
 /// sandbox's Vagas.pt, and the sync report read back by the adapter.
 #[tokio::test]
 async fn a_sync_reaches_the_report_the_adapter_reads() {
-    let twin = support::BoardTwin::start(BOARD).await;
+    let twin = crate::support::BoardTwin::start(BOARD).await;
     let feed = twin.board.feed().expect("Vagas.pt is a feed board");
     assert_eq!(feed.file_name(), FEED.file);
     assert!(

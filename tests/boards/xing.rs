@@ -2,12 +2,11 @@
 //! against its sandbox twin over real HTTP (create inactive → activate →
 //! posting states; OAuth 1.0a PLAINTEXT). No database or broker.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::{BoardTwin, context, publish_samples, sample, settings};
 use boardcast::boards::xing::{Account, ID, reduce_html, render};
 use boardcast::boards::{Board, BoardError, CallLog, ErrorClass, PostingContext, Receipt};
 use boardcast::intake::message::{Job, PayPeriod, Salary, primary_language};
@@ -15,7 +14,6 @@ use boardcast::plan::posting_reference;
 use boardcast::sandbox::{Faults, xing as twin_knobs};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use support::{BoardTwin, context, publish_samples, sample, settings};
 
 fn account() -> Account {
     Account {
@@ -72,7 +70,7 @@ fn golden_requests() {
             let request =
                 render(&posting, &account).unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
             let rendered = serde_json::to_string_pretty(&request).unwrap() + "\n";
-            support::golden(ID, &format!("{stem}.publish.{locale}.json"), &rendered);
+            crate::support::golden(ID, &format!("{stem}.publish.{locale}.json"), &rendered);
             compared += 1;
         }
     }

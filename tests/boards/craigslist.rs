@@ -1,12 +1,11 @@
 //! Craigslist bulk RSS: the adapter's pure render against golden files, and
 //! the adapter against its sandbox twin over real HTTP. No database or broker.
 
-mod support;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::{BoardTwin, context, publish_samples, sample, settings};
 use boardcast::boards::craigslist::{
     Auth, CONTENT_TYPE, ID, Item, Options, PostedStatus, ResponseDocument, delete_item, document,
     render, render_item, to_xml, update_item,
@@ -15,7 +14,6 @@ use boardcast::boards::{BoardError, ErrorClass, Receipt};
 use boardcast::intake::message::{Job, primary_language};
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::Faults;
-use support::{BoardTwin, context, publish_samples, sample, settings};
 
 /// Placeholder credentials for golden files; never real ones.
 const DUMMY: Auth<'static> = Auth {
@@ -85,7 +83,7 @@ fn golden_requests() {
             }
             let document = render(&posting, &options, &DUMMY)
                 .unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
-            support::golden(ID, &format!("{stem}.publish.{locale}.xml"), &document);
+            crate::support::golden(ID, &format!("{stem}.publish.{locale}.xml"), &document);
             compared += 1;
         }
     }
@@ -100,13 +98,13 @@ fn golden_update_and_delete() {
     let reference = posting_reference(&tenant, &job.id, "en");
     let posting = context(&job, &job.ads["en"], &reference, "en");
     let update = update_item(&posting, Some("7700000001"), &options()).unwrap();
-    support::golden(
+    crate::support::golden(
         ID,
         "account-manager.update.en.xml",
         &to_xml(&document(update, &DUMMY)),
     );
     let delete = delete_item(&reference, Some("7700000001"));
-    support::golden(
+    crate::support::golden(
         ID,
         "account-manager.withdraw.en.xml",
         &to_xml(&document(delete, &DUMMY)),

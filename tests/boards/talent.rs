@@ -2,15 +2,13 @@
 //! rules, `lastbuilddate` from the jobs, and the crawler twin's own checks
 //! (CDATA required). No database or broker.
 
-mod support;
-
+use crate::support::{context, publish_samples, sample};
 use boardcast::boards::feed::{FeedEntry, FeedFormat};
 use boardcast::boards::render::escape_html;
 use boardcast::boards::talent::TalentFeed;
 use boardcast::intake::message::Job;
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::talent::FEED;
-use support::{context, publish_samples, sample};
 use time::macros::datetime;
 
 const LANGUAGES: [&str; 5] = ["en", "fr", "es", "de", "pt"];
@@ -49,7 +47,7 @@ fn golden_documents() {
             let item = format
                 .items(&entry(context(&job, ad, &reference, locale)))
                 .unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
-            support::golden(
+            crate::support::golden(
                 "talent",
                 &format!("{stem}.publish.{locale}.xml"),
                 &format.document(&[item]),
@@ -324,14 +322,14 @@ async fn serve_feed(file: &str, body: String) -> String {
 
 #[tokio::test]
 async fn configured_registered_and_crawled_by_the_sandbox() {
-    let settings = support::settings();
+    let settings = crate::support::settings();
     let board = settings.board("talent").expect("[boards.talent]");
     assert!(board.enabled);
     assert_eq!(board.base_url, "http://127.0.0.1:8650/talent");
     assert_eq!(board.languages, LANGUAGES);
     assert!(boardcast::boards::mechanism("talent").is_some());
 
-    let twin = support::BoardTwin::start("talent").await;
+    let twin = crate::support::BoardTwin::start("talent").await;
     let format = twin.board.feed().expect("a feed board");
     assert_eq!(format.file_name(), FEED.file);
     assert_eq!(

@@ -2,11 +2,10 @@
 //! envelopes, and the adapter against its sandbox twin over real HTTP. No
 //! database or broker.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::{BoardTwin, context, publish_samples, sample, settings};
 use boardcast::boards::careerbuilder::{
     Action, DpiHeader, DpiJob, DpiJobPost, Envelope, ID, POSTED, PROCESS_JOB_ACTION,
     ProcessJobBody, ProcessJobReplyBody, STATUS_ACTION, StatusReplyBody, Verdict,
@@ -17,7 +16,6 @@ use boardcast::intake::message::{EmploymentType, Job, primary_language};
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::Faults;
 use secrecy::SecretString;
-use support::{BoardTwin, context, publish_samples, sample, settings};
 
 /// Stands in for the account password in golden files.
 const GOLDEN_PASSWORD: &str = "password-from-secrets";
@@ -89,14 +87,14 @@ fn golden_requests() {
             }
             let message = render(&posting, &header, Action::Add)
                 .unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
-            support::golden(ID, &format!("{stem}.publish.{locale}.xml"), &message);
+            crate::support::golden(ID, &format!("{stem}.publish.{locale}.xml"), &message);
             compared += 1;
             if stem == "account-manager" {
                 // The withdrawal and the look-up of the same posting.
                 let expire = process_job_message(&header, DpiJob::expire(&reference));
-                support::golden(ID, &format!("{stem}.expire.{locale}.xml"), &expire);
+                crate::support::golden(ID, &format!("{stem}.expire.{locale}.xml"), &expire);
                 let status = status_message(&header, &reference);
-                support::golden(ID, &format!("{stem}.status.{locale}.xml"), &status);
+                crate::support::golden(ID, &format!("{stem}.status.{locale}.xml"), &status);
             }
         }
     }

@@ -1,10 +1,9 @@
 //! InfoJobs: the adapter's pure render against golden SOAP envelopes, and the
 //! adapter against its sandbox twin over real HTTP. No database or broker.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{BoardTwin, context, publish_samples, sample, settings};
 use boardcast::boards::http::Reply;
 use boardcast::boards::infojobs::{
     Dictionaries, ID, OfferRequest, Operation, XmlElement, envelope, plain_description,
@@ -16,7 +15,6 @@ use boardcast::plan::posting_reference;
 use boardcast::sandbox::Faults;
 use boardcast::sandbox::infojobs::{dictionary, retire_entry};
 use reqwest::header::HeaderMap;
-use support::{BoardTwin, context, publish_samples, sample, settings};
 
 /// Stand-ins for the employer's credentials in golden files.
 const USERNAME: &str = "EMPLOYER-USERNAME";
@@ -66,7 +64,7 @@ fn golden_requests() {
             let offer = render(&posting, &dictionaries, Operation::Create)
                 .unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
             let document = envelope(offer.to_element(), USERNAME, PASSWORD);
-            support::golden(ID, &format!("{stem}.publish.{locale}.xml"), &document);
+            crate::support::golden(ID, &format!("{stem}.publish.{locale}.xml"), &document);
             compared += 1;
         }
     }
@@ -76,7 +74,8 @@ fn golden_requests() {
 
 #[test]
 fn the_golden_envelope_is_utf8_with_spanish_characters_as_they_are() {
-    let path = support::crate_dir().join("tests/golden/infojobs/account-executive.publish.es.xml");
+    let path =
+        crate::support::crate_dir().join("tests/golden/infojobs/account-executive.publish.es.xml");
     let bytes = std::fs::read(&path).unwrap();
     let text = String::from_utf8(bytes.clone()).expect("UTF-8");
     assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));

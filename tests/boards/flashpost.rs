@@ -2,10 +2,9 @@
 //! routing, every target's rules, the fields targets cannot update) and the
 //! adapter against its sandbox twin over real HTTP. No database or broker.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{BoardTwin, context, publish_samples, sample, settings};
 use boardcast::boards::flashpost::{
     Account, CreateListing, ID, JobBoardStatus, Listing, TARGETS, check_targets, fixed_values,
     render, verdict,
@@ -15,7 +14,6 @@ use boardcast::intake::message::{EmploymentType, Job, LocalizedAd, Location, pri
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::Faults;
 use serde_json::{Value, json};
-use support::{BoardTwin, context, publish_samples, sample, settings};
 
 /// What a variant in a language none of the default targets takes hears.
 fn no_target_message(language: &str) -> String {
@@ -95,7 +93,7 @@ fn golden_requests() {
             let request =
                 render(&posting, &account).unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
             let rendered = serde_json::to_string_pretty(&request).unwrap() + "\n";
-            support::golden(ID, &format!("{stem}.publish.{locale}.json"), &rendered);
+            crate::support::golden(ID, &format!("{stem}.publish.{locale}.json"), &rendered);
             compared += 1;
         }
     }

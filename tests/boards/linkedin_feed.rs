@@ -3,15 +3,13 @@
 //! title as a fixed field, and the crawler twin's own checks. No database or
 //! broker.
 
-mod support;
-
+use crate::support::{context, publish_samples, sample};
 use boardcast::boards::feed::{FeedEntry, FeedFormat};
 use boardcast::boards::linkedin_feed::{LinkedInFeed, location_string};
 use boardcast::boards::render::escape_html;
 use boardcast::intake::message::{Job, Location};
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::linkedin_feed::FEED;
-use support::{context, publish_samples, sample};
 use time::macros::datetime;
 
 const LANGUAGES: [&str; 6] = ["en", "es", "de", "fr", "el", "pt"];
@@ -82,7 +80,7 @@ fn golden_documents() {
                 .items(&entry(context(&job, ad, &reference, locale)))
                 .unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
             let document = format.document(&[item]);
-            support::golden(
+            crate::support::golden(
                 "linkedin-feed",
                 &format!("{stem}.publish.{locale}.xml"),
                 &document,
@@ -310,9 +308,9 @@ fn the_document_counts_its_jobs_and_dates_itself_by_the_newest_job() {
 
 #[test]
 fn the_adapter_needs_the_company_id() {
-    let settings = support::settings();
+    let settings = crate::support::settings();
     assert!(boardcast::boards::build_one(&settings, "linkedin-feed").is_ok());
-    let mut settings = support::settings();
+    let mut settings = crate::support::settings();
     settings
         .boards
         .get_mut("linkedin_feed")
@@ -450,7 +448,7 @@ async fn serve_feed(file: &str, body: String) -> String {
 
 #[tokio::test]
 async fn configured_registered_and_crawled_by_the_sandbox() {
-    let settings = support::settings();
+    let settings = crate::support::settings();
     let board = settings
         .board("linkedin-feed")
         .expect("[boards.linkedin_feed]");
@@ -459,7 +457,7 @@ async fn configured_registered_and_crawled_by_the_sandbox() {
     assert_eq!(board.languages, LANGUAGES);
     assert!(boardcast::boards::mechanism("linkedin-feed").is_some());
 
-    let twin = support::BoardTwin::start("linkedin-feed").await;
+    let twin = crate::support::BoardTwin::start("linkedin-feed").await;
     let format = twin.board.feed().expect("a feed board");
     assert_eq!(format.file_name(), FEED.file);
     assert_eq!(

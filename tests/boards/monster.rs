@@ -2,11 +2,10 @@
 //! (the Windows-1252 bytes as sent, compared as decoded text), and the adapter
 //! against its SOAP twin over real HTTP. No database or broker.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::support::{BoardTwin, context, publish_samples, sample, settings};
 use boardcast::boards::monster::{
     Account, COUNTRIES, JobAction, LANGUAGES, MonsterHeader, MonsterJob, ResponseEnvelope, encode,
     envelope, render, to_xml,
@@ -17,7 +16,6 @@ use boardcast::intake::message::{EmploymentType, Job, PayPeriod, Salary, Target,
 use boardcast::plan::{plan, posting_reference};
 use boardcast::sandbox::Faults;
 use encoding_rs::WINDOWS_1252;
-use support::{BoardTwin, context, publish_samples, sample, settings};
 
 const ID: &str = boardcast::boards::monster::ID;
 
@@ -123,7 +121,7 @@ fn golden_requests() {
                 encode(&envelope(&request, golden_header(), "username", "password")).unwrap();
             let (text, malformed) = WINDOWS_1252.decode_without_bom_handling(&bytes);
             assert!(!malformed);
-            support::golden(ID, &format!("{stem}.publish.{locale}.xml"), &text);
+            crate::support::golden(ID, &format!("{stem}.publish.{locale}.xml"), &text);
             compared += 1;
         }
     }

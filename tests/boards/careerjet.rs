@@ -4,8 +4,7 @@
 //!
 //! `UPDATE_GOLDEN=1 cargo test --test board_careerjet` rewrites the golden files.
 
-mod support;
-
+use crate::support::{context, publish_samples, sample};
 use boardcast::boards::careerjet::Careerjet;
 use boardcast::boards::feed::{FeedEntry, FeedFormat};
 use boardcast::boards::render::escape_html;
@@ -14,7 +13,6 @@ use boardcast::intake::message::{EmploymentType, primary_language};
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::careerjet::FEED;
 use boardcast::sandbox::crawler::CrawlRequest;
-use support::{context, publish_samples, sample};
 use time::macros::datetime;
 
 const BOARD: &str = "careerjet";
@@ -29,7 +27,7 @@ fn entry(posting: PostingContext<'_>) -> FeedEntry<'_> {
 
 /// The languages `config/default.toml` gives Careerjet.
 fn languages() -> Vec<String> {
-    support::settings()
+    crate::support::settings()
         .board(BOARD)
         .expect("[boards.careerjet]")
         .languages
@@ -54,7 +52,7 @@ fn golden_documents() {
             let item = Careerjet
                 .items(&entry(context(&job, ad, &reference, locale)))
                 .unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
-            support::golden(
+            crate::support::golden(
                 BOARD,
                 &format!("{stem}.publish.{locale}.xml"),
                 &Careerjet.document(&[item]),
@@ -246,7 +244,7 @@ async fn serve(document: String) -> String {
 /// crawler, and the crawl report read back by the adapter.
 #[tokio::test]
 async fn a_crawl_reaches_the_report_the_adapter_reads() {
-    let twin = support::BoardTwin::start(BOARD).await;
+    let twin = crate::support::BoardTwin::start(BOARD).await;
     let feed = twin.board.feed().expect("Careerjet is a feed board");
     assert_eq!(feed.file_name(), FEED.file);
     assert!(

@@ -2,8 +2,7 @@
 //! against the sandbox's SMTP desk over a real SMTP session. No database or
 //! broker.
 
-mod support;
-
+use crate::support::{BoardTwin, context, publish_samples, sample};
 use boardcast::boards::ErrorClass;
 use boardcast::boards::kariera::{ID, Operation, render};
 use boardcast::plan::posting_reference;
@@ -11,7 +10,6 @@ use boardcast::sandbox::Faults;
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use support::{BoardTwin, context, publish_samples, sample};
 
 #[test]
 fn golden_messages() {
@@ -31,7 +29,7 @@ fn golden_messages() {
                 mail.reply_to.as_deref().unwrap_or("-"),
                 mail.body
             );
-            support::golden(ID, &format!("{stem}.publish.{locale}.txt"), &text);
+            crate::support::golden(ID, &format!("{stem}.publish.{locale}.txt"), &text);
             compared += 1;
         }
     }

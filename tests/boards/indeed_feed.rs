@@ -1,13 +1,11 @@
 //! Indeed's XML feed: golden documents for the samples, the format's rules,
 //! and the crawler twin's own checks. No database or broker.
 
-mod support;
-
+use crate::support::{context, publish_samples, sample};
 use boardcast::boards::feed::{FeedEntry, FeedFormat};
 use boardcast::boards::indeed_feed::IndeedFeed;
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::indeed_feed::FEED;
-use support::{context, publish_samples, sample};
 use time::macros::datetime;
 
 fn format() -> IndeedFeed {
@@ -37,7 +35,7 @@ fn golden_documents() {
                 .items(&entry(context(&job, ad, &reference, locale)))
                 .unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
             let document = format.document(&[item]);
-            support::golden(
+            crate::support::golden(
                 "indeed-feed",
                 &format!("{stem}.publish.{locale}.xml"),
                 &document,

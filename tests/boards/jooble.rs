@@ -4,8 +4,7 @@
 //!
 //! `UPDATE_GOLDEN=1 cargo test --test board_jooble` rewrites the golden files.
 
-mod support;
-
+use crate::support::{context, publish_samples, sample};
 use boardcast::boards::feed::{FeedEntry, FeedFormat};
 use boardcast::boards::jooble::{Jooble, jooble_date};
 use boardcast::boards::render::escape_html;
@@ -14,7 +13,6 @@ use boardcast::intake::message::primary_language;
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::crawler::CrawlRequest;
 use boardcast::sandbox::jooble::{FEED, check_at};
-use support::{context, publish_samples, sample};
 use time::macros::{date, datetime};
 use time::{Duration, OffsetDateTime};
 
@@ -30,7 +28,7 @@ fn entry(posting: PostingContext<'_>) -> FeedEntry<'_> {
 
 /// The languages `config/default.toml` gives Jooble.
 fn languages() -> Vec<String> {
-    support::settings()
+    crate::support::settings()
         .board(BOARD)
         .expect("[boards.jooble]")
         .languages
@@ -51,7 +49,7 @@ fn golden_documents() {
             let item = Jooble
                 .items(&entry(context(&job, ad, &reference, locale)))
                 .unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
-            support::golden(
+            crate::support::golden(
                 BOARD,
                 &format!("{stem}.publish.{locale}.xml"),
                 &Jooble.document(&[item]),
@@ -264,7 +262,7 @@ async fn serve(document: String) -> String {
 /// sandbox's JoobleBot, and the crawl report read back by the adapter.
 #[tokio::test]
 async fn a_crawl_reaches_the_report_the_adapter_reads() {
-    let twin = support::BoardTwin::start(BOARD).await;
+    let twin = crate::support::BoardTwin::start(BOARD).await;
     let feed = twin.board.feed().expect("Jooble is a feed board");
     assert_eq!(feed.file_name(), FEED.file);
     assert!(

@@ -1,17 +1,15 @@
 //! ZipRecruiter: the adapter's pure render against golden files, and the
 //! adapter against its sandbox twin over real HTTP. No database or broker.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{BoardTwin, context, publish_samples, sample, settings};
 use boardcast::boards::ziprecruiter::{ID, render};
 use boardcast::boards::{BoardError, ErrorClass, Receipt};
 use boardcast::intake::message::{Job, primary_language};
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::Faults;
 use serde_json::{Value, json};
-use support::{BoardTwin, context, publish_samples, sample, settings};
 
 // ---------------------------------------------------------------------------
 // Golden requests.
@@ -52,7 +50,7 @@ fn golden_requests() {
             }
             let request = render(&posting).unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
             let rendered = serde_json::to_string_pretty(&request).unwrap() + "\n";
-            support::golden(ID, &name, &rendered);
+            crate::support::golden(ID, &name, &rendered);
             compared += 1;
         }
     }

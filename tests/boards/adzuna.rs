@@ -2,15 +2,13 @@
 //! (a real title, a real description), and the crawler twin's own checks.
 //! No database or broker.
 
-mod support;
-
+use crate::support::{context, publish_samples, sample};
 use boardcast::boards::adzuna::{AdzunaFeed, title_problem};
 use boardcast::boards::feed::{FeedEntry, FeedFormat};
 use boardcast::boards::render::escape_html;
 use boardcast::intake::message::{EmploymentType, Job, PayPeriod, Salary};
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::adzuna::FEED;
-use support::{context, publish_samples, sample};
 use time::macros::datetime;
 
 /// The languages Adzuna serves (its sites in the UK, US, DE, FR, ES, BR…).
@@ -42,7 +40,7 @@ fn golden_documents() {
             let item = AdzunaFeed
                 .items(&entry(context(&job, ad, &reference, locale)))
                 .unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
-            support::golden(
+            crate::support::golden(
                 "adzuna",
                 &format!("{stem}.publish.{locale}.xml"),
                 &AdzunaFeed.document(&[item]),
@@ -352,14 +350,14 @@ async fn serve_feed(file: &str, body: String) -> String {
 
 #[tokio::test]
 async fn configured_registered_and_crawled_by_the_sandbox() {
-    let settings = support::settings();
+    let settings = crate::support::settings();
     let board = settings.board("adzuna").expect("[boards.adzuna]");
     assert!(board.enabled);
     assert_eq!(board.base_url, "http://127.0.0.1:8650/adzuna");
     assert_eq!(board.languages, LANGUAGES);
     assert!(boardcast::boards::mechanism("adzuna").is_some());
 
-    let twin = support::BoardTwin::start("adzuna").await;
+    let twin = crate::support::BoardTwin::start("adzuna").await;
     let format = twin.board.feed().expect("a feed board");
     assert_eq!(format.file_name(), FEED.file);
     assert_eq!(

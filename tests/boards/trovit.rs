@@ -4,8 +4,7 @@
 //!
 //! `UPDATE_GOLDEN=1 cargo test --test board_trovit` rewrites the golden files.
 
-mod support;
-
+use crate::support::{context, publish_samples, sample};
 use boardcast::boards::feed::{FeedEntry, FeedFormat};
 use boardcast::boards::trovit::{Trovit, content};
 use boardcast::boards::{PostingContext, Receipt};
@@ -13,7 +12,6 @@ use boardcast::intake::message::{Workplace, primary_language};
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::crawler::CrawlRequest;
 use boardcast::sandbox::trovit::{FEED, check_at};
-use support::{context, publish_samples, sample};
 use time::macros::{date, datetime};
 
 const BOARD: &str = "trovit";
@@ -28,7 +26,7 @@ fn entry(posting: PostingContext<'_>) -> FeedEntry<'_> {
 
 /// The languages `config/default.toml` gives Trovit.
 fn languages() -> Vec<String> {
-    support::settings()
+    crate::support::settings()
         .board(BOARD)
         .expect("[boards.trovit]")
         .languages
@@ -49,7 +47,7 @@ fn golden_documents() {
             let item = Trovit
                 .items(&entry(context(&job, ad, &reference, locale)))
                 .unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
-            support::golden(
+            crate::support::golden(
                 BOARD,
                 &format!("{stem}.publish.{locale}.xml"),
                 &Trovit.document(&[item]),
@@ -276,7 +274,7 @@ async fn serve(document: String) -> String {
 /// one refused with the rule named.
 #[tokio::test]
 async fn a_crawl_reaches_the_report_the_adapter_reads() {
-    let twin = support::BoardTwin::start(BOARD).await;
+    let twin = crate::support::BoardTwin::start(BOARD).await;
     let feed = twin.board.feed().expect("Trovit is a feed board");
     assert_eq!(feed.file_name(), FEED.file);
     assert!(
