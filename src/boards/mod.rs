@@ -14,6 +14,7 @@ pub mod careerbuilder;
 pub mod craigslist;
 pub mod feed;
 pub mod flashpost;
+pub mod google_jobs;
 pub mod http;
 pub mod indeed;
 pub mod indeed_feed;
@@ -354,6 +355,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         craigslist::ID => craigslist::MECHANISM,
         flashpost::ID => flashpost::MECHANISM,
         infojobs::ID => infojobs::MECHANISM,
+        google_jobs::ID => google_jobs::MECHANISM,
         _ => return None,
     })
 }
@@ -421,6 +423,10 @@ fn build_with(
         craigslist::ID => Arc::new(craigslist::Craigslist::new(&config)?),
         flashpost::ID => Arc::new(flashpost::FlashPost::new(&config)?),
         infojobs::ID => Arc::new(infojobs::InfoJobs::new(&config)?),
+        google_jobs::ID => Arc::new(google_jobs::GoogleJobs::new(
+            &config,
+            &settings.public_url(),
+        )?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),
     })
 }
