@@ -338,14 +338,16 @@ impl Settings {
             .collect()
     }
 
+    /// How boards reach the ops server (`ops.public_url`, or `http://<ops.listen>`), no trailing `/`.
+    pub fn public_url(&self) -> String {
+        let base = self.ops.public_url.clone();
+        let base = base.unwrap_or_else(|| format!("http://{}", self.ops.listen));
+        base.trim_end_matches('/').to_owned()
+    }
+
     /// The address a feed board's crawler fetches `file` from.
     pub fn feed_url(&self, file: &str) -> String {
-        let base = self
-            .ops
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", self.ops.listen));
-        format!("{}/feeds/{file}", base.trim_end_matches('/'))
+        format!("{}/feeds/{file}", self.public_url())
     }
 
     /// The retry policy a board's postings follow.

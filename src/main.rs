@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 
+use boardcast::boards::google_jobs;
 use boardcast::config::{Settings, board_id};
 use boardcast::intake::amqp::Publisher;
 use boardcast::sandbox::Sandbox;
@@ -374,7 +375,12 @@ async fn run(cli: Cli) -> Result<()> {
                     boardcast::store::feeds::status(&pool, &id).await?,
                 );
             }
-            print_boards(&settings, &ops::board_health(&pool).await?, &feeds, json)?;
+            // Google's daily quota, as the attempt history spent it since midnight Pacific.
+            let since = google_jobs::quota_day_start(time::OffsetDateTime::now_utc());
+            let quota_used =
+                boardcast::store::feeds::calls_since(&pool, google_jobs::ID, since).await?;
+            let health = ops::board_health(&pool).await?;
+            print_boards(&settings, &health, &feeds, quota_used, json)?;
         }
         Command::Bench { samples, copies } => {
             let pool = store::connect(&settings.database)
@@ -538,6 +544,7 @@ fn print_boards(
     settings: &Settings,
     health: &[ops::BoardHealth],
     feeds: &BTreeMap<String, boardcast::store::feeds::FeedStatus>,
+    quota_used: i64,
     json: bool,
 ) -> Result<()> {
     let mut out = std::io::stdout().lock();
@@ -596,6 +603,8 @@ fn print_boards(
                 "failed": failed,
                 "attempts_last_hour": attempts,
                 "successes_last_hour": successes,
+                "quota_used": (id == google_jobs::ID).then_some(quota_used),
+                "quota_limit": (id == google_jobs::ID).then(|| google_jobs::daily_limit(board)),
             });
             writeln!(out, "{value}")?;
         } else {

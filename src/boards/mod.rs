@@ -16,6 +16,7 @@ pub mod careerjet;
 pub mod craigslist;
 pub mod feed;
 pub mod flashpost;
+pub mod google_jobs;
 pub mod http;
 pub mod indeed;
 pub mod indeed_feed;
@@ -374,6 +375,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         careerjet::ID => careerjet::MECHANISM,
         trovit::ID => trovit::MECHANISM,
         vagas::ID => vagas::MECHANISM,
+        google_jobs::ID => google_jobs::MECHANISM,
         _ => return None,
     })
 }
@@ -468,6 +470,10 @@ fn build_with(
         vagas::ID => Arc::new(feed::FeedBoard::new(
             Arc::new(vagas::Vagas::new(&config)?),
             &config,
+        )?),
+        google_jobs::ID => Arc::new(google_jobs::GoogleJobs::new(
+            &config,
+            &settings.public_url(),
         )?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),
     })

@@ -11,6 +11,8 @@
 //! - [`run_report_loop`] reads each feed board's crawl report and applies it
 //!   (refused items fail with the crawler's reason).
 
+pub mod job_pages;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;

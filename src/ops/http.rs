@@ -70,6 +70,8 @@ pub fn router(state: OpsState) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .route("/feeds/{file}", get(crate::feeds::serve))
+        .route("/jobs/{reference}", get(crate::feeds::job_pages::page))
+        .route("/sitemap.xml", get(crate::feeds::job_pages::sitemap))
         .nest("/api/v1", api)
         .with_state(state)
 }

@@ -27,6 +27,7 @@ pub mod careerjet;
 pub mod craigslist;
 pub mod crawler;
 pub mod flashpost;
+pub mod google_jobs;
 pub mod indeed;
 pub mod indeed_feed;
 pub mod infojobs;
@@ -88,7 +89,15 @@ pub const TWINS: &[Twin] = &[
     careerjet::TWIN,
     trovit::TWIN,
     vagas::TWIN,
+    google_jobs::TWIN,
 ];
+
+/// Makes a board's credentials (name -> value) where random strings will not do.
+pub type Generate = fn() -> BTreeMap<String, String>;
+
+/// Credentials a twin makes itself (a key pair) instead of random strings.
+pub const GENERATED_CREDENTIALS: &[(&str, Generate)] =
+    &[(google_jobs::BOARD, google_jobs::service_account)];
 
 /// The board whose desk reads the mail sent to the sandbox's SMTP listener.
 pub const MAIL_DESK: (&str, smtp::Receiver) = (kariera::BOARD, kariera::receive);
@@ -193,6 +202,9 @@ impl Sandbox {
                 .map(|name| (name.to_string(), uuid::Uuid::new_v4().simple().to_string()))
                 .collect();
             credentials.insert(twin.board.to_owned(), values);
+        }
+        for (board, generate) in GENERATED_CREDENTIALS {
+            credentials.insert((*board).to_owned(), generate());
         }
         Self::with_credentials(credentials)
     }

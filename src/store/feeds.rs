@@ -220,3 +220,67 @@ pub async fn apply_verdict(
     tx.commit().await?;
     Ok(changed)
 }
+
+/// A posting whose page we serve ourselves (Google for Jobs), in whatever
+/// state it is: the page shows it, or answers that it is gone.
+#[derive(Debug, Clone)]
+pub struct PageRow {
+    pub id: i64,
+    pub tenant_id: String,
+    pub locale: String,
+    pub reference: String,
+    pub generation: i32,
+    /// `live` or `withdrawn`: what the job's owner wants.
+    pub wanted: String,
+    pub status: String,
+    pub first_published: OffsetDateTime,
+    /// When the job's current revision arrived.
+    pub updated: OffsetDateTime,
+    pub job: serde_json::Value,
+}
+
+/// The posting of `board` whose board reference (see
+/// [`crate::plan::board_reference`]) is `reference`, if any.
+pub async fn page(
+    pool: &PgPool,
+    board: &str,
+    reference: &str,
+) -> Result<Option<PageRow>, sqlx::Error> {
+    sqlx::query_as!(
+        PageRow,
+        r#"SELECT p.id, p.tenant_id, p.locale, p.reference, p.generation, p.wanted,
+                  p.status::text AS "status!", p.created_at AS first_published,
+                  j.updated_at AS updated, j.content AS job
+           FROM postings p JOIN jobs j ON j.tenant_id = p.tenant_id AND j.job_id = p.job_id
+           WHERE p.board = $1
+             AND (CASE WHEN p.generation = 0 THEN p.reference
+                       ELSE left(p.reference, 18) || lpad((p.generation % 100)::text, 2, '0') END)
+                 = $2
+           ORDER BY p.id DESC LIMIT 1"#,
+        board,
+        reference,
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// Calls to `board` since `since` that reached it, as the attempt history
+/// records them (an attempt refused before sending has no HTTP status; 401
+/// and 429 answers are not counted against a quota).
+pub async fn calls_since(
+    pool: &PgPool,
+    board: &str,
+    since: OffsetDateTime,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "calls!"
+           FROM posting_attempts a JOIN postings p ON p.id = a.posting_id
+           WHERE p.board = $1 AND a.started_at >= $2
+             AND a.operation IN ('publish', 'update', 'withdraw')
+             AND a.http_status IS NOT NULL AND a.http_status NOT IN (401, 429)"#,
+        board,
+        since,
+    )
+    .fetch_one(pool)
+    .await
+}

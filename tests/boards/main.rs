@@ -13,6 +13,7 @@ mod careerbuilder;
 mod careerjet;
 mod craigslist;
 mod flashpost;
+mod google_jobs;
 mod indeed;
 mod indeed_feed;
 mod infojobs;
