@@ -10,6 +10,7 @@
 //! `[boards.<board>]` section to `config/default.toml`, and its sandbox twin
 //! in `sandbox/<board>.rs`. No other board changes.
 
+pub mod bundesagentur;
 pub mod careerbuilder;
 pub mod craigslist;
 pub mod feed;
@@ -354,6 +355,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         craigslist::ID => craigslist::MECHANISM,
         flashpost::ID => flashpost::MECHANISM,
         infojobs::ID => infojobs::MECHANISM,
+        bundesagentur::ID => bundesagentur::MECHANISM,
         _ => return None,
     })
 }
@@ -421,6 +423,7 @@ fn build_with(
         craigslist::ID => Arc::new(craigslist::Craigslist::new(&config)?),
         flashpost::ID => Arc::new(flashpost::FlashPost::new(&config)?),
         infojobs::ID => Arc::new(infojobs::InfoJobs::new(&config)?),
+        bundesagentur::ID => Arc::new(bundesagentur::Bundesagentur::new(&config)?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),
     })
 }

@@ -21,6 +21,7 @@
 // would only add noise to test-only code.
 #![allow(clippy::result_large_err)]
 
+pub mod bundesagentur;
 pub mod careerbuilder;
 pub mod craigslist;
 pub mod crawler;
@@ -35,6 +36,7 @@ pub mod oauth;
 pub mod reed;
 pub mod smtp;
 pub mod stepstone;
+pub mod tls;
 pub mod welcome_to_the_jungle;
 pub mod xing;
 pub mod ziprecruiter;
@@ -74,10 +76,15 @@ pub const TWINS: &[Twin] = &[
     craigslist::TWIN,
     flashpost::TWIN,
     infojobs::TWIN,
+    bundesagentur::TWIN,
 ];
 
 /// The board whose desk reads the mail sent to the sandbox's SMTP listener.
 pub const MAIL_DESK: (&str, smtp::Receiver) = (kariera::BOARD, kariera::receive);
+
+/// The board whose twin listens on the sandbox's HTTPS listener with client
+/// certificates ([`tls`]); its credentials are certificates the sandbox issues.
+pub const TLS_DESK: &str = bundesagentur::BOARD;
 
 /// The boards that crawl a feed we serve, and how each judges it.
 pub const FEED_TWINS: &[crawler::FeedTwin] = &[indeed_feed::FEED];
@@ -164,11 +171,14 @@ impl Sandbox {
     pub fn with_random_credentials() -> Self {
         let mut credentials = BTreeMap::new();
         for twin in TWINS {
-            let values = twin
-                .credentials
-                .iter()
-                .map(|name| (name.to_string(), uuid::Uuid::new_v4().simple().to_string()))
-                .collect();
+            let values = if twin.board == TLS_DESK {
+                tls::issue(twin.board)
+            } else {
+                twin.credentials
+                    .iter()
+                    .map(|name| (name.to_string(), uuid::Uuid::new_v4().simple().to_string()))
+                    .collect()
+            };
             credentials.insert(twin.board.to_owned(), values);
         }
         Self::with_credentials(credentials)
@@ -232,6 +242,27 @@ impl Sandbox {
     ) {
         let (board, receive) = MAIL_DESK;
         self.serve_smtp(listener, board, receive, shutdown).await
+    }
+
+    /// Serves the same router over HTTPS, client certificate required (the
+    /// [`TLS_DESK`] board's upload), until `shutdown` resolves.
+    pub async fn serve_tls(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let credentials = self.credentials.get(TLS_DESK).cloned().unwrap_or_default();
+        let config = tls::server_config(&credentials).map_err(|error| {
+            tracing::error!(message = "The sandbox's HTTPS desk cannot start.", %error);
+            std::io::Error::other(error)
+        })?;
+        let listener = tls::TlsListener::new(listener, config)?;
+        let service = self
+            .router()
+            .into_make_service_with_connect_info::<tls::TlsPeer>();
+        axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 
     /// Counts the request and applies the board's fault knobs.
