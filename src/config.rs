@@ -148,6 +148,8 @@ pub struct SandboxSettings {
     pub listen: String,
     /// The sandbox's SMTP listener (the e-mail boards' desks).
     pub smtp_listen: String,
+    /// The sandbox's HTTPS listener with client certificates (the mTLS boards' desks).
+    pub tls_listen: String,
     /// The feed boards' crawlers fetch our feeds this often.
     pub crawl_interval_ms: u64,
 }

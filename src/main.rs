@@ -227,6 +227,20 @@ async fn run(cli: Cli) -> Result<()> {
                         .clone()
                         .serve_mail(mail, async move { stop.cancelled().await }),
                 );
+                let tls = tokio::net::TcpListener::bind(&settings.sandbox.tls_listen)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "binding the sandbox's HTTPS listener to {}",
+                            settings.sandbox.tls_listen
+                        )
+                    })?;
+                let stop = shutdown.clone();
+                tokio::spawn(
+                    sandbox
+                        .clone()
+                        .serve_tls(tls, async move { stop.cancelled().await }),
+                );
                 let stop = shutdown.clone();
                 tokio::spawn(sandbox.serve(listener, async move { stop.cancelled().await }));
             }
@@ -261,6 +275,18 @@ async fn run(cli: Cli) -> Result<()> {
                     )
                 })?;
             println!("sandbox SMTP listening on {}", settings.sandbox.smtp_listen);
+            let tls = tokio::net::TcpListener::bind(&settings.sandbox.tls_listen)
+                .await
+                .with_context(|| {
+                    format!(
+                        "binding the HTTPS listener to {}",
+                        settings.sandbox.tls_listen
+                    )
+                })?;
+            println!(
+                "sandbox HTTPS (client certificate) listening on https://{}",
+                settings.sandbox.tls_listen
+            );
             sandbox.crawl_every(
                 format!("http://{}/feeds", settings.ops.listen),
                 std::time::Duration::from_millis(settings.sandbox.crawl_interval_ms),
@@ -271,6 +297,12 @@ async fn run(cli: Cli) -> Result<()> {
                 sandbox
                     .clone()
                     .serve_mail(mail, async move { stop.cancelled().await }),
+            );
+            let stop = shutdown.clone();
+            tokio::spawn(
+                sandbox
+                    .clone()
+                    .serve_tls(tls, async move { stop.cancelled().await }),
             );
             sandbox
                 .serve(listener, async move { shutdown.cancelled().await })
@@ -450,10 +482,13 @@ fn sandbox_for(settings: &Settings) -> Sandbox {
 fn point_boards_at(settings: &mut Settings, sandbox: &Sandbox) {
     let address = settings.sandbox.listen.clone();
     let smtp = settings.sandbox.smtp_listen.clone();
+    let tls = settings.sandbox.tls_listen.clone();
     for (board_name, names) in sandbox.credentials() {
         if let Some(board) = settings.boards.get_mut(&board_name.replace('-', "_")) {
             board.base_url = if board_name == boardcast::sandbox::MAIL_DESK.0 {
                 format!("smtp://{smtp}")
+            } else if board_name == boardcast::sandbox::TLS_DESK {
+                format!("https://{tls}/{board_name}")
             } else {
                 format!("http://{address}/{board_name}")
             };

@@ -11,6 +11,7 @@
 //! in `sandbox/<board>.rs`. No other board changes.
 
 pub mod adzuna;
+pub mod bundesagentur;
 pub mod careerbuilder;
 pub mod careerjet;
 pub mod craigslist;
@@ -376,6 +377,7 @@ pub fn mechanism(id: &str) -> Option<&'static str> {
         trovit::ID => trovit::MECHANISM,
         vagas::ID => vagas::MECHANISM,
         google_jobs::ID => google_jobs::MECHANISM,
+        bundesagentur::ID => bundesagentur::MECHANISM,
         _ => return None,
     })
 }
@@ -475,6 +477,7 @@ fn build_with(
             &config,
             &settings.public_url(),
         )?),
+        bundesagentur::ID => Arc::new(bundesagentur::Bundesagentur::new(&config)?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),
     })
 }

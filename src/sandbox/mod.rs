@@ -22,6 +22,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod adzuna;
+pub mod bundesagentur;
 pub mod careerbuilder;
 pub mod careerjet;
 pub mod craigslist;
@@ -41,6 +42,7 @@ pub mod reed;
 pub mod smtp;
 pub mod stepstone;
 pub mod talent;
+pub mod tls;
 pub mod trovit;
 pub mod vagas;
 pub mod welcome_to_the_jungle;
@@ -90,17 +92,24 @@ pub const TWINS: &[Twin] = &[
     trovit::TWIN,
     vagas::TWIN,
     google_jobs::TWIN,
+    bundesagentur::TWIN,
 ];
 
 /// Makes a board's credentials (name -> value) where random strings will not do.
 pub type Generate = fn() -> BTreeMap<String, String>;
 
 /// Credentials a twin makes itself (a key pair) instead of random strings.
-pub const GENERATED_CREDENTIALS: &[(&str, Generate)] =
-    &[(google_jobs::BOARD, google_jobs::service_account)];
+pub const GENERATED_CREDENTIALS: &[(&str, Generate)] = &[
+    (google_jobs::BOARD, google_jobs::service_account),
+    (bundesagentur::BOARD, bundesagentur::certificates),
+];
 
 /// The board whose desk reads the mail sent to the sandbox's SMTP listener.
 pub const MAIL_DESK: (&str, smtp::Receiver) = (kariera::BOARD, kariera::receive);
+
+/// The board whose twin listens on the sandbox's HTTPS listener with client
+/// certificates ([`tls`]); its credentials are certificates the sandbox issues.
+pub const TLS_DESK: &str = bundesagentur::BOARD;
 
 /// The boards that crawl a feed we serve, and how each judges it.
 pub const FEED_TWINS: &[crawler::FeedTwin] = &[
@@ -267,6 +276,27 @@ impl Sandbox {
     ) {
         let (board, receive) = MAIL_DESK;
         self.serve_smtp(listener, board, receive, shutdown).await
+    }
+
+    /// Serves the same router over HTTPS, client certificate required (the
+    /// [`TLS_DESK`] board's upload), until `shutdown` resolves.
+    pub async fn serve_tls(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let credentials = self.credentials.get(TLS_DESK).cloned().unwrap_or_default();
+        let config = tls::server_config(&credentials).map_err(|error| {
+            tracing::error!(message = "The sandbox's HTTPS desk cannot start.", %error);
+            std::io::Error::other(error)
+        })?;
+        let listener = tls::TlsListener::new(listener, config)?;
+        let service = self
+            .router()
+            .into_make_service_with_connect_info::<tls::TlsPeer>();
+        axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 
     /// Counts the request and applies the board's fault knobs.

@@ -9,6 +9,7 @@
 mod support;
 
 mod adzuna;
+mod bundesagentur;
 mod careerbuilder;
 mod careerjet;
 mod craigslist;

@@ -145,6 +145,15 @@ pub async fn test_env() -> TestEnv {
             .clone()
             .serve_mail(mail, async move { stop.cancelled().await }),
     );
+    // Its HTTPS desk (client certificates), on a port of its own.
+    let tls = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let tls_url = format!("https://{}", tls.local_addr().unwrap());
+    let stop = stop_sandbox.clone();
+    tokio::spawn(
+        sandbox
+            .clone()
+            .serve_tls(tls, async move { stop.cancelled().await }),
+    );
     for (board, names) in sandbox.credentials() {
         let key = board.replace('-', "_");
         let Some(board_settings) = settings.boards.get_mut(&key) else {
@@ -152,6 +161,8 @@ pub async fn test_env() -> TestEnv {
         };
         board_settings.base_url = if board == boardcast::sandbox::MAIL_DESK.0 {
             mail_url.clone()
+        } else if board == boardcast::sandbox::TLS_DESK {
+            format!("{tls_url}/{board}")
         } else {
             format!("{sandbox_url}/{board}")
         };

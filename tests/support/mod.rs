@@ -106,7 +106,8 @@ pub struct BoardTwin {
     pub sandbox: Sandbox,
     /// `http://127.0.0.1:<port>`; the board's twin is under `/<board>`.
     pub url: String,
-    /// Where the adapter is pointed (`<url>/<board>`, or the SMTP listener).
+    /// Where the adapter is pointed (`<url>/<board>`, the SMTP listener, or
+    /// `https://…/<board>` on the HTTPS listener).
     pub adapter_url: String,
     pub board: Arc<dyn Board>,
     pub id: &'static str,
@@ -149,6 +150,17 @@ impl BoardTwin {
                 sandbox
                     .clone()
                     .serve_mail(mail, async move { stopped.cancelled().await }),
+            );
+        }
+        // The mTLS board's desk listens for HTTPS on a port of its own.
+        if id == boardcast::sandbox::TLS_DESK {
+            let tls = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            adapter_url = format!("https://{}/{id}", tls.local_addr().unwrap());
+            let stopped = stop.clone();
+            tokio::spawn(
+                sandbox
+                    .clone()
+                    .serve_tls(tls, async move { stopped.cancelled().await }),
             );
         }
         let board = adapter(&sandbox, &adapter_url, id, credentials);
