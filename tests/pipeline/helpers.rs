@@ -201,6 +201,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let (ready, attached) = tokio::sync::oneshot::channel();
     let ops = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     env.ops_url = format!("http://{}", ops.local_addr().unwrap());
+    // Job pages and feeds are reached at the ops listener's real address.
+    env.settings.ops.public_url = Some(env.ops_url.clone());
     let worker = tokio::spawn(boardcast::worker::run(
         Arc::new(env.settings.clone()),
         env.pool.clone(),

@@ -331,10 +331,7 @@ async fn every_board_answers_for_every_language_of_the_sample() {
     .await;
     for twin in &feeds {
         let request = boardcast::sandbox::crawler::CrawlRequest {
-            feed_url: app
-                .settings
-                .feed_url(twin.file)
-                .replace(&format!("http://{}", app.settings.ops.listen), &app.ops_url),
+            feed_url: app.settings.feed_url(twin.file),
             username: None,
             password: None,
         };
