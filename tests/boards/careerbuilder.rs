@@ -3,7 +3,6 @@
 //! database or broker.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::support::{BoardTwin, context, publish_samples, sample, settings};
 use boardcast::boards::careerbuilder::{
@@ -649,33 +648,7 @@ async fn transient_ambiguous_and_throttled_answers() {
     let (job, reference) = contoso();
     let posting = context(&job, &job.ads["en"], &reference, "en");
 
-    twin.faults(Faults {
-        fail_times: 1,
-        fail_status: 503,
-        ..Faults::default()
-    });
-    let error = twin.publish(&posting).await.unwrap_err();
-    assert_eq!(error.class, ErrorClass::Transient, "{error:?}");
-    assert_eq!(error.http_status, Some(503));
-
-    twin.faults(Faults {
-        fail_times: 1,
-        fail_status: 500,
-        ..Faults::default()
-    });
-    let error = twin.publish(&posting).await.unwrap_err();
-    assert_eq!(error.class, ErrorClass::Ambiguous, "{error:?}");
-    assert_eq!(error.http_status, Some(500));
-
-    twin.faults(Faults {
-        throttle_times: 1,
-        retry_after_secs: 7,
-        ..Faults::default()
-    });
-    let error = twin.publish(&posting).await.unwrap_err();
-    assert_eq!(error.class, ErrorClass::Throttled, "{error:?}");
-    assert_eq!(error.http_status, Some(429));
-    assert_eq!(error.retry_after, Some(Duration::from_secs(7)));
+    twin.assert_transient_signals(&posting).await;
 
     // The look-up meets the same signals.
     twin.faults(Faults {

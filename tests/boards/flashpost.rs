@@ -2,8 +2,6 @@
 //! routing, every target's rules, the fields targets cannot update) and the
 //! adapter against its sandbox twin over real HTTP. No database or broker.
 
-use std::time::Duration;
-
 use crate::support::{BoardTwin, context, publish_samples, sample, settings};
 use boardcast::boards::flashpost::{
     Account, CreateListing, ID, JobBoardStatus, Listing, TARGETS, check_targets, fixed_values,
@@ -967,33 +965,7 @@ async fn transient_ambiguous_and_throttled_answers() {
     let (job, reference) = french();
     let posting = context(&job, &job.ads["fr"], &reference, "fr");
 
-    twin.faults(Faults {
-        fail_times: 1,
-        fail_status: 503,
-        ..Faults::default()
-    });
-    let error = twin.publish(&posting).await.unwrap_err();
-    assert_eq!(error.class, ErrorClass::Transient, "{error:?}");
-    assert_eq!(error.http_status, Some(503));
-
-    twin.faults(Faults {
-        fail_times: 1,
-        fail_status: 500,
-        ..Faults::default()
-    });
-    let error = twin.publish(&posting).await.unwrap_err();
-    assert_eq!(error.class, ErrorClass::Ambiguous, "{error:?}");
-    assert_eq!(error.http_status, Some(500));
-
-    twin.faults(Faults {
-        throttle_times: 1,
-        retry_after_secs: 7,
-        ..Faults::default()
-    });
-    let error = twin.publish(&posting).await.unwrap_err();
-    assert_eq!(error.class, ErrorClass::Throttled, "{error:?}");
-    assert_eq!(error.http_status, Some(429));
-    assert_eq!(error.retry_after, Some(Duration::from_secs(7)));
+    twin.assert_transient_signals(&posting).await;
 
     // The faults changed nothing; healed, FlashPost takes it once.
     assert!(twin.held().is_empty());

@@ -308,18 +308,6 @@ fn the_crawler_checks_on_its_own() {
     );
 }
 
-/// Serves `body` as `/feeds/{file}` on a port of its own, as our feed server would.
-async fn serve_feed(file: &str, body: String) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/feeds/{file}", listener.local_addr().unwrap());
-    let app = axum::Router::new().route(
-        &format!("/feeds/{file}"),
-        axum::routing::get(move || async move { body }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
-}
-
 #[tokio::test]
 async fn configured_registered_and_crawled_by_the_sandbox() {
     let settings = crate::support::settings();
@@ -344,7 +332,7 @@ async fn configured_registered_and_crawled_by_the_sandbox() {
         .items(&entry(context(&job, &job.ads["pt"], &reference, "pt")))
         .unwrap();
     let bad = job_xml("bare", &[("city", "bare:Madrid")]);
-    let url = serve_feed(FEED.file, format.document(&[good, bad])).await;
+    let url = crate::support::serve_feed(FEED.file, format.document(&[good, bad])).await;
     let feed = boardcast::sandbox::FEED_TWINS
         .iter()
         .find(|f| f.board == "talent")

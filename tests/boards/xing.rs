@@ -4,14 +4,13 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::support::{BoardTwin, context, publish_samples, sample, settings};
 use boardcast::boards::xing::{Account, ID, reduce_html, render};
 use boardcast::boards::{Board, BoardError, CallLog, ErrorClass, PostingContext, Receipt};
 use boardcast::intake::message::{Job, PayPeriod, Salary, primary_language};
 use boardcast::plan::posting_reference;
-use boardcast::sandbox::{Faults, xing as twin_knobs};
+use boardcast::sandbox::xing as twin_knobs;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
@@ -801,33 +800,7 @@ async fn transient_ambiguous_and_throttled_answers() {
     let (job, reference) = northwind("de");
     let posting = context(&job, &job.ads["de"], &reference, "de");
 
-    twin.faults(Faults {
-        fail_times: 1,
-        fail_status: 503,
-        ..Faults::default()
-    });
-    let error = twin.publish(&posting).await.unwrap_err();
-    assert_eq!(error.class, ErrorClass::Transient, "{error:?}");
-    assert_eq!(error.http_status, Some(503));
-
-    twin.faults(Faults {
-        fail_times: 1,
-        fail_status: 500,
-        ..Faults::default()
-    });
-    let error = twin.publish(&posting).await.unwrap_err();
-    assert_eq!(error.class, ErrorClass::Ambiguous, "{error:?}");
-    assert_eq!(error.http_status, Some(500));
-
-    twin.faults(Faults {
-        throttle_times: 1,
-        retry_after_secs: 7,
-        ..Faults::default()
-    });
-    let error = twin.publish(&posting).await.unwrap_err();
-    assert_eq!(error.class, ErrorClass::Throttled, "{error:?}");
-    assert_eq!(error.http_status, Some(429));
-    assert_eq!(error.retry_after, Some(Duration::from_secs(7)));
+    twin.assert_transient_signals(&posting).await;
 
     // The faults changed nothing; healed, XING takes it once.
     assert!(twin.held().is_empty());

@@ -1,14 +1,11 @@
 //! ZipRecruiter: the adapter's pure render against golden files, and the
 //! adapter against its sandbox twin over real HTTP. No database or broker.
 
-use std::time::Duration;
-
 use crate::support::{BoardTwin, context, publish_samples, sample, settings};
 use boardcast::boards::ziprecruiter::{ID, render};
 use boardcast::boards::{BoardError, ErrorClass, Receipt};
 use boardcast::intake::message::{Job, primary_language};
 use boardcast::plan::posting_reference;
-use boardcast::sandbox::Faults;
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------
@@ -331,33 +328,7 @@ async fn transient_ambiguous_and_throttled_answers() {
     let (job, reference) = contoso();
     let posting = context(&job, &job.ads["en"], &reference, "en");
 
-    twin.faults(Faults {
-        fail_times: 1,
-        fail_status: 503,
-        ..Faults::default()
-    });
-    let error = twin.publish(&posting).await.unwrap_err();
-    assert_eq!(error.class, ErrorClass::Transient, "{error:?}");
-    assert_eq!(error.http_status, Some(503));
-
-    twin.faults(Faults {
-        fail_times: 1,
-        fail_status: 500,
-        ..Faults::default()
-    });
-    let error = twin.publish(&posting).await.unwrap_err();
-    assert_eq!(error.class, ErrorClass::Ambiguous, "{error:?}");
-    assert_eq!(error.http_status, Some(500));
-
-    twin.faults(Faults {
-        throttle_times: 1,
-        retry_after_secs: 7,
-        ..Faults::default()
-    });
-    let error = twin.publish(&posting).await.unwrap_err();
-    assert_eq!(error.class, ErrorClass::Throttled, "{error:?}");
-    assert_eq!(error.http_status, Some(429));
-    assert_eq!(error.retry_after, Some(Duration::from_secs(7)));
+    twin.assert_transient_signals(&posting).await;
 
     // The faults changed nothing; healed, the board takes it once.
     assert!(twin.held().is_empty());

@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use boardcast::boards::{Board, BoardError, CallLog, PostingContext, Receipt};
+use std::time::Duration;
+
+use boardcast::boards::{Board, BoardError, CallLog, ErrorClass, PostingContext, Receipt};
 use boardcast::config::Settings;
 use boardcast::intake::message::{Command, Job, Limits, LocalizedAd, parse};
 use boardcast::sandbox::{Faults, HeldPosting, Sandbox};
@@ -226,6 +228,36 @@ impl BoardTwin {
         self.board.withdraw(posting, &mut CallLog::default()).await
     }
 
+    /// The usual signals, each changing nothing at the board: 503 is
+    /// `Transient`, 500 `Ambiguous`, 429 with `Retry-After: 7` `Throttled`
+    /// for 7 s.
+    pub async fn assert_transient_signals(&self, posting: &PostingContext<'_>) {
+        let cases = [
+            (503, ErrorClass::Transient, None),
+            (500, ErrorClass::Ambiguous, None),
+            (429, ErrorClass::Throttled, Some(Duration::from_secs(7))),
+        ];
+        for (status, class, retry_after) in cases {
+            self.faults(if status == 429 {
+                Faults {
+                    throttle_times: 1,
+                    retry_after_secs: 7,
+                    ..Faults::default()
+                }
+            } else {
+                Faults {
+                    fail_times: 1,
+                    fail_status: status,
+                    ..Faults::default()
+                }
+            });
+            let error = self.publish(posting).await.unwrap_err();
+            assert_eq!(error.class, class, "{status}: {error:?}");
+            assert_eq!(error.http_status, Some(status));
+            assert_eq!(error.retry_after, retry_after, "{status}");
+        }
+    }
+
     pub async fn confirm(
         &self,
         posting: &PostingContext<'_>,
@@ -263,4 +295,17 @@ fn adapter(
     }
     boardcast::boards::build_one(&settings, id)
         .unwrap_or_else(|e| panic!("building the {id} adapter: {e}"))
+}
+
+/// Serves `body` as `/feeds/{file}` on a port of its own, as our feed server
+/// would; answers the URL.
+pub async fn serve_feed(file: &str, body: String) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/feeds/{file}", listener.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        &format!("/feeds/{file}"),
+        axum::routing::get(move || async move { body }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
 }
