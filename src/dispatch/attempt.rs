@@ -159,7 +159,9 @@ pub async fn run(
             None => format!("the board noted: {notes}"),
         });
     }
-    if completion.status == PostingStatus::Posted {
+    // The board shows this content now (live, or in its feed): remember
+    // what its posting was made with.
+    if matches!(completion.board_shows, Some(Some(_))) {
         completion.fixed_fields = Some(fixed_now.clone());
     }
     if completion.replaced {

@@ -258,3 +258,81 @@ async fn a_feed_can_require_credentials() {
     app.feed_rows("posted", 1).await;
     app.stop().await;
 }
+
+/// LinkedIn cannot change a listed job's title: in its feed, a new title
+/// withdraws the old item and lists a new one under the next reference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fixed_field_in_a_feed_closes_the_item_and_lists_a_new_one() {
+    use boardcast::sandbox::linkedin_feed::FEED as LINKEDIN_FEED;
+    const BOARD: &str = "linkedin-feed";
+    let app = spawn_app_with(|settings| {
+        for (key, board) in settings.boards.iter_mut() {
+            board.enabled = key == "linkedin_feed";
+        }
+    })
+    .await;
+    let crawl = || async {
+        let request = CrawlRequest {
+            feed_url: app.settings.feed_url(LINKEDIN_FEED.file),
+            username: None,
+            password: None,
+        };
+        app.sandbox.crawl(&LINKEDIN_FEED, &request).await.unwrap()
+    };
+    let english = |status: &'static str, revision: i64| {
+        let app = &app;
+        async move {
+            app.wait_for(
+                &format!("the English posting {status} at revision {revision}"),
+                || async {
+                    app.postings().await.into_iter().find(|r| {
+                        r.board == BOARD
+                            && r.locale == "en"
+                            && r.status == status
+                            && r.revision == revision
+                    })
+                },
+            )
+            .await
+        }
+    };
+    // LinkedIn wants an apply URL on https://www.
+    let mut message = message("sales-account-executive.publish.json");
+    message["job"]["apply"]["url"] = json!("https://www.northwind.example/careers/SAE-77/apply");
+    app.publish(message.to_string().as_bytes()).await;
+    let first = english("submitted", 1).await;
+    assert_eq!(crawl().await.http_status, 200);
+    english("posted", 1).await;
+
+    message["message_id"] = json!(uuid::Uuid::new_v4().to_string());
+    message["action"] = json!("update");
+    message["job"]["revision"] = json!(2);
+    message["job"]["ads"]["en"]["title"] = json!("Senior Sales Account Executive");
+    app.publish(message.to_string().as_bytes()).await;
+    english("submitted", 2).await;
+    crawl().await;
+    let row = english("posted", 2).await;
+    assert_eq!(row.id, first.id);
+
+    let held = app.held(BOARD);
+    let old = held
+        .iter()
+        .find(|h| h.reference == first.reference)
+        .unwrap();
+    assert!(!old.live, "the old item left the feed");
+    assert_eq!(old.title, "Sales Account Executive");
+    let new_reference = boardcast::plan::board_reference(&first.reference, 1);
+    let new = held.iter().find(|h| h.reference == new_reference).unwrap();
+    assert!(new.live);
+    assert_eq!(new.title, "Senior Sales Account Executive");
+    let history = boardcast::store::postings::attempts(&app.env.pool, row.id)
+        .await
+        .unwrap();
+    assert!(
+        history
+            .iter()
+            .any(|a| a.operation == "replace" && a.outcome == "closed"),
+        "{history:?}"
+    );
+    app.stop().await;
+}
