@@ -188,7 +188,7 @@ pub async fn board_health(pool: &PgPool) -> Result<Vec<BoardHealth>, sqlx::Error
              FROM postings GROUP BY board),
            recent AS (
              SELECT p.board, count(*) AS attempts,
-                    count(*) FILTER (WHERE a.outcome IN ('posted', 'accepted', 'withdrawn', 'pending')) AS successes
+                    count(*) FILTER (WHERE a.outcome IN ('posted', 'accepted', 'submitted', 'withdrawn', 'pending', 'closed')) AS successes
              FROM posting_attempts a JOIN postings p ON p.id = a.posting_id
              WHERE a.finished_at > now() - interval '1 hour' AND a.operation <> 'rescue'
              GROUP BY p.board),
