@@ -360,22 +360,7 @@ async fn configured_registered_and_crawled_by_the_sandbox() {
         .items(&entry(context(&job, &job.ads["pt"], &reference, "pt")))
         .unwrap();
     let bad = job_xml("urgent", &[("title", "Urgent! Account Executive")]);
-    let url = crate::support::serve_feed(FEED.file, format.document(&[good, bad])).await;
-    let feed = boardcast::sandbox::FEED_TWINS
-        .iter()
-        .find(|f| f.board == "adzuna")
-        .expect("in FEED_TWINS");
-    twin.sandbox
-        .crawl(
-            feed,
-            &boardcast::sandbox::crawler::CrawlRequest {
-                feed_url: url,
-                username: None,
-                password: None,
-            },
-        )
-        .await
-        .unwrap();
+    twin.crawl_document(format.document(&[good, bad])).await;
     let report = twin.board.crawl_report().await.unwrap().expect("a report");
     assert_eq!(report.document_error, None);
     assert_eq!(report.accepted, std::slice::from_ref(&reference));

@@ -12,7 +12,6 @@ use boardcast::boards::{PostingContext, Receipt};
 use boardcast::intake::message::{EmploymentType, primary_language};
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::careerjet::FEED;
-use boardcast::sandbox::crawler::CrawlRequest;
 use time::macros::datetime;
 
 const BOARD: &str = "careerjet";
@@ -225,21 +224,6 @@ fn the_crawler_checks_on_its_own() {
     );
 }
 
-/// Serves `document` as our feed would, on a port of its own.
-async fn serve(document: String) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!(
-        "http://{}/feeds/careerjet.xml",
-        listener.local_addr().unwrap()
-    );
-    let app = axum::Router::new().route(
-        "/feeds/careerjet.xml",
-        axum::routing::get(move || async move { document }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
-}
-
 /// The adapter built from `config/`, a crawl by the sandbox's Careerjet
 /// crawler, and the crawl report read back by the adapter.
 #[tokio::test]
@@ -264,13 +248,9 @@ async fn a_crawl_reaches_the_report_the_adapter_reads() {
     );
     assert_eq!(twin.board.crawl_report().await.unwrap(), None);
 
-    let url = serve(feed.document(&[feed.items(&entry(posting)).unwrap()])).await;
-    let request = CrawlRequest {
-        feed_url: url,
-        username: None,
-        password: None,
-    };
-    let outcome = twin.sandbox.crawl(&FEED, &request).await.unwrap();
+    let outcome = twin
+        .crawl_document(feed.document(&[feed.items(&entry(posting)).unwrap()]))
+        .await;
     assert_eq!(outcome.http_status, 200);
     assert_eq!(outcome.report.accepted, vec![reference.clone()]);
     assert!(outcome.report.rejected.is_empty());

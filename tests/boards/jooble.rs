@@ -11,7 +11,6 @@ use boardcast::boards::render::escape_html;
 use boardcast::boards::{PostingContext, Receipt};
 use boardcast::intake::message::primary_language;
 use boardcast::plan::posting_reference;
-use boardcast::sandbox::crawler::CrawlRequest;
 use boardcast::sandbox::jooble::{FEED, check_at};
 use time::macros::{date, datetime};
 use time::{Duration, OffsetDateTime};
@@ -246,18 +245,6 @@ fn jooblebot_checks_on_its_own() {
     );
 }
 
-/// Serves `document` as our feed would, on a port of its own.
-async fn serve(document: String) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/feeds/jooble.xml", listener.local_addr().unwrap());
-    let app = axum::Router::new().route(
-        "/feeds/jooble.xml",
-        axum::routing::get(move || async move { document }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
-}
-
 /// The adapter built from `config/`, a crawl of today's document by the
 /// sandbox's JoobleBot, and the crawl report read back by the adapter.
 #[tokio::test]
@@ -290,13 +277,7 @@ async fn a_crawl_reaches_the_report_the_adapter_reads() {
             updated: now,
         })
         .unwrap();
-    let url = serve(feed.document(&[fresh])).await;
-    let request = CrawlRequest {
-        feed_url: url,
-        username: None,
-        password: None,
-    };
-    let outcome = twin.sandbox.crawl(&FEED, &request).await.unwrap();
+    let outcome = twin.crawl_document(feed.document(&[fresh])).await;
     assert_eq!(outcome.http_status, 200);
     assert_eq!(outcome.report.accepted, vec![reference.clone()]);
     assert!(outcome.report.rejected.is_empty());

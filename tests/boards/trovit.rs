@@ -10,7 +10,6 @@ use boardcast::boards::trovit::{Trovit, content};
 use boardcast::boards::{PostingContext, Receipt};
 use boardcast::intake::message::{Workplace, primary_language};
 use boardcast::plan::posting_reference;
-use boardcast::sandbox::crawler::CrawlRequest;
 use boardcast::sandbox::trovit::{FEED, check_at};
 use time::macros::{date, datetime};
 
@@ -257,18 +256,6 @@ fn the_crawler_checks_on_its_own() {
     );
 }
 
-/// Serves `document` as our feed would, on a port of its own.
-async fn serve(document: String) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/feeds/trovit.xml", listener.local_addr().unwrap());
-    let app = axum::Router::new().route(
-        "/feeds/trovit.xml",
-        axum::routing::get(move || async move { document }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
-}
-
 /// The adapter built from `config/`, a crawl by the sandbox's Trovit
 /// crawler, and the crawl report read back by the adapter: one ad taken,
 /// one refused with the rule named.
@@ -305,13 +292,7 @@ async fn a_crawl_reaches_the_report_the_adapter_reads() {
         feed.items(&entry(context(&expired, &expired.ads["en"], &stale, "en")))
             .unwrap(),
     ];
-    let url = serve(feed.document(&items)).await;
-    let request = CrawlRequest {
-        feed_url: url,
-        username: None,
-        password: None,
-    };
-    let outcome = twin.sandbox.crawl(&FEED, &request).await.unwrap();
+    let outcome = twin.crawl_document(feed.document(&items)).await;
     assert_eq!(outcome.http_status, 200);
     assert_eq!(outcome.report.accepted, vec![reference.clone()]);
     assert_eq!(outcome.report.rejected.len(), 1);

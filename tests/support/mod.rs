@@ -12,6 +12,7 @@ use std::time::Duration;
 use boardcast::boards::{Board, BoardError, CallLog, ErrorClass, PostingContext, Receipt};
 use boardcast::config::Settings;
 use boardcast::intake::message::{Command, Job, Limits, LocalizedAd, parse};
+use boardcast::sandbox::crawler::{CrawlOutcome, CrawlRequest};
 use boardcast::sandbox::{Faults, HeldPosting, Sandbox};
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
@@ -256,6 +257,21 @@ impl BoardTwin {
             assert_eq!(error.http_status, Some(status));
             assert_eq!(error.retry_after, retry_after, "{status}");
         }
+    }
+
+    /// Serves `document` as this feed board's file and has the sandbox's
+    /// crawler for the board fetch it; answers what the crawler made of it.
+    pub async fn crawl_document(&self, document: String) -> CrawlOutcome {
+        let twin = boardcast::sandbox::FEED_TWINS
+            .iter()
+            .find(|twin| twin.board == self.id)
+            .unwrap_or_else(|| panic!("{} is not in FEED_TWINS", self.id));
+        let request = CrawlRequest {
+            feed_url: serve_feed(twin.file, document).await,
+            username: None,
+            password: None,
+        };
+        self.sandbox.crawl(twin, &request).await.unwrap()
     }
 
     pub async fn confirm(
