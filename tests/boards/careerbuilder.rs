@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use crate::support::{BoardTwin, context, publish_samples, sample, settings};
+use crate::support::{BoardTwin, assert_rejected, context, publish_samples, sample, settings};
 use boardcast::boards::careerbuilder::{
     Action, DpiHeader, DpiJob, DpiJobPost, Envelope, ID, POSTED, PROCESS_JOB_ACTION,
     ProcessJobBody, ProcessJobReplyBody, STATUS_ACTION, StatusReplyBody, Verdict,
     process_job_message, render, render_job, status_message, verdict,
 };
-use boardcast::boards::{Board, BoardError, CallLog, ErrorClass, Receipt};
+use boardcast::boards::{Board, CallLog, ErrorClass, Receipt};
 use boardcast::intake::message::{EmploymentType, Job, primary_language};
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::Faults;
@@ -249,17 +249,6 @@ async fn a_publish_that_may_have_landed_updates_the_copy() {
         .find(|p| p.reference == fresh_reference)
         .expect("created");
     assert_eq!((created.creates, created.updates), (1, 0));
-}
-
-fn assert_rejected(error: &BoardError, words: &[&str]) {
-    assert_eq!(error.class, ErrorClass::Rejected, "{error:?}");
-    for word in words {
-        assert!(
-            error.message.contains(word),
-            "{:?} does not name {word:?}",
-            error.message
-        );
-    }
 }
 
 #[tokio::test]

@@ -4,12 +4,12 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use crate::support::{BoardTwin, context, publish_samples, sample, settings};
+use crate::support::{BoardTwin, assert_rejected, context, publish_samples, sample, settings};
 use boardcast::boards::craigslist::{
     Auth, CONTENT_TYPE, ID, Item, Options, PostedStatus, ResponseDocument, delete_item, document,
     render, render_item, to_xml, update_item,
 };
-use boardcast::boards::{BoardError, ErrorClass, Receipt};
+use boardcast::boards::{ErrorClass, Receipt};
 use boardcast::intake::message::{Job, primary_language};
 use boardcast::plan::posting_reference;
 
@@ -214,17 +214,6 @@ fn contoso() -> (Job, String) {
     let (tenant, job) = sample("account-manager");
     let reference = posting_reference(&tenant, &job.id, "en");
     (job, reference)
-}
-
-fn assert_rejected(error: &BoardError, words: &[&str]) {
-    assert_eq!(error.class, ErrorClass::Rejected, "{error:?}");
-    for word in words {
-        assert!(
-            error.message.contains(word),
-            "{:?} does not name {word:?}",
-            error.message
-        );
-    }
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! routing, every target's rules, the fields targets cannot update) and the
 //! adapter against its sandbox twin over real HTTP. No database or broker.
 
-use crate::support::{BoardTwin, context, publish_samples, sample, settings};
+use crate::support::{BoardTwin, assert_rejected, context, publish_samples, sample, settings};
 use boardcast::boards::flashpost::{
     Account, CreateListing, ID, JobBoardStatus, Listing, TARGETS, check_targets, fixed_values,
     render, verdict,
@@ -30,17 +30,6 @@ fn account() -> Account {
 
 fn account_with(job_boards: &str) -> Account {
     Account::parse("52017", job_boards).unwrap()
-}
-
-fn assert_rejected(error: &BoardError, words: &[&str]) {
-    assert_eq!(error.class, ErrorClass::Rejected, "{error:?}");
-    for word in words {
-        assert!(
-            error.message.contains(word),
-            "{:?} does not name {word:?}",
-            error.message
-        );
-    }
 }
 
 // ---------------------------------------------------------------------------

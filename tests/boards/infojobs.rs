@@ -1,13 +1,13 @@
 //! InfoJobs: the adapter's pure render against golden SOAP envelopes, and the
 //! adapter against its sandbox twin over real HTTP. No database or broker.
 
-use crate::support::{BoardTwin, context, publish_samples, sample, settings};
+use crate::support::{BoardTwin, assert_rejected, context, publish_samples, sample, settings};
 use boardcast::boards::http::Reply;
 use boardcast::boards::infojobs::{
     Dictionaries, ID, OfferRequest, Operation, XmlElement, envelope, plain_description,
     read_answer, render,
 };
-use boardcast::boards::{BoardError, ErrorClass, Receipt};
+use boardcast::boards::{ErrorClass, Receipt};
 use boardcast::intake::message::{EmploymentType, Job, primary_language};
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::Faults;
@@ -162,17 +162,6 @@ fn northwind() -> (Job, String) {
     let (tenant, job) = sample("account-executive");
     let reference = posting_reference(&tenant, &job.id, "es");
     (job, reference)
-}
-
-fn assert_rejected(error: &BoardError, words: &[&str]) {
-    assert_eq!(error.class, ErrorClass::Rejected, "{error:?}");
-    for word in words {
-        assert!(
-            error.message.contains(word),
-            "{:?} does not name {word:?}",
-            error.message
-        );
-    }
 }
 
 #[tokio::test]

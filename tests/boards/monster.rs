@@ -5,12 +5,12 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::support::{BoardTwin, context, publish_samples, sample, settings};
+use crate::support::{BoardTwin, assert_rejected, context, publish_samples, sample, settings};
 use boardcast::boards::monster::{
     Account, COUNTRIES, JobAction, LANGUAGES, MonsterHeader, MonsterJob, ResponseEnvelope, encode,
     envelope, render, to_xml,
 };
-use boardcast::boards::{BoardError, ErrorClass, Receipt};
+use boardcast::boards::{ErrorClass, Receipt};
 use boardcast::intake::message::primary_language;
 use boardcast::intake::message::{EmploymentType, Job, PayPeriod, Salary, Target, Targets};
 use boardcast::plan::{plan, posting_reference};
@@ -36,17 +36,6 @@ fn account() -> Account {
 /// A fixed header, so golden files do not move with the clock.
 fn golden_header() -> MonsterHeader {
     MonsterHeader::new("boardcast golden", "2026-01-01T00:00:00Z")
-}
-
-fn assert_rejected(error: &BoardError, words: &[&str]) {
-    assert_eq!(error.class, ErrorClass::Rejected, "{error:?}");
-    for word in words {
-        assert!(
-            error.message.contains(word),
-            "{:?} does not name {word:?}",
-            error.message
-        );
-    }
 }
 
 // ---------------------------------------------------------------------------

@@ -2,10 +2,10 @@
 //! signature against a vector computed outside this code base, and the
 //! adapter against its sandbox twin over real HTTP. No database or broker.
 
-use crate::support::{BoardTwin, context, publish_samples, sample, settings};
+use crate::support::{BoardTwin, assert_rejected, context, publish_samples, sample, settings};
 use base64::Engine;
 use boardcast::boards::reed::{Account, ID, JOBS_PATH, JobRequest, render, signature};
-use boardcast::boards::{Board, BoardError, CallLog, ErrorClass, Receipt};
+use boardcast::boards::{Board, CallLog, ErrorClass, Receipt};
 use boardcast::intake::message::{EmploymentType, Job, Location, PayPeriod, Salary};
 use boardcast::plan::posting_reference;
 use hmac::{Hmac, Mac};
@@ -542,17 +542,6 @@ async fn a_publish_that_may_have_landed_makes_no_second_copy() {
     let held = twin.held();
     let created = held.iter().find(|p| p.reference == "bcfresh").unwrap();
     assert_eq!((created.creates, created.updates), (1, 0));
-}
-
-fn assert_rejected(error: &BoardError, words: &[&str]) {
-    assert_eq!(error.class, ErrorClass::Rejected, "{error:?}");
-    for word in words {
-        assert!(
-            error.message.contains(word),
-            "{:?} does not name {word:?}",
-            error.message
-        );
-    }
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::support::{BoardTwin, context, publish_samples, sample, settings};
+use crate::support::{BoardTwin, assert_rejected, context, publish_samples, sample, settings};
 use boardcast::boards::xing::{Account, ID, reduce_html, render};
 use boardcast::boards::{Board, BoardError, CallLog, ErrorClass, PostingContext, Receipt};
 use boardcast::intake::message::{Job, PayPeriod, Salary, primary_language};
@@ -438,17 +438,6 @@ async fn a_refused_order_is_rejected_with_xing_s_reason() {
         .unwrap_err();
     assert_rejected(&error, &["order_not_found"]);
     assert_eq!(twin.live_copies("bcunknownorder"), 0);
-}
-
-fn assert_rejected(error: &BoardError, words: &[&str]) {
-    assert_eq!(error.class, ErrorClass::Rejected, "{error:?}");
-    for word in words {
-        assert!(
-            error.message.contains(word),
-            "{:?} does not name {word:?}",
-            error.message
-        );
-    }
 }
 
 #[tokio::test]

@@ -1,9 +1,9 @@
 //! ZipRecruiter: the adapter's pure render against golden files, and the
 //! adapter against its sandbox twin over real HTTP. No database or broker.
 
-use crate::support::{BoardTwin, context, publish_samples, sample, settings};
+use crate::support::{BoardTwin, assert_rejected, context, publish_samples, sample, settings};
 use boardcast::boards::ziprecruiter::{ID, render};
-use boardcast::boards::{BoardError, ErrorClass, Receipt};
+use boardcast::boards::{ErrorClass, Receipt};
 use boardcast::intake::message::{Job, primary_language};
 use boardcast::plan::posting_reference;
 use serde_json::{Value, json};
@@ -206,17 +206,6 @@ async fn a_publish_that_may_have_landed_updates_the_copy() {
         .find(|p| p.reference == fresh_reference)
         .expect("created");
     assert_eq!((created.creates, created.updates), (1, 0));
-}
-
-fn assert_rejected(error: &BoardError, words: &[&str]) {
-    assert_eq!(error.class, ErrorClass::Rejected, "{error:?}");
-    for word in words {
-        assert!(
-            error.message.contains(word),
-            "{:?} does not name {word:?}",
-            error.message
-        );
-    }
 }
 
 #[tokio::test]

@@ -89,6 +89,18 @@ pub fn context<'a>(
     }
 }
 
+/// The error is a permanent refusal whose message names every one of `words`.
+pub fn assert_rejected(error: &BoardError, words: &[&str]) {
+    assert_eq!(error.class, ErrorClass::Rejected, "{error:?}");
+    for word in words {
+        assert!(
+            error.message.contains(word),
+            "{:?} does not name {word:?}",
+            error.message
+        );
+    }
+}
+
 /// Compares `rendered` with `tests/golden/<board>/<name>`, or writes it when
 /// `UPDATE_GOLDEN=1`. Name files `<sample stem>.publish.<locale>.<ext>`.
 pub fn golden(board: &str, name: &str, rendered: &str) {
