@@ -311,8 +311,9 @@ fn validate(posting: &JobPostingInput) -> Option<(&'static str, String)> {
     None
 }
 
-/// The first entity other than the three markup needs.
-fn forbidden_entity(html: &str) -> Option<String> {
+/// The first entity other than the three markup needs (Indeed takes
+/// literal characters, in Job Sync and in its XML feed alike).
+pub(crate) fn forbidden_entity(html: &str) -> Option<String> {
     html.match_indices('&').find_map(|(at, _)| {
         let rest = &html[at..];
         let end = rest.find(';').filter(|&end| {

@@ -62,7 +62,7 @@ fn check(document: &[u8]) -> Checked {
                 .map(|name| format!("<{name}> is required"))
                 .or_else(|| {
                     fields.iter().find_map(|(name, text)| {
-                        entity(text).map(|e| {
+                        super::indeed::forbidden_entity(text).map(|e| {
                             format!("<{name}> holds the HTML entity {e}; Indeed takes literal characters")
                         })
                     })
@@ -97,25 +97,4 @@ fn check(document: &[u8]) -> Checked {
         document_error: None,
         items,
     }
-}
-
-/// The first `&name;` or `&#n;` other than the three markup needs.
-fn entity(text: &str) -> Option<&str> {
-    let mut rest = text;
-    while let Some(at) = rest.find('&') {
-        let tail = &rest[at..];
-        if let Some(end) = tail.find(';').filter(|&end| {
-            end > 1
-                && tail[1..end]
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '#')
-        }) {
-            let entity = &tail[..=end];
-            if !matches!(entity, "&amp;" | "&lt;" | "&gt;") {
-                return Some(entity);
-            }
-        }
-        rest = &tail[1..];
-    }
-    None
 }
