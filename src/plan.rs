@@ -110,7 +110,8 @@ pub fn posting_reference(tenant: &str, job_id: &str, locale: &str) -> String {
 /// The reference a board knows the posting by: ours, and after the board's
 /// posting had to be closed and re-created (a field it cannot update
 /// changed), a new one per generation, since boards keep closed ids for good.
-/// Same shape as ours: 20 characters of `[a-z0-9]`.
+/// Same shape as ours: 20 characters of `[a-z0-9]`. The database's
+/// `board_reference()` (migration 0006) is the same function, for queries.
 pub fn board_reference(reference: &str, generation: i32) -> String {
     if generation <= 0 {
         return reference.to_owned();

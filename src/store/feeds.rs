@@ -200,9 +200,7 @@ pub async fn apply_verdict(
              WHERE p.board = $1 AND p.wanted = 'live' AND p.status IN ('submitted', 'posted')
                -- A feed may list a posting once per location as <ref>-<n>;
                -- references are [a-z0-9], so '-' only starts that suffix.
-               AND (CASE WHEN p.generation = 0 THEN p.reference
-                         ELSE left(p.reference, 18) || lpad((p.generation % 100)::text, 2, '0') END)
-                   = split_part(r.reference, '-', 1)
+               AND board_reference(p.reference, p.generation) = split_part(r.reference, '-', 1)
                AND j.tenant_id = p.tenant_id AND j.job_id = p.job_id AND j.updated_at <= $4
              RETURNING p.id, p.revision, r.reason),
            logged AS (
@@ -253,9 +251,7 @@ pub async fn page(
                   j.updated_at AS updated, j.content AS job
            FROM postings p JOIN jobs j ON j.tenant_id = p.tenant_id AND j.job_id = p.job_id
            WHERE p.board = $1
-             AND (CASE WHEN p.generation = 0 THEN p.reference
-                       ELSE left(p.reference, 18) || lpad((p.generation % 100)::text, 2, '0') END)
-                 = $2
+             AND board_reference(p.reference, p.generation) = $2
            ORDER BY p.id DESC LIMIT 1"#,
         board,
         reference,

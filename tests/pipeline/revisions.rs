@@ -108,6 +108,16 @@ async fn an_immutable_field_change_closes_and_recreates() {
     assert!(!old.live);
     assert_eq!((old.creates, old.withdrawals), (1, 1));
     let new_reference = board_reference(&first.reference, 1);
+    // The database's board_reference() (feeds, job pages) says the same.
+    for generation in [0, 1, 12, 100] {
+        let in_sql: String = sqlx::query_scalar("SELECT board_reference($1, $2)")
+            .bind(&first.reference)
+            .bind(generation)
+            .fetch_one(&app.env.pool)
+            .await
+            .unwrap();
+        assert_eq!(in_sql, board_reference(&first.reference, generation));
+    }
     let new = held
         .iter()
         .find(|h| h.reference == new_reference)
