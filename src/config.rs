@@ -159,6 +159,11 @@ pub struct BoardSettings {
     #[serde(default = "yes")]
     pub enabled: bool,
     pub base_url: String,
+    /// Where a board with OAuth gets its tokens, when that is not the
+    /// adapter's default (the board's real token endpoint, which lives on
+    /// another host than its API for LinkedIn and Google).
+    #[serde(default)]
+    pub token_url: Option<String>,
     /// Languages (ISO 639-1) the board publishes in.
     pub languages: Vec<String>,
     /// Countries (ISO 3166-1 alpha-2) the board publishes jobs in; empty for anywhere.

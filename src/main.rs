@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 
 use boardcast::boards::google_jobs;
@@ -202,7 +201,12 @@ async fn run(cli: Cli) -> Result<()> {
             let shutdown = shutdown_on_signal();
             if sandbox {
                 let sandbox = sandbox_for(&settings);
-                point_boards_at(&mut settings, &sandbox);
+                let listeners = boardcast::sandbox::Listeners {
+                    http: format!("http://{}", settings.sandbox.listen),
+                    smtp: format!("smtp://{}", settings.sandbox.smtp_listen),
+                    https: format!("https://{}", settings.sandbox.tls_listen),
+                };
+                listeners.point_boards_at(&mut settings, &sandbox);
                 let listener = tokio::net::TcpListener::bind(&settings.sandbox.listen)
                     .await
                     .with_context(|| {
@@ -476,30 +480,6 @@ fn sandbox_for(settings: &Settings) -> Sandbox {
         }
     }
     Sandbox::with_credentials(credentials)
-}
-
-/// Every board the sandbox plays is sent there, with the sandbox's credentials.
-fn point_boards_at(settings: &mut Settings, sandbox: &Sandbox) {
-    let address = settings.sandbox.listen.clone();
-    let smtp = settings.sandbox.smtp_listen.clone();
-    let tls = settings.sandbox.tls_listen.clone();
-    for (board_name, names) in sandbox.credentials() {
-        if let Some(board) = settings.boards.get_mut(&board_name.replace('-', "_")) {
-            board.base_url = if board_name == boardcast::sandbox::MAIL_DESK.0 {
-                format!("smtp://{smtp}")
-            } else if board_name == boardcast::sandbox::TLS_DESK {
-                format!("https://{tls}/{board_name}")
-            } else {
-                format!("http://{address}/{board_name}")
-            };
-            for (name, value) in names {
-                board
-                    .credentials
-                    .entry(name.clone())
-                    .or_insert_with(|| SecretString::from(value.clone()));
-            }
-        }
-    }
 }
 
 fn write_credentials(dir: &std::path::Path, sandbox: &Sandbox) -> Result<()> {

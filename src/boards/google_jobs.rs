@@ -81,6 +81,8 @@ use crate::intake::message::{EmploymentType, Job, LocalizedAd, PayPeriod, Workpl
 /// How the board takes jobs, for `boardcast boards`.
 pub const MECHANISM: &str = "JSON-LD job pages we serve (/jobs/<ref>, /sitemap.xml) + Indexing API URL_UPDATED / URL_DELETED, OAuth2 service account (RS256 JWT)";
 pub const ID: &str = "google-jobs";
+/// Google's token endpoint, also the JWT `aud`; the Indexing API is on indexing.googleapis.com.
+pub const TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
 const NAME: &str = "Google for Jobs";
 /// The OAuth2 scope of the Indexing API.
 pub const SCOPE: &str = "https://www.googleapis.com/auth/indexing";
@@ -528,7 +530,7 @@ impl GoogleJobs {
             publish_url: base
                 .join("v3/urlNotifications:publish")
                 .expect("static path"),
-            token_url: base.join("token").expect("static path"),
+            token_url: config.token_url(TOKEN_URL)?,
             client_email: config.option("client_email")?,
             private_key_pem: config.credential("private_key_pem")?,
             public_url: public_url.trim_end_matches('/').to_owned(),

@@ -51,6 +51,8 @@ use crate::intake::message::{LocalizedAd, PayPeriod, Salary};
 /// How the board takes jobs, for `boardcast boards`.
 pub const MECHANISM: &str = "GraphQL push (upsert, expire), OAuth2 client credentials";
 pub const ID: &str = "indeed";
+/// Indeed's token endpoint.
+pub const TOKEN_URL: &str = "https://apis.indeed.com/oauth/v2/tokens";
 /// Longer budgets for one-job requests (BOARDS.md §3.2, IND-RL2).
 const WINDOWS: &[(u32, Duration)] = &[
     (20_000, Duration::from_secs(600)),
@@ -453,7 +455,7 @@ pub struct Indeed {
 impl Indeed {
     pub fn new(config: &BoardConfig<'_>) -> Result<Self, BuildError> {
         let base = config.base_url()?;
-        let token_url = base.join("oauth/v2/tokens").expect("static path");
+        let token_url = config.token_url(TOKEN_URL)?;
         Ok(Self {
             http: config.http.clone(),
             graphql_url: base.join("graphql").expect("static path"),

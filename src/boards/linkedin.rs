@@ -32,6 +32,8 @@ use crate::intake::message::{EmploymentType, PayPeriod, Workplace};
 /// How the board takes jobs, for `boardcast boards`.
 pub const MECHANISM: &str = "Rest.li batch push, OAuth2 client credentials, asynchronous tasks";
 pub const ID: &str = "linkedin";
+/// LinkedIn's token endpoint, on another host than the API (api.linkedin.com).
+pub const TOKEN_URL: &str = "https://www.linkedin.com/oauth/v2/accessToken";
 /// 60,000 records a day (BOARDS.md §3.3).
 const DAILY_RECORDS: &[(u32, std::time::Duration)] =
     &[(60_000, std::time::Duration::from_secs(86_400))];
@@ -247,7 +249,7 @@ enum Element {
 impl LinkedIn {
     pub fn new(config: &BoardConfig<'_>) -> Result<Self, BuildError> {
         let base = config.base_url()?;
-        let token_url = base.join("oauth/v2/accessToken").expect("static path");
+        let token_url = config.token_url(TOKEN_URL)?;
         Ok(Self {
             http: config.http.clone(),
             postings_url: base.join("v2/simpleJobPostings").expect("static path"),

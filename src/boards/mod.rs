@@ -277,6 +277,11 @@ pub enum BuildError {
         key: String,
         name: String,
     },
+    #[error("board \"{board}\" has an invalid token_url: {error}")]
+    TokenUrl {
+        board: String,
+        error: url::ParseError,
+    },
     #[error("board \"{board}\" has an invalid base_url: {error}")]
     BaseUrl {
         board: String,
@@ -326,6 +331,16 @@ impl BoardConfig<'_> {
                 key: self.id.replace('-', "_"),
                 name: name.to_owned(),
             })
+    }
+
+    /// The board's token endpoint: `token_url` when configured, else
+    /// `default` (the board's real one).
+    pub fn token_url(&self, default: &str) -> Result<url::Url, BuildError> {
+        let text = self.settings.token_url.as_deref().unwrap_or(default);
+        url::Url::parse(text).map_err(|error| BuildError::TokenUrl {
+            board: self.id.to_owned(),
+            error,
+        })
     }
 
     /// The board's base URL, always ending in `/` so joins append.

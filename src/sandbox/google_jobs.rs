@@ -75,6 +75,9 @@ const EMPLOYMENT_TYPES: [&str; 8] = [
     "OTHER",
 ];
 
+/// The twin's token endpoint (Google's own is oauth2.googleapis.com, not the API host).
+pub const TOKEN_PATH: &str = "/token";
+
 pub const TWIN: Twin = Twin {
     board: BOARD,
     credentials: &["private_key_pem"],
@@ -83,7 +86,7 @@ pub const TWIN: Twin = Twin {
 
 pub fn routes(sandbox: Sandbox) -> Router {
     Router::new()
-        .route("/token", post(token))
+        .route(TOKEN_PATH, post(token))
         .route("/v3/urlNotifications:publish", post(publish))
         .with_state(sandbox)
 }

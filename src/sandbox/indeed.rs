@@ -94,6 +94,9 @@ fn spend(sandbox: &Sandbox, cost: u32) -> Result<(), Duration> {
     })
 }
 
+/// The twin's token endpoint.
+pub const TOKEN_PATH: &str = "/oauth/v2/tokens";
+
 pub const TWIN: Twin = Twin {
     board: BOARD,
     credentials: &["client_id", "client_secret"],
@@ -102,7 +105,7 @@ pub const TWIN: Twin = Twin {
 
 pub fn routes(sandbox: Sandbox) -> Router {
     Router::new()
-        .route("/oauth/v2/tokens", post(token))
+        .route(TOKEN_PATH, post(token))
         .route("/graphql", post(graphql))
         .with_state(sandbox)
 }

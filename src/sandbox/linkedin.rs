@@ -37,6 +37,9 @@ struct Task {
     result: TaskStatus,
 }
 
+/// The twin's token endpoint (LinkedIn's own is on www.linkedin.com, not the API host).
+pub const TOKEN_PATH: &str = "/oauth/v2/accessToken";
+
 pub const TWIN: Twin = Twin {
     board: BOARD,
     credentials: &["client_id", "client_secret"],
@@ -45,7 +48,7 @@ pub const TWIN: Twin = Twin {
 
 pub fn routes(sandbox: Sandbox) -> Router {
     Router::new()
-        .route("/oauth/v2/accessToken", post(token))
+        .route(TOKEN_PATH, post(token))
         .route("/v2/simpleJobPostings", post(batch))
         .route("/v2/simpleJobPostingTasks", get(tasks))
         .with_state(sandbox)

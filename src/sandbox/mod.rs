@@ -107,6 +107,15 @@ pub const GENERATED_CREDENTIALS: &[(&str, Generate)] = &[
 /// The board whose desk reads the mail sent to the sandbox's SMTP listener.
 pub const MAIL_DESK: (&str, smtp::Receiver) = (kariera::BOARD, kariera::receive);
 
+/// Boards whose token endpoint lives on another host than their API (as
+/// LinkedIn's and Google's do): the twin serves it under this path, and
+/// [`Listeners::point_boards_at`] sets the board's `token_url` to it.
+pub const TOKEN_PATHS: &[(&str, &str)] = &[
+    (linkedin::BOARD, linkedin::TOKEN_PATH),
+    (indeed::BOARD, indeed::TOKEN_PATH),
+    (google_jobs::BOARD, google_jobs::TOKEN_PATH),
+];
+
 /// The board whose twin listens on the sandbox's HTTPS listener with client
 /// certificates ([`tls`]); its credentials are certificates the sandbox issues.
 pub const TLS_DESK: &str = bundesagentur::BOARD;
@@ -190,6 +199,59 @@ pub struct Sandbox {
     credentials: Arc<BTreeMap<String, BTreeMap<String, String>>>,
     /// A twin's own state beyond the postings (tokens, tasks), by board.
     extras: Arc<Mutex<BTreeMap<String, Box<dyn Any + Send>>>>,
+}
+
+/// Where a running sandbox listens, as base URLs: `http://host:port`,
+/// `smtp://host:port` (the [`MAIL_DESK`]) and `https://host:port` (the [`TLS_DESK`]).
+#[derive(Debug, Clone)]
+pub struct Listeners {
+    pub http: String,
+    pub smtp: String,
+    pub https: String,
+}
+
+impl Listeners {
+    /// The `base_url` that sends `board`'s calls to its twin.
+    pub fn base_url(&self, board: &str) -> String {
+        if board == MAIL_DESK.0 {
+            self.smtp.clone()
+        } else if board == TLS_DESK {
+            format!("{}/{board}", self.https)
+        } else {
+            format!("{}/{board}", self.http)
+        }
+    }
+
+    /// The `token_url` of a board whose token endpoint is not on its API host.
+    pub fn token_url(&self, board: &str) -> Option<String> {
+        token_url_at(&self.http, board)
+    }
+
+    /// Points every board the sandbox plays at it (base URL, token URL) and
+    /// gives each the credentials its twin accepts.
+    pub fn point_boards_at(&self, settings: &mut crate::config::Settings, sandbox: &Sandbox) {
+        for (board, names) in sandbox.credentials() {
+            let Some(settings) = settings.boards.get_mut(&board.replace('-', "_")) else {
+                continue;
+            };
+            settings.base_url = self.base_url(board);
+            settings.token_url = self.token_url(board);
+            for (name, value) in names {
+                settings
+                    .credentials
+                    .insert(name.clone(), secrecy::SecretString::from(value.clone()));
+            }
+        }
+    }
+}
+
+/// The token endpoint of `board`'s twin on the sandbox at `http` (`http://host:port`),
+/// for boards in [`TOKEN_PATHS`].
+pub fn token_url_at(http: &str, board: &str) -> Option<String> {
+    TOKEN_PATHS
+        .iter()
+        .find(|(id, _)| *id == board)
+        .map(|(_, path)| format!("{http}/{board}{path}"))
 }
 
 /// What the fault knobs decided for one request.

@@ -521,6 +521,7 @@ fn adapter(
     let mut settings = settings();
     let board = settings.boards.get_mut("google_jobs").unwrap();
     board.base_url = twin.adapter_url.clone();
+    board.token_url = boardcast::sandbox::token_url_at(&twin.url, ID);
     board.credentials.insert(
         "private_key_pem".into(),
         SecretString::from(twin.credential("private_key_pem")),

@@ -103,6 +103,7 @@ impl Twin {
             .get_mut("indeed")
             .expect("[boards.indeed] in config/default.toml");
         board.base_url = format!("{}/indeed", self.url);
+        board.token_url = boardcast::sandbox::token_url_at(&self.url, indeed::ID);
         board.credentials.insert(
             "client_id".to_owned(),
             SecretString::from(self.sandbox.credential(indeed::ID, "client_id")),

@@ -154,24 +154,12 @@ pub async fn test_env() -> TestEnv {
             .clone()
             .serve_tls(tls, async move { stop.cancelled().await }),
     );
-    for (board, names) in sandbox.credentials() {
-        let key = board.replace('-', "_");
-        let Some(board_settings) = settings.boards.get_mut(&key) else {
-            continue;
-        };
-        board_settings.base_url = if board == boardcast::sandbox::MAIL_DESK.0 {
-            mail_url.clone()
-        } else if board == boardcast::sandbox::TLS_DESK {
-            format!("{tls_url}/{board}")
-        } else {
-            format!("{sandbox_url}/{board}")
-        };
-        for (name, value) in names {
-            board_settings
-                .credentials
-                .insert(name.clone(), SecretString::from(value.clone()));
-        }
+    boardcast::sandbox::Listeners {
+        http: sandbox_url.clone(),
+        smtp: mail_url,
+        https: tls_url,
     }
+    .point_boards_at(&mut settings, &sandbox);
 
     let pool = store::connect(&settings.database)
         .await
@@ -454,6 +442,12 @@ impl TestEnv {
                 &format!("BOARDCAST__BOARDS__{upper}__BASE_URL"),
                 board.base_url.clone(),
             );
+            if let Some(token_url) = &board.token_url {
+                set(
+                    &format!("BOARDCAST__BOARDS__{upper}__TOKEN_URL"),
+                    token_url.clone(),
+                );
+            }
             for (name, value) in &board.credentials {
                 set(
                     &format!(

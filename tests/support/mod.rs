@@ -178,7 +178,7 @@ impl BoardTwin {
                     .serve_tls(tls, async move { stopped.cancelled().await }),
             );
         }
-        let board = adapter(&sandbox, &adapter_url, id, credentials);
+        let board = adapter(&sandbox, &url, &adapter_url, id, credentials);
         Self {
             sandbox,
             url,
@@ -191,7 +191,13 @@ impl BoardTwin {
 
     /// Another adapter of the same board against this sandbox.
     pub fn adapter_with(&self, credentials: &[(&str, &str)]) -> Arc<dyn Board> {
-        adapter(&self.sandbox, &self.adapter_url, self.id, credentials)
+        adapter(
+            &self.sandbox,
+            &self.url,
+            &self.adapter_url,
+            self.id,
+            credentials,
+        )
     }
 
     /// The twin's own URL for `path` (`"/jobs"` → `http://…/<board>/jobs`).
@@ -299,6 +305,7 @@ impl BoardTwin {
 
 fn adapter(
     sandbox: &Sandbox,
+    sandbox_url: &str,
     adapter_url: &str,
     id: &str,
     overrides: &[(&str, &str)],
@@ -311,6 +318,7 @@ fn adapter(
         .unwrap_or_else(|| panic!("[boards.{key}] in config/default.toml"));
     board.enabled = true;
     board.base_url = adapter_url.to_owned();
+    board.token_url = boardcast::sandbox::token_url_at(sandbox_url, id);
     board.request_timeout_ms = Some(5_000);
     let accepted = sandbox.credentials().get(id).cloned().unwrap_or_default();
     for (name, value) in accepted {
