@@ -1,0 +1,1 @@
+//! LinkedIn Job Posting API: the adapter against its twin, and golden requests.

@@ -1,0 +1,1 @@
+//! StepStone JobFeed: the adapter against its twin, and golden requests.

@@ -1,0 +1,1 @@
+//! Welcome to the Jungle: the adapter against its twin, and golden requests.

@@ -1,0 +1,1 @@
+//! Every board's answer reader on arbitrary and hostile bodies.

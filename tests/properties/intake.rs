@@ -1,0 +1,1 @@
+//! The intake parser (contract v1) on arbitrary bytes and hostile messages.
