@@ -7,7 +7,6 @@
 //! `PROPTEST_CASES=100000 cargo test --release --test properties`.
 
 #[path = "../support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 mod answers;
