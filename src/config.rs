@@ -221,11 +221,18 @@ pub fn board_id(key: &str) -> String {
     key.replace('_', "-")
 }
 
+/// `config/default.toml`, built into the binary: every setting has a default
+/// even where no config folder exists.
+pub const DEFAULTS: &str = include_str!("../config/default.toml");
+
 impl Settings {
     /// Loads the layers above from `config_dir` (normally `./config`).
     pub fn load(config_dir: &Path) -> Result<Settings, ConfigError> {
+        // The built-in defaults first, so the binary runs from any folder;
+        // a `default.toml` in the config folder may still override them.
         let mut builder = config::Config::builder()
-            .add_source(config::File::from(config_dir.join("default.toml")));
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .add_source(config::File::from(config_dir.join("default.toml")).required(false));
         if let Ok(environment) = std::env::var("BOARDCAST_ENV") {
             builder = builder.add_source(
                 config::File::from(config_dir.join(format!("{environment}.toml"))).required(false),
@@ -397,6 +404,18 @@ mod tests {
 
     fn settings() -> Settings {
         Settings::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config")).unwrap()
+    }
+
+    #[test]
+    fn the_defaults_need_no_config_folder() {
+        let built_in = Settings::load(Path::new("/nonexistent/boardcast-config")).unwrap();
+        let from_folder = settings();
+        assert_eq!(built_in.amqp.queue, from_folder.amqp.queue);
+        assert_eq!(
+            built_in.boards.keys().collect::<Vec<_>>(),
+            from_folder.boards.keys().collect::<Vec<_>>()
+        );
+        assert!(!built_in.boards.is_empty());
     }
 
     #[test]

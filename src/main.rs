@@ -23,7 +23,8 @@ use boardcast::telemetry::{self, LogFormat};
     about = "Publishes job ads to many job boards at once."
 )]
 struct Cli {
-    /// Folder holding default.toml (and $BOARDCAST_ENV.toml).
+    /// Folder of configuration files laid over the built-in defaults:
+    /// default.toml, then $BOARDCAST_ENV.toml (both optional).
     #[arg(
         long,
         global = true,
