@@ -5,7 +5,9 @@
 //! 3. Environment variables `BOARDCAST__SECTION__KEY` (e.g. `BOARDCAST__DISPATCH__CONCURRENCY=4`).
 //!    A board's key is its id with `-` written as `_`:
 //!    `BOARDCAST__BOARDS__WELCOME_TO_THE_JUNGLE__BASE_URL`.
-//! 4. `DATABASE_URL` and `AMQP_URL`, when set.
+//! 4. `<secrets_dir>/database/url` and `<secrets_dir>/amqp/url` (mounted
+//!    secrets: these URLs carry passwords), when the files exist.
+//! 5. `DATABASE_URL` and `AMQP_URL`, when set.
 //!
 //! Board credentials never live in a file of this repository: they come from
 //! `BOARDCAST__BOARDS__<BOARD>__CREDENTIALS__<NAME>` or from the file
@@ -17,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -32,7 +34,7 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Settings {
     pub database: DatabaseSettings,
     pub amqp: AmqpSettings,
@@ -51,14 +53,16 @@ pub struct Settings {
     pub tenants: BTreeMap<String, TenantSettings>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct DatabaseSettings {
+    #[serde(serialize_with = "redact::url")]
     pub url: SecretString,
     pub max_connections: u32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct AmqpSettings {
+    #[serde(serialize_with = "redact::url")]
     pub url: SecretString,
     /// Topic exchange the ATS publishes to.
     pub exchange: String,
@@ -80,7 +84,7 @@ pub struct AmqpSettings {
     pub max_message_bytes: usize,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct DispatchSettings {
     /// How often each board loop looks for due postings when nothing woke it.
     pub poll_interval_ms: u64,
@@ -118,7 +122,7 @@ impl DispatchSettings {
 }
 
 /// The durable retry schedule (see [`crate::dispatch::schedule`]).
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
 pub struct RetryPolicy {
     /// Delay before the second attempt.
     pub base_ms: u64,
@@ -129,7 +133,7 @@ pub struct RetryPolicy {
     pub max_retry_after_ms: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct OpsSettings {
     /// The ops HTTP server (API, metrics, health, feeds) listens here.
     pub listen: String,
@@ -139,11 +143,11 @@ pub struct OpsSettings {
     pub public_url: Option<String>,
     /// Bearer tokens for the API, by name (the name is recorded with every
     /// action). Only from `BOARDCAST__OPS__TOKENS__<NAME>` or `<secrets_dir>/ops/<name>`.
-    #[serde(default)]
+    #[serde(default, serialize_with = "redact::secrets")]
     pub tokens: BTreeMap<String, SecretString>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct SandboxSettings {
     pub listen: String,
     /// The sandbox's SMTP listener (the e-mail boards' desks).
@@ -154,7 +158,7 @@ pub struct SandboxSettings {
     pub crawl_interval_ms: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct BoardSettings {
     #[serde(default = "yes")]
     pub enabled: bool,
@@ -182,7 +186,7 @@ pub struct BoardSettings {
     #[serde(default)]
     pub options: BTreeMap<String, String>,
     /// Secret settings; only from the environment or secret files.
-    #[serde(default)]
+    #[serde(default, serialize_with = "redact::secrets")]
     pub credentials: BTreeMap<String, SecretString>,
 }
 
@@ -190,7 +194,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct TenantSettings {
     /// Boards this tenant publishes to with `targets: "all"`; all enabled boards when absent.
     #[serde(default)]
@@ -203,7 +207,7 @@ pub struct TenantSettings {
 
 /// A tenant's own account at one board: its contract or organisation ids and
 /// its credentials.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct AccountSettings {
     /// Laid over the board's options, key by key.
     #[serde(default)]
@@ -212,7 +216,7 @@ pub struct AccountSettings {
     /// the tenant's and half ours). Only from
     /// `BOARDCAST__TENANTS__<TENANT>__ACCOUNTS__<BOARD>__CREDENTIALS__<NAME>`
     /// or `<secrets_dir>/tenants/<tenant>/<board>/<name>`.
-    #[serde(default)]
+    #[serde(default, serialize_with = "redact::secrets")]
     pub credentials: BTreeMap<String, SecretString>,
 }
 
@@ -258,9 +262,28 @@ impl Settings {
 
     /// Fills credentials from `<secrets_dir>/<board>/<name>` where the environment set none.
     fn read_secret_files(&mut self) -> Result<(), ConfigError> {
+        self.read_secret_files_unless_in_env(|name| std::env::var_os(name).is_some())
+    }
+
+    fn read_secret_files_unless_in_env(
+        &mut self,
+        set_in_env: impl Fn(&str) -> bool,
+    ) -> Result<(), ConfigError> {
         let Some(dir) = self.secrets_dir.clone() else {
             return Ok(());
         };
+        // Connection URLs carry passwords: a mounted secret wins over the
+        // defaults, but not over DATABASE_URL / AMQP_URL set by the operator.
+        if !set_in_env("DATABASE_URL")
+            && let Some(url) = read_secret_file(&dir.join("database").join("url"))?
+        {
+            self.database.url = url;
+        }
+        if !set_in_env("AMQP_URL")
+            && let Some(url) = read_secret_file(&dir.join("amqp").join("url"))?
+        {
+            self.amqp.url = url;
+        }
         read_secret_folder(&dir.join("ops"), &mut self.ops.tokens)?;
         for (key, board) in &mut self.boards {
             read_secret_folder(&dir.join(board_id(key)), &mut board.credentials)?;
@@ -307,6 +330,16 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    /// The effective configuration as TOML (or JSON), secrets redacted:
+    /// what `boardcast config` prints.
+    pub fn to_redacted_toml(&self) -> Result<String, ConfigError> {
+        toml::to_string_pretty(self).map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
+
+    pub fn to_redacted_json(&self) -> Result<String, ConfigError> {
+        serde_json::to_string_pretty(self).map_err(|e| ConfigError::Invalid(e.to_string()))
     }
 
     /// Every board id this deployment knows, enabled or not.
@@ -370,6 +403,50 @@ impl Settings {
             .and_then(|b| b.retry)
             .unwrap_or(self.retry)
     }
+}
+
+/// How `boardcast config` shows secrets: which are set, never their values.
+mod redact {
+    use std::collections::BTreeMap;
+
+    use secrecy::{ExposeSecret, SecretString};
+    use serde::Serializer;
+
+    pub const REDACTED: &str = "[redacted]";
+
+    pub fn secrets<S: Serializer>(
+        secrets: &BTreeMap<String, SecretString>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(secrets.keys().map(|name| (name, REDACTED)))
+    }
+
+    /// A connection URL with its password (if any) replaced: the host and
+    /// user are what an operator checks, the password never shows.
+    pub fn url<S: Serializer>(url: &SecretString, serializer: S) -> Result<S::Ok, S::Error> {
+        match url::Url::parse(url.expose_secret()) {
+            Ok(mut parsed) => {
+                if parsed.password().is_some() {
+                    // Cannot fail: a URL with a password has a host.
+                    let _ = parsed.set_password(Some("redacted"));
+                }
+                serializer.serialize_str(parsed.as_str())
+            }
+            Err(_) => serializer.serialize_str(REDACTED),
+        }
+    }
+}
+
+/// The trimmed contents of `path`, if that file exists.
+fn read_secret_file(path: &Path) -> Result<Option<SecretString>, ConfigError> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let value = std::fs::read_to_string(path).map_err(|source| ConfigError::SecretFile {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(Some(SecretString::from(value.trim().to_owned())))
 }
 
 /// Adds `<folder>/<name>` files as secrets where none is set already.
@@ -455,6 +532,82 @@ mod tests {
             "never half the tenant's account and half ours"
         );
         assert!(settings.tenant_accounts("linkedin").is_empty());
+    }
+
+    #[test]
+    fn the_printed_configuration_redacts_every_secret() {
+        let mut settings = settings();
+        settings.database.url =
+            SecretString::from("postgres://boardcast:db-hunter2@db.internal:5432/boardcast");
+        settings.amqp.url = SecretString::from("amqp://worker:mq-hunter2@mq.internal:5672/%2f");
+        settings
+            .ops
+            .tokens
+            .insert("oncall".into(), SecretString::from("ops-hunter2"));
+        settings
+            .boards
+            .get_mut("linkedin")
+            .unwrap()
+            .credentials
+            .insert("client_secret".into(), SecretString::from("li-hunter2"));
+        settings.tenants.insert(
+            "northwind".into(),
+            TenantSettings {
+                accounts: BTreeMap::from([(
+                    "stepstone".into(),
+                    AccountSettings {
+                        credentials: BTreeMap::from([(
+                            "password".into(),
+                            SecretString::from("ss-hunter2"),
+                        )]),
+                        ..AccountSettings::default()
+                    },
+                )]),
+                ..TenantSettings::default()
+            },
+        );
+
+        for printed in [
+            settings.to_redacted_toml().unwrap(),
+            settings.to_redacted_json().unwrap(),
+        ] {
+            assert!(!printed.contains("hunter2"), "{printed}");
+            assert!(printed.contains("db.internal"), "hosts stay visible");
+            assert!(printed.contains("client_secret"), "names stay visible");
+            assert!(printed.contains(redact::REDACTED));
+            assert!(printed.contains("linkedin"));
+        }
+    }
+
+    #[test]
+    fn connection_urls_come_from_secret_files() {
+        let dir = std::env::temp_dir().join(format!("boardcast-secrets-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(dir.join("database")).unwrap();
+        std::fs::write(
+            dir.join("database/url"),
+            "postgres://db.internal/boardcast\n",
+        )
+        .unwrap();
+        let mut settings = settings();
+        settings.secrets_dir = Some(dir.clone());
+        settings.database.url = SecretString::from("postgres://from-the-environment/db");
+
+        let mut with_env = settings.clone();
+        with_env
+            .read_secret_files_unless_in_env(|name| name == "DATABASE_URL")
+            .unwrap();
+        assert_eq!(
+            with_env.database.url.expose_secret(),
+            "postgres://from-the-environment/db",
+            "DATABASE_URL wins over the file"
+        );
+
+        settings.read_secret_files_unless_in_env(|_| false).unwrap();
+        assert_eq!(
+            settings.database.url.expose_secret(),
+            "postgres://db.internal/boardcast"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -45,9 +45,17 @@ enum Command {
     /// Run the worker: consume post-job messages and publish to the boards (migrates first).
     Run {
         /// Also run the board sandbox in this process, with fresh credentials for every board.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "sandbox_host")]
         sandbox: bool,
+        /// Point every board at a `boardcast sandbox` running on HOST (at the
+        /// ports of [sandbox]); its credentials come from secrets_dir, as
+        /// `boardcast sandbox --write-secrets` wrote them.
+        #[arg(long, value_name = "HOST")]
+        sandbox_host: Option<String>,
     },
+    /// Exit 0 if this host's worker answers /healthz (a container HEALTHCHECK
+    /// needs no curl).
+    Healthcheck,
     /// Run the board sandbox: local twins of every board.
     Sandbox {
         /// Address to listen on (default: sandbox.listen).
@@ -108,6 +116,13 @@ enum Command {
         /// Copies of the largest sample to publish in the load phase.
         #[arg(long, default_value_t = 200)]
         copies: usize,
+    },
+    /// Print the effective configuration (built-in defaults, config files,
+    /// environment), with every secret redacted.
+    Config {
+        /// JSON instead of TOML.
+        #[arg(long)]
+        json: bool,
     },
     /// List messages that were rejected (dead-lettered), newest first, with the reason.
     Rejected {
@@ -191,6 +206,28 @@ async fn run(cli: Cli) -> Result<()> {
         .with_context(|| format!("loading configuration from {}", cli.config_dir.display()))?;
 
     match cli.command {
+        Command::Healthcheck => {
+            let port = settings.ops.listen.rsplit(':').next().unwrap_or_default();
+            let url = format!("http://127.0.0.1:{port}/healthz");
+            let answer = reqwest::Client::new()
+                .get(&url)
+                .timeout(std::time::Duration::from_secs(3))
+                .send()
+                .await
+                .and_then(reqwest::Response::error_for_status);
+            if let Err(error) = answer {
+                bail!("{url}: {error}");
+            }
+        }
+        Command::Config { json } => {
+            let printed = if json {
+                settings.to_redacted_json()?
+            } else {
+                settings.to_redacted_toml()?
+            };
+            // `boardcast config | head` closes the pipe early: not an error.
+            let _ = writeln!(std::io::stdout(), "{printed}");
+        }
         Command::Migrate => {
             let pool = store::connect(&settings.database)
                 .await
@@ -198,8 +235,15 @@ async fn run(cli: Cli) -> Result<()> {
             store::migrate(&pool).await.context("migrating")?;
             println!("migrations applied");
         }
-        Command::Run { sandbox } => {
+        Command::Run {
+            sandbox,
+            sandbox_host,
+        } => {
             let shutdown = shutdown_on_signal();
+            if let Some(host) = sandbox_host {
+                boardcast::sandbox::Listeners::on_host(&host, &settings.sandbox)
+                    .point_urls_at(&mut settings);
+            }
             if sandbox {
                 let sandbox = sandbox_for(&settings);
                 let listeners = boardcast::sandbox::Listeners {
@@ -292,8 +336,9 @@ async fn run(cli: Cli) -> Result<()> {
                 "sandbox HTTPS (client certificate) listening on https://{}",
                 settings.sandbox.tls_listen
             );
+            // A separate sandbox crawls the feeds where boards would: the public URL.
             sandbox.crawl_every(
-                format!("http://{}/feeds", settings.ops.listen),
+                format!("{}/feeds", settings.public_url()),
                 std::time::Duration::from_millis(settings.sandbox.crawl_interval_ms),
             );
             let shutdown = shutdown_on_signal();

@@ -227,15 +227,35 @@ impl Listeners {
         token_url_at(&self.http, board)
     }
 
+    /// A sandbox on `host` at the ports of `[sandbox]` (a separate
+    /// `boardcast sandbox` process or container).
+    pub fn on_host(host: &str, settings: &crate::config::SandboxSettings) -> Self {
+        let port = |listen: &str| listen.rsplit(':').next().unwrap_or_default().to_owned();
+        Self {
+            http: format!("http://{host}:{}", port(&settings.listen)),
+            smtp: format!("smtp://{host}:{}", port(&settings.smtp_listen)),
+            https: format!("https://{host}:{}", port(&settings.tls_listen)),
+        }
+    }
+
+    /// Points every configured board at its twin here (base URL, token URL),
+    /// leaving credentials as configured.
+    pub fn point_urls_at(&self, settings: &mut crate::config::Settings) {
+        for (key, board) in settings.boards.iter_mut() {
+            let id = crate::config::board_id(key);
+            board.base_url = self.base_url(&id);
+            board.token_url = self.token_url(&id);
+        }
+    }
+
     /// Points every board the sandbox plays at it (base URL, token URL) and
     /// gives each the credentials its twin accepts.
     pub fn point_boards_at(&self, settings: &mut crate::config::Settings, sandbox: &Sandbox) {
+        self.point_urls_at(settings);
         for (board, names) in sandbox.credentials() {
             let Some(settings) = settings.boards.get_mut(&board.replace('-', "_")) else {
                 continue;
             };
-            settings.base_url = self.base_url(board);
-            settings.token_url = self.token_url(board);
             for (name, value) in names {
                 settings
                     .credentials

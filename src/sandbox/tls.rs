@@ -3,7 +3,8 @@
 //! Bundesagentur für Arbeit's HR-BA-XML upload).
 //!
 //! At creation the sandbox makes a throwaway CA with [`rcgen`], a server
-//! certificate for `127.0.0.1` and `localhost`, and a client certificate,
+//! certificate for `127.0.0.1`, `localhost` and `sandbox` (its host name in
+//! `deploy/compose.yaml`), and a client certificate,
 //! all signed by that CA. The client certificate, its key and the CA are the
 //! credentials the desk accepts (`client_cert_pem`, `client_key_pem`,
 //! `server_ca_pem`); the server's own certificate and key travel with them
@@ -69,8 +70,11 @@ fn issue_pki(subject: &str) -> Result<Vec<(&'static str, String)>, rcgen::Error>
     let ca = CertifiedIssuer::self_signed(ca_params, ca_key)?;
 
     let server_key = KeyPair::generate()?;
-    let mut server_params =
-        CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])?;
+    let mut server_params = CertificateParams::new(vec![
+        "127.0.0.1".to_owned(),
+        "localhost".to_owned(),
+        "sandbox".to_owned(),
+    ])?;
     server_params
         .distinguished_name
         .push(DnType::CommonName, format!("{subject} (sandbox)"));

@@ -2,6 +2,7 @@
 //! HTTP through the sandbox. Nothing of ours is mocked.
 
 mod dashboard;
+mod deploy;
 mod events;
 mod feeds;
 mod helpers;
