@@ -104,6 +104,13 @@ pub struct DispatchSettings {
     pub circuit_failures: u32,
     /// How often each feed board's crawl report is read.
     pub crawl_report_poll_ms: u64,
+    /// The largest board answer read; a longer one fails the attempt.
+    #[serde(default = "default_max_answer_bytes")]
+    pub max_answer_bytes: usize,
+}
+
+fn default_max_answer_bytes() -> usize {
+    crate::boards::http::DEFAULT_MAX_ANSWER_BYTES
 }
 
 impl DispatchSettings {

@@ -749,15 +749,8 @@ async fn send(
         log.request_hash = Some(http::hash(body));
     }
     let response = request.send().await.map_err(|e| transport_error(&e))?;
-    let status = response.status().as_u16();
-    log.http_status = Some(status);
-    let headers = response.headers().clone();
-    let body = response.text().await.map_err(|e| transport_error(&e))?;
-    Ok(Reply {
-        status,
-        headers,
-        body,
-    })
+    log.http_status = Some(response.status().as_u16());
+    http::read_reply(NAME, response, transport_error).await
 }
 
 /// The TLS error somewhere in `error`'s causes (rustls' errors travel inside

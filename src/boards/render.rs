@@ -30,11 +30,32 @@ pub fn headings(locale: &str) -> Headings {
     }
 }
 
-/// Escapes text for HTML element content and attribute values.
+/// Whether XML 1.0 allows `c` in a document (the `Char` production,
+/// https://www.w3.org/TR/xml/#charsets): tab, newline, carriage return and
+/// everything from U+0020 except U+FFFE and U+FFFF (Rust chars hold no
+/// surrogates). The same C0 controls are parse errors in HTML
+/// (https://html.spec.whatwg.org/#preprocessing-the-input-stream).
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= '\u{20}' && c != '\u{fffe}' && c != '\u{ffff}')
+}
+
+/// `text` without the characters XML 1.0 forbids (a vertical tab or NUL in
+/// an ad would make a shared feed ill-formed for every tenant: issue 12).
+pub fn xml_chars(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().all(is_xml_char) {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(text.chars().filter(|&c| is_xml_char(c)).collect())
+    }
+}
+
+/// Escapes text for HTML element content and attribute values; characters
+/// XML forbids are dropped (HTML goes into XML feeds, in CDATA).
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
+            _ if !is_xml_char(c) => {}
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
@@ -120,9 +141,13 @@ pub fn employment_type_name(kind: EmploymentType) -> &'static str {
 }
 
 /// `text` as an XML CDATA section; a `]]>` inside is split across two
-/// sections, the one sequence CDATA cannot hold.
+/// sections, the one sequence CDATA cannot hold. Characters XML forbids
+/// (no escape can carry them) are dropped.
 pub fn cdata(text: &str) -> String {
-    format!("<![CDATA[{}]]>", text.replace("]]>", "]]]]><![CDATA[>"))
+    format!(
+        "<![CDATA[{}]]>",
+        xml_chars(text).replace("]]>", "]]]]><![CDATA[>")
+    )
 }
 
 /// `<name><![CDATA[text]]></name>`.
@@ -130,9 +155,10 @@ pub fn cdata_element(name: &str, text: &str) -> String {
     format!("<{name}>{}</{name}>", cdata(text))
 }
 
-/// Escapes text for XML element content and attribute values.
+/// Escapes text for XML element content and attribute values; characters
+/// XML forbids are dropped.
 pub fn escape_xml(text: &str) -> String {
-    quick_xml::escape::escape(text).into_owned()
+    quick_xml::escape::escape(xml_chars(text).as_ref()).into_owned()
 }
 
 #[cfg(test)]
@@ -162,6 +188,36 @@ mod tests {
         assert_eq!(headings("de").requirements, "Ihr Profil");
         assert_eq!(headings("pt-BR").benefits, "Oferecemos");
         assert_eq!(headings("nl").benefits, "Benefits");
+    }
+
+    /// Issue 12, finding 3: a vertical tab (or any C0 control) in an ad
+    /// never reaches a document; a strict XML 1.0 parser reads every writer.
+    #[test]
+    fn characters_xml_forbids_never_reach_a_document() {
+        let hostile = "Account Manager\u{b}\u{0}\u{1f}\u{fffe}\u{ffff} ]]> <b>&\t\n";
+        let description = html_description(
+            &LocalizedAd {
+                summary: hostile.into(),
+                responsibilities: vec![hostile.into()],
+                ..ad()
+            },
+            "en",
+        );
+        let document = format!(
+            "<r a=\"{}\">{}{}{}</r>",
+            escape_xml(hostile),
+            cdata_element("title", hostile),
+            escape_xml(hostile),
+            cdata(&description),
+        );
+        let parsed = roxmltree::Document::parse(&document).unwrap_or_else(|e| panic!("{e}"));
+        let title = parsed
+            .descendants()
+            .find(|n| n.has_tag_name("title"))
+            .unwrap();
+        assert_eq!(title.text(), Some("Account Manager ]]> <b>&\t\n"));
+        assert_eq!(xml_chars("Στέλεχος\u{b}"), "Στέλεχος");
+        assert!(matches!(xml_chars("plain"), std::borrow::Cow::Borrowed(_)));
     }
 
     #[test]

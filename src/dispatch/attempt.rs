@@ -1,10 +1,14 @@
 //! One attempt: a claimed posting goes to its board, and what the board said
 //! becomes a [`Completion`] (the next state, the retry time, the history row).
 
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt;
 use uuid::Uuid;
 
+use crate::boards::http;
 use crate::boards::{Board, BoardError, CallLog, ErrorClass, PostingContext, Receipt};
 use crate::config::RetryPolicy;
 use crate::intake::message::{Job, LocalizedAd};
@@ -59,6 +63,8 @@ pub struct AttemptSettings {
     pub deadline: Duration,
     pub circuit_open: Duration,
     pub worker: String,
+    /// The largest board answer read (see [`crate::boards::http::read_reply`]).
+    pub max_answer_bytes: usize,
 }
 
 /// The idempotency key of one operation on one posting: the same across
@@ -108,7 +114,14 @@ pub async fn run(
                 may_exist: claimed.may_exist,
                 idempotency_key: idempotency_key(claimed, operation),
             };
-            fixed_now = board.fixed_fields(&context);
+            // Board code that panics fails this attempt, never the worker,
+            // and never leaves the posting in flight (issue 12, finding 2).
+            fixed_now = match catch_unwind(AssertUnwindSafe(|| board.fixed_fields(&context))) {
+                Ok(fixed) => fixed,
+                Err(panic) => {
+                    return failed_by_panic(claimed, operation, &log, started, settings, &panic);
+                }
+            };
             if operation == Operation::Update
                 && claimed.fixed_fields.is_some()
                 && fixed_now != claimed.fixed_fields
@@ -129,8 +142,13 @@ pub async fn run(
                     }
                 }
             };
+            let call = http::MAX_ANSWER_BYTES.scope(
+                settings.max_answer_bytes,
+                AssertUnwindSafe(call).catch_unwind(),
+            );
             match tokio::time::timeout(settings.deadline, call).await {
-                Ok(result) => result,
+                Ok(Ok(result)) => result,
+                Ok(Err(panic)) => Err(internal_error(&panic, log.http_status.is_some())),
                 Err(_) => Err(BoardError::new(
                     ErrorClass::Ambiguous,
                     None,
@@ -174,6 +192,45 @@ pub async fn run(
             board_reference(&claimed.reference, claimed.generation + 1),
         ));
     }
+    (completion, class)
+}
+
+/// A panic in board code as the attempt's error, with the panic's own message.
+/// Before anything was sent it is permanent (the same input panics again);
+/// after, the board may have acted, so it is ambiguous (looked up, retried, and
+/// failed once attempts run out).
+fn internal_error(panic: &Box<dyn Any + Send>, sent: bool) -> BoardError {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    let message = format!("internal error: {}", http::excerpt(&what));
+    if sent {
+        BoardError::new(ErrorClass::Ambiguous, None, message)
+    } else {
+        BoardError::rule(message)
+    }
+}
+
+fn failed_by_panic(
+    claimed: &Claimed,
+    operation: Operation,
+    log: &CallLog,
+    started: Instant,
+    settings: &AttemptSettings,
+    panic: &Box<dyn Any + Send>,
+) -> (Completion, Option<ErrorClass>) {
+    let error = internal_error(panic, false);
+    let class = Some(error.class);
+    let completion = complete(
+        claimed,
+        operation,
+        Err(error),
+        log,
+        started.elapsed(),
+        settings,
+    );
     (completion, class)
 }
 

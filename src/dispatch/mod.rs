@@ -184,6 +184,7 @@ impl Dispatcher {
             deadline: (lease - request_timeout / 4).max(request_timeout),
             circuit_open: Duration::from_millis(self.settings.dispatch.circuit_open_ms),
             worker: self.worker_id.clone(),
+            max_answer_bytes: self.settings.dispatch.max_answer_bytes,
         });
         let slots = Arc::new(Semaphore::new(concurrency));
         let per_minute = board_settings.and_then(|b| b.requests_per_minute);

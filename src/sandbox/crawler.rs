@@ -122,7 +122,13 @@ impl Sandbox {
                     .bytes()
                     .await
                     .map_err(|e| format!("reading the feed: {e}"))?;
-                let checked = (twin.check)(&body);
+                let checked = match well_formed(twin.file, &body) {
+                    Ok(()) => (twin.check)(&body),
+                    Err(error) => Checked {
+                        document_error: Some(error),
+                        items: Vec::new(),
+                    },
+                };
                 self.take_document(board, &checked, crawled_at)
             }
             other => {
@@ -239,6 +245,26 @@ impl Sandbox {
     pub fn crawl_report(&self, board: &str) -> Option<CrawlReport> {
         self.with_extra::<CrawlerState, _>(&crawler_key(board), |s| s.report.clone())
     }
+}
+
+/// A real crawler reads our XML with a conforming XML 1.0 parser and drops
+/// a document that is not well-formed (https://www.w3.org/TR/xml/#sec-well-formed),
+/// whatever the board's own checks would say; so does this one, with
+/// `roxmltree` (strict about the `Char` production, unlike quick-xml).
+/// Our feeds declare UTF-8, so other bytes are an error too.
+pub fn well_formed(file: &str, document: &[u8]) -> Result<(), String> {
+    if !file.ends_with(".xml") {
+        return Ok(());
+    }
+    let text = std::str::from_utf8(document)
+        .map_err(|e| format!("the document is not UTF-8 as it declares: {e}"))?;
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..roxmltree::ParsingOptions::default()
+    };
+    roxmltree::Document::parse_with_options(text, options)
+        .map(|_| ())
+        .map_err(|e| format!("not well-formed XML 1.0: {e}"))
 }
 
 fn crawler_key(board: &str) -> String {
@@ -401,4 +427,40 @@ pub fn xml_items(document: &[u8], root: &str, item: &str) -> Result<Vec<Fields>,
         return Err("the document is empty".to_owned());
     }
     Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 12, finding 3: quick-xml took a vertical tab in a title; a
+    /// real crawler's parser stops there, and so does the twin now.
+    #[tokio::test]
+    async fn the_crawler_refuses_a_document_a_strict_parser_refuses() {
+        let twin = &super::super::indeed_feed::FEED;
+        let document = "<?xml version=\"1.0\" encoding=\"utf-8\"?><source><publisher>P</publisher>\
+            <job><title><![CDATA[Account Manager\u{b}]]></title></job></source>";
+        assert!(well_formed(twin.file, document.as_bytes()).is_err());
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let feed_url = format!("http://{}/feeds/indeed.xml", listener.local_addr().unwrap());
+        let app = axum::Router::new().route(
+            "/feeds/indeed.xml",
+            axum::routing::get(move || async move { document }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let sandbox = Sandbox::with_random_credentials();
+        let request = CrawlRequest {
+            feed_url,
+            username: None,
+            password: None,
+        };
+        let outcome = sandbox.crawl(twin, &request).await.unwrap();
+        let error = outcome
+            .report
+            .document_error
+            .expect("the document is refused");
+        assert!(error.starts_with("not well-formed XML 1.0"), "{error}");
+        assert!(outcome.report.accepted.is_empty());
+    }
 }
