@@ -312,33 +312,26 @@ struct ActionRequest {
 }
 
 impl ActionRequest {
-    /// The selection of a bulk action, if it is explicit: some filter, or
-    /// `"all": true` alone (never both, which would be ambiguous).
+    /// The selection of a bulk action, if it is explicit: ids, a tenant, a
+    /// job or a board, or `"all": true` (with `status` or not), as the CLI's
+    /// `--all`. A status alone narrows by state only, so it needs `all` too.
     fn explicit_selection(self) -> Result<(Selection, bool), ApiError> {
-        // Destructured so that a new filter field must be counted here.
+        // Destructured so that a new filter field must be considered here.
         let Selection {
             ids,
             tenant,
             job,
             board,
-            status,
+            status: _,
         } = &self.selection;
-        let narrowed = ids.is_some()
-            || tenant.is_some()
-            || job.is_some()
-            || board.is_some()
-            || status.is_some();
-        match (narrowed, self.all) {
-            (false, false) => Err(ApiError(
+        let narrowed = ids.is_some() || tenant.is_some() || job.is_some() || board.is_some();
+        if !narrowed && !self.all {
+            return Err(ApiError(
                 StatusCode::BAD_REQUEST,
-                "the request selects no postings: give ids, tenant, job, board or status, or \"all\": true to act on every posting".to_owned(),
-            )),
-            (true, true) => Err(ApiError(
-                StatusCode::BAD_REQUEST,
-                "\"all\": true cannot be combined with ids, tenant, job, board or status".to_owned(),
-            )),
-            _ => Ok((self.selection, self.dry_run)),
+                "the request selects no postings: give ids, tenant, job or board, or \"all\": true (with status or not) to act on every posting".to_owned(),
+            ));
         }
+        Ok((self.selection, self.dry_run))
     }
 }
 

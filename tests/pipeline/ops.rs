@@ -342,10 +342,21 @@ async fn a_bulk_action_needs_an_explicit_selection() {
             &app,
             reqwest::Method::POST,
             action,
-            Some(json!({"all": true, "board": WTTJ})),
+            Some(json!({"status": "failed"})),
         )
         .await;
-        assert_eq!(status, 400, "{action}: all with a filter: {body}");
+        assert_eq!(
+            status, 400,
+            "{action}: a state alone is every posting in it: {body}"
+        );
+        let (status, body) = api(
+            &app,
+            reqwest::Method::POST,
+            action,
+            Some(json!({"all": true, "status": "failed", "dry_run": true})),
+        )
+        .await;
+        assert_eq!(status, 200, "{action}: {body}");
         let (status, body) = api(
             &app,
             reqwest::Method::POST,
