@@ -404,6 +404,7 @@ impl TestEnv {
             s.amqp.dead_letter_exchange.clone(),
         );
         set("BOARDCAST__OPS__LISTEN", "127.0.0.1:0".to_owned());
+        set("BOARDCAST__OPS__PUBLIC_LISTEN", "127.0.0.1:0".to_owned());
         set(
             "BOARDCAST__AMQP__EVENTS_EXCHANGE",
             s.amqp.events_exchange.clone(),
