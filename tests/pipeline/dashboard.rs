@@ -1,8 +1,8 @@
 //! The dashboard in a real browser (headless Chromium through chromedriver):
 //! a failed posting is shown with the board's reason, Retry sends it again,
-//! and the job's page shows it posted. Screenshots are kept in
-//! `target/tmp/dashboard-*.png`. Sessions, headers and links are checked
-//! over plain HTTP below.
+//! the job's page shows it posted, and signing out ends the session.
+//! Screenshots are kept in `target/tmp/dashboard-*.png`. Sessions, headers
+//! and links are checked over plain HTTP below.
 
 use std::net::TcpListener;
 use std::process::Stdio;
@@ -163,6 +163,30 @@ async fn the_dashboard_shows_a_failure_and_its_retry_button_works() {
     let text = row.text().await.unwrap();
     assert!(text.contains("posted"), "{text}");
     save("dashboard-job.png", &browser.screenshot().await.unwrap());
+
+    // Signing out ends the session: the dashboard asks to sign in again.
+    browser
+        .find(Locator::Id("sign-out"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("sign-in"))
+        .await
+        .unwrap();
+    browser.goto(&format!("{}/", app.ops_url)).await.unwrap();
+    assert!(
+        browser
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/login")
+    );
     browser.close().await.unwrap();
 
     let actor: String =
