@@ -462,6 +462,21 @@ mod tests {
     }
 
     #[test]
+    fn listeners_apart_and_a_short_session_key_refused() {
+        let mut settings = settings();
+        assert_ne!(settings.ops.listen, settings.ops.public_listen);
+        assert!(settings.ops.listen.starts_with("127.0.0.1:"));
+        assert_eq!(
+            settings.public_url(),
+            format!("http://{}", settings.ops.public_listen)
+        );
+        settings.ops.session_key = Some(SecretString::from("too short"));
+        assert!(settings.check().is_err());
+        settings.ops.session_key = Some(SecretString::from("k".repeat(32)));
+        assert!(settings.check().is_ok());
+    }
+
+    #[test]
     fn a_tenant_account_overlays_options_and_replaces_credentials() {
         let mut settings = settings();
         let board = settings.boards.get_mut("stepstone").unwrap();

@@ -338,6 +338,7 @@ async fn dashboard_pages_carry_a_content_security_policy_and_frame_headers() {
     assert_eq!(header("x-frame-options"), "DENY");
     assert_eq!(header("x-content-type-options"), "nosniff");
     assert_eq!(header("referrer-policy"), "same-origin");
+    assert_eq!(header("cache-control"), "no-store");
     let policy = header("content-security-policy");
     for directive in [
         "default-src 'none'",
