@@ -142,12 +142,29 @@ pub struct RetryPolicy {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct OpsSettings {
-    /// The ops HTTP server (API, metrics, health, feeds) listens here.
+    /// The private ops server (API, dashboard, metrics, readiness) listens here.
     pub listen: String,
-    /// How the boards reach this server (behind a proxy, say); feed URLs
-    /// given to boards start with it. `http://<listen>` when unset.
+    /// The public server (feeds, job pages, sitemap, health) listens here:
+    /// the only one meant to face the internet.
+    #[serde(default = "default_public_listen")]
+    pub public_listen: String,
+    /// How the boards reach the public server (behind a proxy, say); feed
+    /// URLs given to boards start with it. `http://<public_listen>` when unset.
     #[serde(default)]
     pub public_url: Option<String>,
+    /// A dashboard sign-in lasts this long.
+    #[serde(default = "default_session_minutes")]
+    pub session_minutes: u32,
+    /// `Secure` on the dashboard's cookie: always (`true`), never (`false`),
+    /// or when unset only when the proxy says the request came over https
+    /// (`X-Forwarded-Proto: https`).
+    #[serde(default)]
+    pub secure_cookie: Option<bool>,
+    /// Signs dashboard sessions (at least 32 bytes), so that every replica
+    /// accepts them. Only from `BOARDCAST__OPS__SESSION_KEY` or
+    /// `<secrets_dir>/ops-session-key`; random per process when unset.
+    #[serde(default)]
+    pub session_key: Option<SecretString>,
     /// Bearer tokens for the API, by name (the name is recorded with every
     /// action). Only from `BOARDCAST__OPS__TOKENS__<NAME>` or `<secrets_dir>/ops/<name>`.
     #[serde(default, serialize_with = "redact::secrets")]
@@ -292,6 +309,16 @@ impl Settings {
             self.amqp.url = url;
         }
         read_secret_folder(&dir.join("ops"), &mut self.ops.tokens)?;
+        let session_key = dir.join("ops-session-key");
+        if self.ops.session_key.is_none() && session_key.is_file() {
+            let value = std::fs::read_to_string(&session_key).map_err(|source| {
+                ConfigError::SecretFile {
+                    path: session_key.clone(),
+                    source,
+                }
+            })?;
+            self.ops.session_key = Some(SecretString::from(value.trim().to_owned()));
+        }
         for (key, board) in &mut self.boards {
             read_secret_folder(&dir.join(board_id(key)), &mut board.credentials)?;
         }
@@ -305,6 +332,14 @@ impl Settings {
     }
 
     fn check(&self) -> Result<(), ConfigError> {
+        if let Some(key) = &self.ops.session_key {
+            use secrecy::ExposeSecret;
+            if key.expose_secret().len() < 32 {
+                return Err(ConfigError::Invalid(
+                    "ops.session_key must be at least 32 bytes".to_owned(),
+                ));
+            }
+        }
         if self.dispatch.lease_ms <= self.dispatch.request_timeout_ms {
             return Err(ConfigError::Invalid(format!(
                 "dispatch.lease_ms ({}) must be longer than dispatch.request_timeout_ms ({}), or a slow board would be sent the same posting twice",
@@ -392,10 +427,10 @@ impl Settings {
             .collect()
     }
 
-    /// How boards reach the ops server (`ops.public_url`, or `http://<ops.listen>`), no trailing `/`.
+    /// How boards reach the public server (`ops.public_url`, or `http://<ops.public_listen>`), no trailing `/`.
     pub fn public_url(&self) -> String {
         let base = self.ops.public_url.clone();
-        let base = base.unwrap_or_else(|| format!("http://{}", self.ops.listen));
+        let base = base.unwrap_or_else(|| format!("http://{}", self.ops.public_listen));
         base.trim_end_matches('/').to_owned()
     }
 
@@ -457,6 +492,14 @@ fn read_secret_file(path: &Path) -> Result<Option<SecretString>, ConfigError> {
 }
 
 /// Adds `<folder>/<name>` files as secrets where none is set already.
+fn default_public_listen() -> String {
+    "127.0.0.1:8641".to_owned()
+}
+
+fn default_session_minutes() -> u32 {
+    8 * 60
+}
+
 fn read_secret_folder(
     folder: &Path,
     secrets: &mut BTreeMap<String, SecretString>,
@@ -500,6 +543,21 @@ mod tests {
             from_folder.boards.keys().collect::<Vec<_>>()
         );
         assert!(!built_in.boards.is_empty());
+    }
+
+    #[test]
+    fn listeners_apart_and_a_short_session_key_refused() {
+        let mut settings = settings();
+        assert_ne!(settings.ops.listen, settings.ops.public_listen);
+        assert!(settings.ops.listen.starts_with("127.0.0.1:"));
+        assert_eq!(
+            settings.public_url(),
+            format!("http://{}", settings.ops.public_listen)
+        );
+        settings.ops.session_key = Some(SecretString::from("too short"));
+        assert!(settings.check().is_err());
+        settings.ops.session_key = Some(SecretString::from("k".repeat(32)));
+        assert!(settings.check().is_ok());
     }
 
     #[test]

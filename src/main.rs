@@ -259,7 +259,7 @@ async fn run(cli: Cli) -> Result<()> {
                     })?;
                 tracing::info!(message = "Board sandbox listening.", address = %settings.sandbox.listen);
                 sandbox.crawl_every(
-                    format!("http://{}/feeds", settings.ops.listen),
+                    format!("{}/feeds", settings.public_url()),
                     std::time::Duration::from_millis(settings.sandbox.crawl_interval_ms),
                 );
                 let mail = tokio::net::TcpListener::bind(&settings.sandbox.smtp_listen)
@@ -299,7 +299,15 @@ async fn run(cli: Cli) -> Result<()> {
             let ops = tokio::net::TcpListener::bind(&settings.ops.listen)
                 .await
                 .with_context(|| format!("binding the ops server to {}", settings.ops.listen))?;
-            boardcast::worker::run(Arc::new(settings), pool, ops, None, shutdown).await?;
+            let public = tokio::net::TcpListener::bind(&settings.ops.public_listen)
+                .await
+                .with_context(|| {
+                    format!(
+                        "binding the public server to {}",
+                        settings.ops.public_listen
+                    )
+                })?;
+            boardcast::worker::run(Arc::new(settings), pool, ops, public, None, shutdown).await?;
         }
         Command::Sandbox {
             listen,

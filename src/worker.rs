@@ -1,5 +1,5 @@
 //! `boardcast run`: the intake consumer, the dispatcher, the event relay and
-//! the ops server in one process, sharing the pool, the wakers and the
+//! the two HTTP servers (public and ops) in one process, sharing the pool, the wakers and the
 //! metrics, stopped together by one token.
 
 use std::sync::Arc;
@@ -40,11 +40,13 @@ pub fn worker_id() -> String {
 
 /// Runs until `shutdown`, then stops consuming, lets in-flight board calls
 /// finish and returns. `ready` fires once the consumer is attached; the ops
-/// server answers on `ops`.
+/// server (API, dashboard, metrics) answers on `ops`, the public one (feeds,
+/// job pages, sitemap) on `public`.
 pub async fn run(
     settings: Arc<Settings>,
     pool: PgPool,
     ops: TcpListener,
+    public: TcpListener,
     ready: Option<oneshot::Sender<()>>,
     shutdown: CancellationToken,
 ) -> Result<(), WorkerError> {
@@ -59,6 +61,7 @@ pub async fn run(
         worker = %id,
         boards = ?boards.keys().collect::<Vec<_>>(),
         ops = %ops.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+        public = %public.local_addr().map(|a| a.to_string()).unwrap_or_default(),
     );
 
     let feeds = Feeds::from_boards(&boards);
@@ -75,10 +78,20 @@ pub async fn run(
         metrics: metrics.clone(),
         consuming: consuming.clone(),
     };
+    let (ops_routes, public_routes) = (http::router(state.clone()), http::public_router(state));
     let stop = shutdown.clone();
     let ops_server = async move {
-        if let Err(error) = http::serve(ops, state, async move { stop.cancelled().await }).await {
+        if let Err(error) =
+            http::serve(ops, ops_routes, async move { stop.cancelled().await }).await
+        {
             error!(message = "The ops server stopped.", %error);
+        }
+    };
+    let stop = shutdown.clone();
+    let public_server = async move {
+        let stopped = async move { stop.cancelled().await };
+        if let Err(error) = http::serve(public, public_routes, stopped).await {
+            error!(message = "The public server stopped.", %error);
         }
     };
     let dispatcher = Dispatcher::new(
@@ -111,7 +124,8 @@ pub async fn run(
         consumer,
         relay,
         crawl_reports,
-        ops_server
+        ops_server,
+        public_server
     );
     info!(message = "Worker stopped.");
     Ok(())

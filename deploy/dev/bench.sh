@@ -27,6 +27,7 @@ export BOARDCAST__AMQP__DEAD_LETTER_EXCHANGE="$run_id.rejected"
 export BOARDCAST__AMQP__DEAD_LETTER_QUEUE="$run_id.post-job.rejected"
 export BOARDCAST__SANDBOX__LISTEN=127.0.0.1:8659
 export BOARDCAST__OPS__LISTEN=127.0.0.1:8649
+export BOARDCAST__OPS__PUBLIC_LISTEN=127.0.0.1:8648
 # LinkedIn confirms asynchronously; ask about its tasks every 100 ms, not 10 s.
 export BOARDCAST__DISPATCH__CONFIRM_POLL_MS=100
 export BOARDCAST__DISPATCH__POLL_INTERVAL_MS=1000

@@ -1,21 +1,24 @@
-//! The ops HTTP server on the worker's ops port.
+//! The worker's two HTTP servers.
 //!
-//! `/healthz`, `/readyz` and `/metrics` are open (probes and scrapers);
-//! everything under `/api/v1` needs `Authorization: Bearer <token>`, where
-//! the token is one of `ops.tokens` (configured like credentials, never in
-//! the repository). The token's name is recorded as the actor of every
-//! action. `/openapi.json` documents the routes; a test keeps it in step.
+//! The public one ([`public_router`], `ops.public_listen`) serves only what
+//! boards and crawlers fetch: `/feeds/*`, `/jobs/<reference>`, `/sitemap.xml`
+//! and `/healthz`. The private ops one ([`router`], `ops.listen`) serves the
+//! API, the dashboard, `/metrics`, `/readyz` and `/healthz`; `/readyz` and
+//! `/metrics` are open (probes and scrapers), everything under `/api/v1`
+//! needs `Authorization: Bearer <token>` (or a dashboard session), where the
+//! token is one of `ops.tokens` (configured like credentials, never in the
+//! repository). The token's name is recorded as the actor of every action.
+//! `/openapi.json` documents the routes; a test keeps it in step.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{Extension, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use secrecy::ExposeSecret;
+use axum::{Json, Router, middleware};
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgPool;
@@ -29,6 +32,7 @@ use crate::store::{postings, rejected};
 
 use super::dashboard;
 use super::metrics::Metrics;
+use super::session::{self, Session, SessionKey};
 
 /// The OpenAPI document of this server.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -45,7 +49,13 @@ pub struct OpsState {
     pub feeds: crate::feeds::Feeds,
 }
 
+/// The key dashboard sessions are signed with, a request extension of the ops router.
+#[derive(Clone)]
+pub struct Sessions(pub Arc<SessionKey>);
+
+/// The private ops server's routes: API, dashboard, metrics, readiness.
 pub fn router(state: OpsState) -> Router {
+    let sessions = Sessions(Arc::new(SessionKey::from_settings(&state.settings.ops)));
     let api = Router::new()
         .route("/postings", get(list_postings))
         .route("/postings/{id}", get(posting))
@@ -62,6 +72,7 @@ pub fn router(state: OpsState) -> Router {
     Router::new()
         .route("/", get(dashboard::overview))
         .route("/login", get(dashboard::login_form).post(dashboard::login))
+        .route("/logout", post(dashboard::logout))
         .route("/jobs/{tenant}/{job}", get(dashboard::job))
         .route("/dashboard/postings/{id}/retry", post(dashboard::retry))
         .route("/dashboard/postings/{id}/cancel", post(dashboard::cancel))
@@ -69,19 +80,28 @@ pub fn router(state: OpsState) -> Router {
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+        .nest("/api/v1", api)
+        .layer(Extension(sessions))
+        .layer(middleware::map_response(dashboard::security_headers))
+        .with_state(state)
+}
+
+/// The public server's routes: what boards and crawlers fetch, nothing else.
+pub fn public_router(state: OpsState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
         .route("/feeds/{file}", get(crate::feeds::serve))
         .route("/jobs/{reference}", get(crate::feeds::job_pages::page))
         .route("/sitemap.xml", get(crate::feeds::job_pages::sitemap))
-        .nest("/api/v1", api)
         .with_state(state)
 }
 
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    state: OpsState,
+    routes: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    axum::serve(listener, routes)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -112,25 +132,48 @@ impl FromRequestParts<OpsState> for Operator {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &OpsState) -> Result<Self, ApiError> {
-        operator_for(state, &parts.headers)
+        operator_for(state, parts)
+            .await?
             .map(Operator)
             .ok_or_else(|| {
                 ApiError(
                     StatusCode::UNAUTHORIZED,
-                    "a valid bearer token is required".to_owned(),
+                    "a valid bearer token (or dashboard session) is required".to_owned(),
                 )
             })
     }
 }
 
-/// The name of the token presented as `Authorization: Bearer` or in the
-/// dashboard's cookie, if it is one of `ops.tokens`.
-pub fn operator_for(state: &OpsState, headers: &HeaderMap) -> Option<String> {
-    let bearer = headers
+/// Who is asking: the name of the `Authorization: Bearer` token if it is one
+/// of `ops.tokens`, else the operator of a live dashboard session.
+pub async fn operator_for(state: &OpsState, parts: &Parts) -> Result<Option<String>, ApiError> {
+    let tokens = &state.settings.ops.tokens;
+    if let Some(bearer) = parts
+        .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let cookie = headers
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return Ok(session::token_name(tokens, bearer));
+    }
+    let Some(session) = parts
+        .extensions
+        .get::<Sessions>()
+        .and_then(|sessions| session_in(sessions, &parts.headers))
+    else {
+        return Ok(None);
+    };
+    // Removing a token ends its sessions; a logout ends one.
+    if !tokens.contains_key(&session.operator) || session::is_ended(&state.pool, session.id).await?
+    {
+        return Ok(None);
+    }
+    Ok(Some(session.operator))
+}
+
+/// The signed session in the dashboard's cookie, if intact and unexpired.
+pub fn session_in(sessions: &Sessions, headers: &HeaderMap) -> Option<Session> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -140,15 +183,12 @@ pub fn operator_for(state: &OpsState, headers: &HeaderMap) -> Option<String> {
                 .strip_prefix(dashboard::COOKIE)?
                 .strip_prefix('=')
         })
-        .next();
-    let presented = bearer.or(cookie).filter(|t| !t.is_empty())?;
-    state
-        .settings
-        .ops
-        .tokens
-        .iter()
-        .find(|(_, token)| token.expose_secret().as_bytes() == presented.as_bytes())
-        .map(|(name, _)| name.clone())
+        .find_map(|value| {
+            sessions
+                .0
+                .verify(value, time::OffsetDateTime::now_utc())
+                .ok()
+        })
 }
 
 async fn ready(State(state): State<OpsState>) -> Response {
@@ -199,6 +239,16 @@ async fn list_postings(
     State(state): State<OpsState>,
     Query(mut filter): Query<postings::PostingFilter>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    if let Some(minutes) = filter.older_than_minutes
+        && !(0..=MAX_OLDER_THAN_MINUTES).contains(&minutes)
+    {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "older_than_minutes must be between 0 and {MAX_OLDER_THAN_MINUTES} (ten years), not {minutes}"
+            ),
+        ));
+    }
     let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
     filter.limit = Some(limit);
     let rows = postings::list(&state.pool, &filter).await?;
@@ -245,6 +295,10 @@ async fn job(
     ))
 }
 
+/// Ten years: older is no posting of ours, and PostgreSQL's interval
+/// arithmetic overflows long before `i64::MAX` minutes.
+pub const MAX_OLDER_THAN_MINUTES: i64 = 10 * 365 * 24 * 60;
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct ActionRequest {
@@ -252,6 +306,33 @@ struct ActionRequest {
     selection: Selection,
     #[serde(default)]
     dry_run: bool,
+    /// Bulk actions on everything must say so: `{}` selects nothing.
+    #[serde(default)]
+    all: bool,
+}
+
+impl ActionRequest {
+    /// The selection of a bulk action, if it is explicit: ids, a tenant, a
+    /// job or a board, or `"all": true` (with `status` or not), as the CLI's
+    /// `--all`. A status alone narrows by state only, so it needs `all` too.
+    fn explicit_selection(self) -> Result<(Selection, bool), ApiError> {
+        // Destructured so that a new filter field must be considered here.
+        let Selection {
+            ids,
+            tenant,
+            job,
+            board,
+            status: _,
+        } = &self.selection;
+        let narrowed = ids.is_some() || tenant.is_some() || job.is_some() || board.is_some();
+        if !narrowed && !self.all {
+            return Err(ApiError(
+                StatusCode::BAD_REQUEST,
+                "the request selects no postings: give ids, tenant, job or board, or \"all\": true (with status or not) to act on every posting".to_owned(),
+            ));
+        }
+        Ok((self.selection, self.dry_run))
+    }
 }
 
 /// What an ops action does to the postings it selects.
@@ -370,15 +451,10 @@ async fn retry_many(
     State(state): State<OpsState>,
     Json(request): Json<ActionRequest>,
 ) -> Result<Json<ActionResult>, ApiError> {
-    act(
-        &state,
-        &operator,
-        Action::Retry,
-        request.selection,
-        request.dry_run,
-    )
-    .await
-    .map(Json)
+    let (selection, dry_run) = request.explicit_selection()?;
+    act(&state, &operator, Action::Retry, selection, dry_run)
+        .await
+        .map(Json)
 }
 
 async fn cancel_many(
@@ -386,15 +462,10 @@ async fn cancel_many(
     State(state): State<OpsState>,
     Json(request): Json<ActionRequest>,
 ) -> Result<Json<ActionResult>, ApiError> {
-    act(
-        &state,
-        &operator,
-        Action::Cancel,
-        request.selection,
-        request.dry_run,
-    )
-    .await
-    .map(Json)
+    let (selection, dry_run) = request.explicit_selection()?;
+    act(&state, &operator, Action::Cancel, selection, dry_run)
+        .await
+        .map(Json)
 }
 
 /// Every configured board with its recent health.

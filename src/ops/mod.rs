@@ -1,7 +1,9 @@
 //! What the people around boardcast see: events to the ATS (an outbox
-//! relay), and the ops HTTP server (API, metrics, health).
+//! relay), and the HTTP servers: public (feeds, job pages) and ops (API,
+//! dashboard, metrics, health).
 
 pub mod dashboard;
 pub mod events;
 pub mod http;
 pub mod metrics;
+pub mod session;

@@ -376,11 +376,11 @@ fn the_sitemap_lists_pages_with_lastmod() {
     );
 }
 
-/// The worker's ops router takes the two routes beside the dashboard's
-/// `/jobs/{tenant}/{job}` (axum refuses conflicting routes when built).
+/// The worker's public router takes the two routes, and the ops router
+/// its dashboard's `/jobs/{tenant}/{job}` (axum refuses conflicting routes when built).
 #[tokio::test]
-async fn the_ops_router_serves_job_pages_and_the_sitemap() {
-    use boardcast::ops::http::{OpsState, router};
+async fn the_public_router_serves_job_pages_and_the_sitemap() {
+    use boardcast::ops::http::{OpsState, public_router, router};
     let settings = settings();
     let pool = sqlx::postgres::PgPoolOptions::new()
         .connect_lazy("postgres://nobody@127.0.0.1:1/none")
@@ -395,10 +395,11 @@ async fn the_ops_router_serves_job_pages_and_the_sitemap() {
         consuming: Arc::default(),
         feeds: boardcast::feeds::Feeds::default(),
     };
-    let _ = router(state);
+    let _ = router(state.clone());
+    let _ = public_router(state);
     assert_eq!(
         page_url(&settings.public_url(), REFERENCE),
-        format!("http://{}/jobs/{REFERENCE}", settings.ops.listen)
+        format!("http://{}/jobs/{REFERENCE}", settings.ops.public_listen)
     );
 }
 

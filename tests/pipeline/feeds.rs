@@ -22,7 +22,7 @@ async fn feed_app() -> TestApp {
 impl TestApp {
     async fn crawl(&self) -> CrawlOutcome {
         let request = CrawlRequest {
-            feed_url: format!("{}/feeds/indeed.xml", self.ops_url),
+            feed_url: format!("{}/feeds/indeed.xml", self.public_url),
             username: None,
             password: None,
         };
@@ -234,7 +234,7 @@ async fn a_feed_can_require_credentials() {
         .await;
     app.feed_rows("submitted", 1).await;
 
-    let url = format!("{}/feeds/indeed.xml", app.ops_url);
+    let url = format!("{}/feeds/indeed.xml", app.public_url);
     let anonymous = reqwest::get(&url).await.unwrap();
     assert_eq!(anonymous.status(), 401);
     let mut request = CrawlRequest {

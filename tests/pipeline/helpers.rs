@@ -46,6 +46,8 @@ pub struct TestEnv {
     pub database: String,
     /// The worker's ops server (set by `spawn_app`).
     pub ops_url: String,
+    /// The worker's public server: feeds, job pages, sitemap (set by `spawn_app`).
+    pub public_url: String,
     stop_sandbox: CancellationToken,
 }
 
@@ -173,6 +175,7 @@ pub async fn test_env() -> TestEnv {
         sandbox,
         database,
         ops_url: String::new(),
+        public_url: String::new(),
         stop_sandbox,
     }
 }
@@ -189,12 +192,15 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let (ready, attached) = tokio::sync::oneshot::channel();
     let ops = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     env.ops_url = format!("http://{}", ops.local_addr().unwrap());
-    // Job pages and feeds are reached at the ops listener's real address.
-    env.settings.ops.public_url = Some(env.ops_url.clone());
+    let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    env.public_url = format!("http://{}", public.local_addr().unwrap());
+    // Job pages and feeds are reached at the public listener's real address.
+    env.settings.ops.public_url = Some(env.public_url.clone());
     let worker = tokio::spawn(boardcast::worker::run(
         Arc::new(env.settings.clone()),
         env.pool.clone(),
         ops,
+        public,
         Some(ready),
         shutdown.clone(),
     ));
@@ -398,6 +404,7 @@ impl TestEnv {
             s.amqp.dead_letter_exchange.clone(),
         );
         set("BOARDCAST__OPS__LISTEN", "127.0.0.1:0".to_owned());
+        set("BOARDCAST__OPS__PUBLIC_LISTEN", "127.0.0.1:0".to_owned());
         set(
             "BOARDCAST__AMQP__EVENTS_EXCHANGE",
             s.amqp.events_exchange.clone(),

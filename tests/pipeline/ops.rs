@@ -182,7 +182,8 @@ async fn the_api_needs_the_token_and_matches_its_openapi_document() {
     let ready = client().get(url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200, "{}", ready.text().await.unwrap());
 
-    // Every documented route answers (with sample path values), and the document is the served one.
+    // Every documented route answers (with sample path values) on the listener
+    // the document names for it, and the document is the served one.
     let document: Value = client()
         .get(url("/openapi.json"))
         .send()
@@ -193,15 +194,26 @@ async fn the_api_needs_the_token_and_matches_its_openapi_document() {
         .unwrap();
     let paths = document["paths"].as_object().unwrap();
     assert!(paths.len() >= 15);
-    for (path, methods) in paths {
-        for method in methods.as_object().unwrap().keys() {
+    for (path, item) in paths {
+        // Paths with servers of their own are the public listener's.
+        let base = match item.get("servers") {
+            Some(servers) => {
+                assert!(servers.to_string().contains("public listener"), "{path}");
+                &app.public_url
+            }
+            None => &app.ops_url,
+        };
+        for method in item.as_object().unwrap().keys() {
+            if method == "servers" {
+                continue;
+            }
             let concrete = path
                 .replace("{id}", "1")
                 .replace("{tenant}", "northwind")
                 .replace("{job}", "nothing");
             let method: reqwest::Method = method.to_uppercase().parse().unwrap();
             let response = client()
-                .request(method.clone(), url(&concrete))
+                .request(method.clone(), format!("{base}{concrete}"))
                 .bearer_auth(OPS_TOKEN)
                 .send()
                 .await
@@ -302,5 +314,155 @@ async fn a_rejected_message_can_be_replayed_corrected() {
         .unwrap();
     assert_eq!(linkedin["posted"], 2);
     assert_eq!(linkedin["circuit_open"], false);
+    app.stop().await;
+}
+
+/// `{}` used to select every unsettled posting: a bulk action now needs a
+/// selection or an explicit `"all": true`, and says why when it has neither.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_action_needs_an_explicit_selection() {
+    let app = spawn_app().await;
+    for action in ["/api/v1/cancel", "/api/v1/retry"] {
+        let (status, body) = api(&app, reqwest::Method::POST, action, Some(json!({}))).await;
+        assert_eq!(status, 400, "{action}: {body}");
+        let why = body["error"].as_str().unwrap();
+        assert!(
+            why.contains("selects no postings") && why.contains("\"all\": true"),
+            "{why}"
+        );
+        let (status, body) = api(
+            &app,
+            reqwest::Method::POST,
+            action,
+            Some(json!({"dry_run": true})),
+        )
+        .await;
+        assert_eq!(status, 400, "{action} with only dry_run: {body}");
+        let (status, body) = api(
+            &app,
+            reqwest::Method::POST,
+            action,
+            Some(json!({"status": "failed"})),
+        )
+        .await;
+        assert_eq!(
+            status, 400,
+            "{action}: a state alone is every posting in it: {body}"
+        );
+        let (status, body) = api(
+            &app,
+            reqwest::Method::POST,
+            action,
+            Some(json!({"all": true, "status": "failed", "dry_run": true})),
+        )
+        .await;
+        assert_eq!(status, 200, "{action}: {body}");
+        let (status, body) = api(
+            &app,
+            reqwest::Method::POST,
+            action,
+            Some(json!({"all": true, "dry_run": true})),
+        )
+        .await;
+        assert_eq!(status, 200, "{action}: {body}");
+        let (status, body) = api(
+            &app,
+            reqwest::Method::POST,
+            action,
+            Some(json!({"board": WTTJ, "dry_run": true})),
+        )
+        .await;
+        assert_eq!(status, 200, "{action}: {body}");
+    }
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM operator_actions")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(recorded, 0, "refused requests and dry runs change nothing");
+    app.stop().await;
+}
+
+/// `older_than_minutes` near `i64::MAX` overflowed PostgreSQL's interval and
+/// answered 503 "database unavailable": it is a bad request, with the range.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_out_of_range_age_filter_is_a_bad_request() {
+    let app = spawn_app().await;
+    for minutes in [i64::MAX.to_string(), "5256001".to_owned(), "-1".to_owned()] {
+        let (status, body) = api(
+            &app,
+            reqwest::Method::GET,
+            &format!("/api/v1/postings?older_than_minutes={minutes}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 400, "{minutes}: {body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("older_than_minutes must be between 0 and 5256000"),
+            "{body}"
+        );
+    }
+    let (status, body) = api(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/postings?older_than_minutes=5256000",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    app.stop().await;
+}
+
+/// The public listener (which faces the internet) serves feeds, job pages,
+/// the sitemap and health only; the API, dashboard and metrics are on the
+/// ops listener alone, which in turn serves nothing public.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_and_ops_routes_are_on_separate_listeners() {
+    let app = spawn_app().await;
+    let status = |base: &str, method: reqwest::Method, path: &str| {
+        let request = client()
+            .request(method, format!("{base}{path}"))
+            .bearer_auth(OPS_TOKEN);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let get = reqwest::Method::GET;
+    let post = reqwest::Method::POST;
+    assert_eq!(status(&app.public_url, get.clone(), "/healthz").await, 200);
+    assert_eq!(
+        status(&app.public_url, get.clone(), "/sitemap.xml").await,
+        200
+    );
+    for (method, path) in [
+        (get.clone(), "/api/v1/postings"),
+        (get.clone(), "/api/v1/boards"),
+        (post.clone(), "/api/v1/cancel"),
+        (get.clone(), "/metrics"),
+        (get.clone(), "/readyz"),
+        (get.clone(), "/openapi.json"),
+        (get.clone(), "/"),
+        (get.clone(), "/login"),
+        (post.clone(), "/login"),
+        (post.clone(), "/logout"),
+        (get.clone(), "/jobs/northwind/SAE-77"),
+        (post.clone(), "/dashboard/postings/1/cancel"),
+    ] {
+        let answer = status(&app.public_url, method.clone(), path).await;
+        assert!(
+            answer == 404 || answer == 405,
+            "public {method} {path}: {answer}"
+        );
+    }
+    assert_eq!(status(&app.ops_url, get.clone(), "/metrics").await, 200);
+    assert_eq!(status(&app.ops_url, get.clone(), "/readyz").await, 200);
+    assert_eq!(status(&app.ops_url, get.clone(), "/healthz").await, 200);
+    for path in ["/sitemap.xml", "/feeds/linkedin.xml"] {
+        assert_eq!(
+            status(&app.ops_url, get.clone(), path).await,
+            404,
+            "ops {path}"
+        );
+    }
     app.stop().await;
 }
