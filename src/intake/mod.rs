@@ -45,6 +45,7 @@ pub async fn process(
     let limits = Limits {
         max_bytes: settings.amqp.max_message_bytes,
         boards: known_boards,
+        max_ads: settings.amqp.max_ads_per_message,
     };
     let submission = match message::parse(raw, &limits) {
         Ok(submission) => submission,
