@@ -5,6 +5,7 @@ mod dashboard;
 mod events;
 mod feeds;
 mod helpers;
+mod hostile;
 mod invalid;
 mod ops;
 mod recovery;
