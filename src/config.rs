@@ -82,6 +82,13 @@ pub struct AmqpSettings {
     /// A message redelivered this many times (e.g. it crashes the worker) is dead-lettered.
     pub delivery_limit: u32,
     pub max_message_bytes: usize,
+    /// Language variants (ads) one message may carry; each is a posting per board.
+    #[serde(default = "default_max_ads_per_message")]
+    pub max_ads_per_message: usize,
+}
+
+fn default_max_ads_per_message() -> usize {
+    crate::intake::message::DEFAULT_MAX_ADS
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -41,10 +41,7 @@ fn boards() -> BTreeSet<String> {
 
 fn worker_accepts(value: &Value) -> Result<(), String> {
     let boards = boards();
-    let limits = Limits {
-        max_bytes: 262_144,
-        boards: &boards,
-    };
+    let limits = Limits::new(262_144, &boards);
     parse(value.to_string().as_bytes(), &limits)
         .map(drop)
         .map_err(|e| e.to_string())
@@ -251,4 +248,230 @@ fn a_withdrawal_needs_only_the_job_id() {
         "action": "withdraw", "tenant_id": "t", "job": {"id": "J", "title": "x"}, "targets": "all"});
     assert!(!schema().is_valid(&with_content));
     assert!(worker_accepts(&with_content).is_err());
+}
+
+/// Issue 12 (hostile input): control characters, over-long fields, too many
+/// ads, unknown scripts and far dates are refused by the schema an ATS
+/// validates with and by the worker, which names the rule.
+#[test]
+fn hostile_inputs_are_refused_by_both_with_a_reason() {
+    let base: Value = samples()
+        .into_iter()
+        .find(|(name, _)| name == "account-executive.publish.json")
+        .unwrap()
+        .1;
+    let edit = |f: &dyn Fn(&mut Value)| {
+        let mut v = base.clone();
+        f(&mut v);
+        v
+    };
+    let small_ads = |tags: Vec<String>| {
+        let ads: serde_json::Map<String, Value> = tags
+            .into_iter()
+            .map(|tag| {
+                (
+                    tag,
+                    json!({"title": "Engineer", "summary": "Build things."}),
+                )
+            })
+            .collect();
+        Value::Object(ads)
+    };
+    // 300 ads keyed en-Qaax, en-Qabx... made 300 paid postings from one message.
+    let private_scripts: Vec<String> = (b'a'..=b'z')
+        .flat_map(|c| (b'a'..=b'z').map(move |d| format!("en-Qa{}{}", c as char, d as char)))
+        .take(300)
+        .collect();
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "NUL in a title",
+            edit(&|m| m["job"]["ads"]["en"]["title"] = json!("Account\u{0}Executive")),
+            "control_character",
+        ),
+        (
+            "vertical tab in a title",
+            edit(&|m| m["job"]["ads"]["en"]["title"] = json!("Account Manager\u{b}")),
+            "control_character",
+        ),
+        (
+            "vertical tab in a summary",
+            edit(&|m| m["job"]["ads"]["en"]["summary"] = json!("Sell.\u{b}Travel.")),
+            "control_character",
+        ),
+        (
+            "NUL in tenant_id",
+            edit(&|m| m["tenant_id"] = json!("north\u{0}wind")),
+            "control_character",
+        ),
+        (
+            "newline in a target board",
+            edit(&|m| m["targets"] = json!([{"board": "linkedin\nINFO forged"}])),
+            "control_character",
+        ),
+        (
+            "U+FFFF in a benefit",
+            edit(&|m| m["job"]["ads"]["en"]["benefits"] = json!(["Gym\u{ffff}"])),
+            "control_character",
+        ),
+        (
+            "C1 control in a city",
+            edit(&|m| m["job"]["locations"][0]["city"] = json!("Athens\u{85}")),
+            "control_character",
+        ),
+        (
+            "NUL in an ads key",
+            edit(&|m| {
+                let ad = m["job"]["ads"]["en"].clone();
+                m["job"]["ads"]["en\u{0}"] = ad;
+            }),
+            "control_character",
+        ),
+        (
+            "100,000-character title",
+            edit(&|m| m["job"]["ads"]["en"]["title"] = json!("A".repeat(100_000))),
+            "too_long",
+        ),
+        (
+            "301-character title",
+            edit(&|m| m["job"]["ads"]["en"]["title"] = json!("é".repeat(301))),
+            "too_long",
+        ),
+        (
+            "20,001-character summary",
+            edit(&|m| m["job"]["ads"]["en"]["summary"] = json!("s".repeat(20_001))),
+            "too_long",
+        ),
+        (
+            "1,001-character requirement",
+            edit(&|m| m["job"]["ads"]["en"]["requirements"] = json!(["r".repeat(1_001)])),
+            "too_long",
+        ),
+        (
+            "51 requirements",
+            edit(&|m| m["job"]["ads"]["en"]["requirements"] = json!(vec!["SQL"; 51])),
+            "too_many",
+        ),
+        (
+            "129-character job.id",
+            edit(&|m| m["job"]["id"] = json!("J".repeat(129))),
+            "too_long",
+        ),
+        (
+            "129-character tenant_id",
+            edit(&|m| m["tenant_id"] = json!("t".repeat(129))),
+            "too_long",
+        ),
+        (
+            "201-character company name",
+            edit(&|m| m["job"]["company"]["name"] = json!("C".repeat(201))),
+            "too_long",
+        ),
+        (
+            "51 locations",
+            edit(&|m| {
+                let one = m["job"]["locations"][0].clone();
+                m["job"]["locations"] = json!(vec![one; 51]);
+            }),
+            "too_many",
+        ),
+        (
+            "300 ads",
+            edit(&|m| m["job"]["ads"] = small_ads(private_scripts.clone())),
+            "too_many",
+        ),
+        (
+            "31 ads",
+            edit(&|m| {
+                let tags = [
+                    "en", "es", "de", "fr", "el", "pt", "it", "nl", "pl", "sv", "da", "fi",
+                ]
+                .iter()
+                .flat_map(|l| ["", "-GB", "-US"].map(|r| format!("{l}{r}")))
+                .take(31)
+                .collect();
+                m["job"]["ads"] = small_ads(tags);
+            }),
+            "too_many",
+        ),
+        (
+            "private-use script en-Qaax",
+            edit(&|m| m["job"]["ads"] = small_ads(vec!["en-Qaax".into()])),
+            "bad_language",
+        ),
+        (
+            "unassigned script en-Abcd",
+            edit(&|m| m["job"]["ads"] = small_ads(vec!["en-Abcd".into()])),
+            "bad_language",
+        ),
+        (
+            "valid_through in 9999",
+            edit(&|m| m["job"]["valid_through"] = json!("9999-12-31T23:00:00-05:00")),
+            "bad_date",
+        ),
+        (
+            "valid_through in 1999",
+            edit(&|m| m["job"]["valid_through"] = json!("1999-12-31T23:00:00Z")),
+            "bad_date",
+        ),
+        (
+            "2,049-character apply url",
+            edit(&|m| {
+                m["job"]["apply"]["url"] =
+                    json!(format!("https://example.com/{}", "a".repeat(2_030)))
+            }),
+            "too_long",
+        ),
+    ];
+    let schema = schema();
+    let boards = boards();
+    let limits = Limits::new(262_144, &boards);
+    for (what, value, reason) in cases {
+        let refused = parse(value.to_string().as_bytes(), &limits)
+            .expect_err(&format!("the worker accepted: {what}"));
+        assert_eq!(refused.reason.as_str(), reason, "{what}: {refused}");
+        assert!(!schema.is_valid(&value), "the schema accepted: {what}");
+    }
+}
+
+/// Issue 12, finding 15: the two ids joined by U+001F made one reference for
+/// two tenants. Control characters are refused in ids, so neither exists.
+#[test]
+fn ids_that_would_collide_across_tenants_are_refused() {
+    let boards = boards();
+    let limits = Limits::new(262_144, &boards);
+    let base = samples()
+        .into_iter()
+        .find(|(name, _)| name == "account-executive.publish.json")
+        .unwrap()
+        .1;
+    for (tenant, job) in [("northwind\u{1f}AE", "1"), ("northwind", "AE\u{1f}1")] {
+        let mut message = base.clone();
+        message["tenant_id"] = json!(tenant);
+        message["job"]["id"] = json!(job);
+        let refused = parse(message.to_string().as_bytes(), &limits).unwrap_err();
+        assert_eq!(refused.reason.as_str(), "control_character", "{refused}");
+        assert!(!schema().is_valid(&message));
+    }
+}
+
+/// Free text keeps its tabs and line breaks, and the caps are inclusive.
+#[test]
+fn text_at_the_caps_with_line_breaks_is_accepted_by_both() {
+    let base: Value = samples()
+        .into_iter()
+        .find(|(name, _)| name == "account-executive.publish.json")
+        .unwrap()
+        .1;
+    let mut message = base.clone();
+    message["job"]["ads"]["en"]["title"] = json!("é".repeat(300));
+    message["job"]["ads"]["en"]["summary"] = json!(format!("{}\r\n\tend", "s".repeat(19_994)));
+    message["job"]["ads"]["en"]["benefits"] = json!(vec!["b\nc"; 50]);
+    message["job"]["id"] = json!("J".repeat(128));
+    message["job"]["valid_through"] = json!("2100-12-31T23:00:00-05:00");
+    let errors: Vec<String> = schema()
+        .iter_errors(&message)
+        .map(|e| e.to_string().chars().take(200).collect())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    worker_accepts(&message).unwrap();
 }

@@ -14,6 +14,13 @@
 //! channel error, or the broker cancelling the consumer, drops the connection
 //! and reconnects with backoff. Unacked deliveries then come back, and the
 //! intake's message_id check makes them harmless.
+//!
+//! A database outage is not a broker error (issue 12, finding 16): the
+//! delivery in hand is held (neither acked nor nacked), no other is taken
+//! (the prefetch window waits, unacked), and its commit is retried with
+//! backoff until the database answers. Nothing is requeued, no channel is
+//! dropped, so no delivery count is spent and no confirmed message reaches
+//! the dead-letter queue because the database was down.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -23,9 +30,8 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use futures_util::StreamExt;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
-    BasicRejectOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
-    QueueDeclareOptions,
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, BasicRejectOptions,
+    ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
@@ -52,8 +58,49 @@ pub enum AmqpError {
     NotConfirmed(String),
     #[error("message {0} could not be routed to any queue")]
     Unroutable(String),
-    #[error("the database is unreachable: {0}")]
-    Database(#[from] sqlx::Error),
+    #[error(
+        "message_id is {0} bytes long; an AMQP message-id is a short string of at most 255 bytes"
+    )]
+    MessageIdTooLong(usize),
+}
+
+/// AMQP 0-9-1 short strings (message-id among them) hold at most 255 bytes.
+pub const MAX_SHORT_STRING_BYTES: usize = 255;
+
+/// Waits between reconnects: exponential with jitter, and back to the start
+/// after a session that stayed up for [`HEALTHY_SESSION`], so one failure
+/// after hours of health does not wait as long as the tenth in a row.
+pub struct Reconnects {
+    builder: ExponentialBuilder,
+    delays: backon::ExponentialBackoff,
+    max: Duration,
+}
+
+/// A session this long was healthy: the next failure starts the schedule over.
+pub const HEALTHY_SESSION: Duration = Duration::from_secs(30);
+
+impl Reconnects {
+    pub fn new(min: Duration, max: Duration) -> Self {
+        let builder = ExponentialBuilder::default()
+            .with_min_delay(min)
+            .with_max_delay(max)
+            .with_jitter()
+            .without_max_times();
+        Self {
+            delays: builder.build(),
+            builder,
+            max,
+        }
+    }
+
+    /// The wait before the next attempt, after a session that lasted `up`
+    /// (`None` when it never attached).
+    pub fn after(&mut self, up: Option<Duration>) -> Duration {
+        if up.is_some_and(|up| up >= HEALTHY_SESSION) {
+            self.delays = self.builder.build();
+        }
+        self.delays.next().unwrap_or(self.max)
+    }
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -165,12 +212,7 @@ pub async fn run_consumer(
 ) {
     let known_boards = settings.board_ids();
     let mut ready = ready;
-    let reconnect = ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(500))
-        .with_max_delay(Duration::from_secs(30))
-        .with_jitter()
-        .without_max_times();
-    let mut delays = reconnect.build();
+    let mut reconnects = Reconnects::new(Duration::from_millis(500), Duration::from_secs(30));
     loop {
         let session = Consumer {
             pool: &pool,
@@ -180,16 +222,18 @@ pub async fn run_consumer(
             consuming: &consuming,
             known_boards: &known_boards,
             tag: &consumer_tag,
+            shutdown: &shutdown,
         };
-        match session.consume(&mut ready, &shutdown).await {
+        let mut attached = None;
+        match session.consume(&mut ready, &mut attached).await {
             Ok(()) => return,
             Err(error) => {
-                // A healthy session resets the schedule.
-                if matches!(error, AmqpError::ConsumerCancelled) {
-                    delays = reconnect.build();
-                }
-                let wait = delays.next().unwrap_or(Duration::from_secs(30));
-                warn!(message = "Intake consumer stopped; reconnecting.", %error, wait_ms = wait.as_millis() as u64);
+                let wait = reconnects.after(attached.map(|at: tokio::time::Instant| at.elapsed()));
+                warn!(
+                    message = "Intake consumer stopped; reconnecting.",
+                    error = error.to_string().as_str(),
+                    wait_ms = wait.as_millis() as u64
+                );
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
                     _ = tokio::time::sleep(wait) => {}
@@ -208,13 +252,14 @@ struct Consumer<'a> {
     consuming: &'a AtomicBool,
     known_boards: &'a BTreeSet<String>,
     tag: &'a str,
+    shutdown: &'a CancellationToken,
 }
 
 impl Consumer<'_> {
     async fn consume(
         &self,
         ready: &mut Option<tokio::sync::oneshot::Sender<()>>,
-        shutdown: &CancellationToken,
+        attached: &mut Option<tokio::time::Instant>,
     ) -> Result<(), AmqpError> {
         let amqp = &self.settings.amqp;
         let connection = connect(amqp, self.tag).await?;
@@ -233,8 +278,9 @@ impl Consumer<'_> {
             .await?;
         info!(message = "Consuming.", queue = %amqp.queue, prefetch = amqp.prefetch);
         self.consuming.store(true, Ordering::Relaxed);
+        *attached = Some(tokio::time::Instant::now());
         let result = self
-            .deliveries(&channel, &connection, &mut deliveries, ready, shutdown)
+            .deliveries(&channel, &connection, &mut deliveries, ready)
             .await;
         self.consuming.store(false, Ordering::Relaxed);
         result
@@ -246,7 +292,6 @@ impl Consumer<'_> {
         connection: &Connection,
         deliveries: &mut lapin::Consumer,
         ready: &mut Option<tokio::sync::oneshot::Sender<()>>,
-        shutdown: &CancellationToken,
     ) -> Result<(), AmqpError> {
         if let Some(ready) = ready.take() {
             let _ = ready.send(());
@@ -254,7 +299,9 @@ impl Consumer<'_> {
 
         loop {
             let delivery = tokio::select! {
-                _ = shutdown.cancelled() => {
+                // Shutdown first: a delivery held through an outage is not followed by another.
+                biased;
+                _ = self.shutdown.cancelled() => {
                     // Unacked deliveries return to the queue when the channel closes.
                     let _ = channel.close(200, name("shutting down")).await;
                     let _ = connection.close(200, name("shutting down")).await;
@@ -285,19 +332,15 @@ impl Consumer<'_> {
         span.record("tenant", tenant.as_deref().unwrap_or("?"));
         span.record("job", job.as_deref().unwrap_or("?"));
         let routing_key = delivery.routing_key.as_str().to_owned();
-        let outcome = process(
-            self.pool,
-            self.settings,
-            self.known_boards,
-            &delivery.data,
-            &routing_key,
-            delivery.redelivered,
-        )
-        .await;
+        let Some(outcome) = self.commit_holding(&delivery, &routing_key).await else {
+            // Shutting down while the database is away: the delivery goes
+            // back unacked when the channel closes.
+            return Ok(());
+        };
         let result = match &outcome {
-            Ok(Processed::Accepted { .. }) => "accepted",
-            Ok(Processed::Duplicate) => "duplicate",
-            Ok(Processed::Rejected(invalid)) => {
+            Processed::Accepted { .. } => "accepted",
+            Processed::Duplicate => "duplicate",
+            Processed::Rejected(invalid) => {
                 self.metrics
                     .rejections
                     .get_or_create(&ReasonLabel {
@@ -306,7 +349,6 @@ impl Consumer<'_> {
                     .inc();
                 "rejected"
             }
-            Err(_) => "database_error",
         };
         self.metrics
             .intake
@@ -315,7 +357,7 @@ impl Consumer<'_> {
             })
             .inc();
         match outcome {
-            Ok(Processed::Accepted { submission, boards }) => {
+            Processed::Accepted { submission, boards } => {
                 delivery.ack(BasicAckOptions::default()).await?;
                 info!(
                     message = "Accepted.",
@@ -326,30 +368,78 @@ impl Consumer<'_> {
                     self.wakers.wake(board);
                 }
             }
-            Ok(Processed::Duplicate) => {
+            Processed::Duplicate => {
                 delivery.ack(BasicAckOptions::default()).await?;
                 info!(message = "Duplicate message ignored: already accepted.");
             }
-            Ok(Processed::Rejected(invalid)) => {
+            Processed::Rejected(invalid) => {
                 delivery
                     .reject(BasicRejectOptions { requeue: false })
                     .await?;
-                warn!(message = "Rejected and dead-lettered.", reason = %invalid.reason, detail = %invalid.detail);
-            }
-            Err(database) => {
-                // Nothing was committed: hand it back and back off.
-                error!(message = "Database unreachable; returning the message to the queue.", error = %database);
-                let _ = delivery
-                    .nack(BasicNackOptions {
-                        requeue: true,
-                        multiple: false,
-                    })
-                    .await;
-                return Err(AmqpError::Database(database));
+                log_rejection(&invalid);
             }
         }
         Ok(())
     }
+
+    /// Processes the delivery, retrying while the database is unreachable;
+    /// the delivery stays unacked (and no other is taken) meanwhile. `None`
+    /// when shutdown came first.
+    async fn commit_holding(
+        &self,
+        delivery: &lapin::message::Delivery,
+        routing_key: &str,
+    ) -> Option<Processed> {
+        let mut waits = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(100))
+            .with_max_delay(Duration::from_secs(5))
+            .with_jitter()
+            .without_max_times()
+            .build();
+        loop {
+            let outcome = process(
+                self.pool,
+                self.settings,
+                self.known_boards,
+                &delivery.data,
+                routing_key,
+                delivery.redelivered,
+            )
+            .await;
+            match outcome {
+                Ok(processed) => return Some(processed),
+                Err(database) => {
+                    self.metrics
+                        .intake
+                        .get_or_create(&IntakeLabels {
+                            result: "database_error".to_owned(),
+                        })
+                        .inc();
+                    let wait = waits.next().unwrap_or(Duration::from_secs(5));
+                    error!(
+                        message = "Database unreachable; holding the message and retrying.",
+                        error = database.to_string().as_str(),
+                        wait_ms = wait.as_millis() as u64
+                    );
+                    tokio::select! {
+                        _ = self.shutdown.cancelled() => return None,
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Logs a rejection. The detail quotes the publisher's text: it goes in as
+/// a string value, which both log formats escape (a newline in it cannot
+/// start a forged line), never as raw `Display` text.
+fn log_rejection(invalid: &super::message::InvalidMessage) {
+    warn!(
+        message = "Rejected and dead-lettered.",
+        reason = invalid.reason.as_str(),
+        detail = invalid.detail.as_str()
+    );
 }
 
 /// Publishes messages with publisher confirms, for `boardcast publish`.
@@ -378,6 +468,10 @@ impl Publisher {
 
     /// Publishes one message (persistent, mandatory) and waits for the broker's confirm.
     pub async fn publish(&self, body: &[u8], message_id: &str) -> Result<(), AmqpError> {
+        // Refused here: lapin would panic (debug) or write a corrupt frame.
+        if message_id.len() > MAX_SHORT_STRING_BYTES {
+            return Err(AmqpError::MessageIdTooLong(message_id.len()));
+        }
         let properties = BasicProperties::default()
             .with_delivery_mode(2)
             .with_content_type(name("application/json"))
@@ -408,5 +502,64 @@ impl Publisher {
     pub async fn close(self) {
         let _ = self.channel.close(200, name("done")).await;
         let _ = self.connection.close(200, name("done")).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::intake::message::{InvalidMessage, RejectReason};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Issue 12, finding 13: a detail quoting a board name with a newline
+    /// printed a second, forged line in the text log.
+    #[test]
+    fn a_rejection_detail_cannot_forge_a_log_line() {
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .finish();
+        let invalid = InvalidMessage {
+            reason: RejectReason::UnknownBoard,
+            detail: "unknown board linkedin\n2026-12-05T06:00:00Z  INFO Accepted. forged=true"
+                .to_owned(),
+        };
+        tracing::subscriber::with_default(subscriber, || log_rejection(&invalid));
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.contains(r"linkedin\n2026"), "{text}");
+    }
+
+    #[test]
+    fn reconnect_waits_start_over_after_a_healthy_session() {
+        let min = Duration::from_millis(100);
+        let mut reconnects = Reconnects::new(min, Duration::from_secs(60));
+        // Failures in a row grow the wait (jitter adds at most one more delay).
+        let mut last = Duration::ZERO;
+        for _ in 0..6 {
+            last = reconnects.after(None);
+        }
+        assert!(last >= Duration::from_millis(3_200), "{last:?}");
+        // A short session is not healthy: still growing.
+        assert!(reconnects.after(Some(Duration::from_secs(1))) >= Duration::from_millis(6_400));
+        // After a healthy one the schedule is back at its start.
+        let wait = reconnects.after(Some(HEALTHY_SESSION));
+        assert!(wait < min * 2, "{wait:?}");
     }
 }

@@ -48,6 +48,17 @@ pub enum RejectReason {
     NoApplyMethod,
     StaleRevision,
     UnknownJob,
+    /// A control character (or a character XML forbids) in a field.
+    ControlCharacter,
+    /// A field longer than its intake cap.
+    TooLong,
+    /// More items (ads, locations, list entries) than intake takes.
+    TooMany,
+    /// A date outside the years intake takes.
+    BadDate,
+    /// The database refused the content (SQLSTATE class 22 or 23): a data
+    /// error, not an outage, so the message is rejected rather than retried.
+    RefusedByDatabase,
 }
 
 impl RejectReason {
@@ -71,6 +82,11 @@ impl RejectReason {
             Self::NoApplyMethod => "no_apply_method",
             Self::StaleRevision => "stale_revision",
             Self::UnknownJob => "unknown_job",
+            Self::ControlCharacter => "control_character",
+            Self::TooLong => "too_long",
+            Self::TooMany => "too_many",
+            Self::BadDate => "bad_date",
+            Self::RefusedByDatabase => "refused_by_database",
         }
     }
 }
@@ -81,10 +97,18 @@ impl std::fmt::Display for RejectReason {
     }
 }
 
+/// Longest detail kept: serde's messages may quote a whole hostile value.
+const MAX_DETAIL_CHARS: usize = 1_000;
+
 fn invalid(reason: RejectReason, detail: impl Into<String>) -> InvalidMessage {
+    let detail = detail.into();
     InvalidMessage {
         reason,
-        detail: detail.into(),
+        detail: if detail.chars().count() > MAX_DETAIL_CHARS {
+            quoted_prefix(&detail, MAX_DETAIL_CHARS)
+        } else {
+            detail
+        },
     }
 }
 
@@ -287,7 +311,58 @@ pub struct Limits<'a> {
     pub max_bytes: usize,
     /// Board ids this deployment knows.
     pub boards: &'a BTreeSet<String>,
+    /// Language variants (ads) one message may carry: each becomes a paid
+    /// posting on every board, so one message must not fan out unbounded.
+    pub max_ads: usize,
 }
+
+impl<'a> Limits<'a> {
+    /// Limits with the default caps ([`DEFAULT_MAX_ADS`]).
+    pub fn new(max_bytes: usize, boards: &'a BTreeSet<String>) -> Self {
+        Self {
+            max_bytes,
+            boards,
+            max_ads: DEFAULT_MAX_ADS,
+        }
+    }
+}
+
+/// Intake caps. The JSON Schema states the same numbers (a test checks it).
+/// Lengths are in characters (JSON Schema's `maxLength` counts code points);
+/// [inferred] where no board documents a limit: generous for real ads, small
+/// enough that no field can blow up a row, an index, a log line or a feed.
+pub mod caps {
+    /// tenant_id and job.id: both sit in the (tenant_id, job_id, board,
+    /// locale) b-tree indexes, whose entries PostgreSQL caps at 2704 bytes
+    /// ("index row size exceeds btree version 4 maximum 2704"); 128 characters
+    /// of up to 4 bytes each keep any pair well under it.
+    pub const ID_CHARS: usize = 128;
+    /// A job title. Boards document 50 to 255 (BOARDS.md, findings item 9),
+    /// and each adapter enforces its own; intake only bounds the outliers.
+    pub const TITLE_CHARS: usize = 300;
+    pub const SUMMARY_CHARS: usize = 20_000;
+    /// One entry of responsibilities, requirements or benefits.
+    pub const ITEM_CHARS: usize = 1_000;
+    /// Entries in each of responsibilities, requirements and benefits.
+    pub const ITEMS: usize = 50;
+    pub const NAME_CHARS: usize = 200;
+    /// city, region, category.
+    pub const PLACE_CHARS: usize = 100;
+    pub const POSTAL_CODE_CHARS: usize = 20;
+    pub const LOCATIONS: usize = 50;
+    /// RFC 7230 recommends supporting at least 8000 octets; sitemaps cap URLs
+    /// at 2048 characters (sitemaps.org protocol, `<loc>`), the tighter bound.
+    pub const URL_CHARS: usize = 2_048;
+    /// RFC 5321 §4.5.3.1.3: a path is at most 256 octets, so an address 254.
+    pub const EMAIL_CHARS: usize = 254;
+    /// Years a `valid_through` may name. [inferred]: renderers turn dates into
+    /// UTC; year 9999 with a negative offset overflows `time`'s range.
+    pub const FIRST_YEAR: i32 = 2000;
+    pub const LAST_YEAR: i32 = 2100;
+}
+
+/// Ads per message unless configured otherwise (`amqp.max_ads_per_message`).
+pub const DEFAULT_MAX_ADS: usize = 30;
 
 /// Reads the few identifying fields of a message that may be invalid, so a
 /// rejection can still be filed under its message, tenant and job.
@@ -336,6 +411,7 @@ pub fn parse(raw: &[u8], limits: &Limits<'_>) -> Result<Submission, InvalidMessa
             "message must be a JSON object",
         ));
     }
+    check_characters(&value, &mut Vec::new())?;
     match value.get("schema_version") {
         Some(version) if version.as_u64() == Some(SCHEMA_VERSION) => {}
         Some(other) => {
@@ -358,12 +434,13 @@ pub fn parse(raw: &[u8], limits: &Limits<'_>) -> Result<Submission, InvalidMessa
     if envelope.tenant_id.trim().is_empty() {
         return Err(invalid(RejectReason::Malformed, "tenant_id is empty"));
     }
-    let targets = parse_targets(envelope.targets, limits.boards)?;
+    check_length("tenant_id", &envelope.tenant_id, caps::ID_CHARS)?;
+    let targets = parse_targets(envelope.targets, limits.boards, limits.max_ads)?;
 
     let (job_id, command) = match envelope.action {
         Action::Publish | Action::Update => {
             let job: Job = from_value_at(envelope.job, "job")?;
-            check_job(&job)?;
+            check_job(&job, limits)?;
             check_target_locales(&targets, &job)?;
             let id = job.id.clone();
             let command = if envelope.action == Action::Publish {
@@ -389,6 +466,7 @@ pub fn parse(raw: &[u8], limits: &Limits<'_>) -> Result<Submission, InvalidMessa
     if job_id.trim().is_empty() {
         return Err(invalid(RejectReason::Malformed, "job.id is empty"));
     }
+    check_length("job.id", &job_id, caps::ID_CHARS)?;
 
     Ok(Submission {
         message_id: envelope.message_id,
@@ -397,6 +475,151 @@ pub fn parse(raw: &[u8], limits: &Limits<'_>) -> Result<Submission, InvalidMessa
         command,
         targets,
     })
+}
+
+/// Free-text fields, where tabs and line breaks belong; every other string
+/// (ids, names, titles, codes, keys) is one line.
+fn is_multiline(path: &[String]) -> bool {
+    matches!(
+        path,
+        [job, ads, _, field, ..]
+            if job == "job"
+                && ads == "ads"
+                && matches!(field.as_str(), "summary" | "responsibilities" | "requirements" | "benefits")
+    )
+}
+
+/// A character no field may hold: control characters (C0, DEL, C1), which
+/// PostgreSQL refuses (NUL), XML 1.0 forbids (most of C0: the `Char`
+/// production, XML 1.0 §2.2) or that forge log lines and ids; and U+FFFE and
+/// U+FFFF, also outside XML's `Char`. Free text keeps tab, LF and CR.
+fn is_forbidden(c: char, multiline: bool) -> bool {
+    if multiline && matches!(c, '\t' | '\n' | '\r') {
+        return false;
+    }
+    c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// The path of a field for a rejection detail: `job.ads."en".title`, with
+/// keys escaped (they are the publisher's text, and may be hostile).
+fn display_path(path: &[String]) -> String {
+    let mut out = String::new();
+    for (index, segment) in path.iter().enumerate() {
+        if segment.starts_with('[') {
+            out.push_str(segment);
+            continue;
+        }
+        if index > 0 {
+            out.push('.');
+        }
+        if !segment.is_empty()
+            && segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            out.push_str(segment);
+        } else {
+            out.push_str(&format!("{:?}", quoted_prefix(segment, 64)));
+        }
+    }
+    out
+}
+
+/// At most `max` characters of a publisher's value, for a detail or a log line.
+fn quoted_prefix(value: &str, max: usize) -> String {
+    let mut chars = value.chars();
+    let prefix: String = chars.by_ref().take(max).collect();
+    if chars.next().is_some() {
+        format!("{prefix}…")
+    } else {
+        prefix
+    }
+}
+
+/// Refuses forbidden characters in every string and key of the message,
+/// before any field is read: nothing with them reaches SQL, a log or a feed.
+fn check_characters(
+    value: &serde_json::Value,
+    path: &mut Vec<String>,
+) -> Result<(), InvalidMessage> {
+    match value {
+        serde_json::Value::String(text) => {
+            let multiline = is_multiline(path);
+            check_text(text, multiline, || display_path(path))
+        }
+        serde_json::Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                path.push(format!("[{index}]"));
+                check_characters(item, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        serde_json::Value::Object(fields) => {
+            for (key, item) in fields {
+                check_text(key, false, || {
+                    let key = format!("key {:?}", quoted_prefix(key, 64));
+                    if path.is_empty() {
+                        key
+                    } else {
+                        format!("{} {key}", display_path(path))
+                    }
+                })?;
+                path.push(key.clone());
+                check_characters(item, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_text(
+    text: &str,
+    multiline: bool,
+    field: impl FnOnce() -> String,
+) -> Result<(), InvalidMessage> {
+    let Some((at, c)) = text
+        .char_indices()
+        .find(|(_, c)| is_forbidden(*c, multiline))
+    else {
+        return Ok(());
+    };
+    let rule = if multiline {
+        "free text takes tab, line feed and carriage return, and no other control character"
+    } else {
+        "this field is one line of text, without control characters"
+    };
+    Err(invalid(
+        RejectReason::ControlCharacter,
+        format!(
+            "{} holds the control character U+{:04X} at byte {at}; {rule}",
+            field(),
+            c as u32
+        ),
+    ))
+}
+
+fn check_length(field: &str, value: &str, max_chars: usize) -> Result<(), InvalidMessage> {
+    let chars = value.chars().count();
+    if chars > max_chars {
+        return Err(invalid(
+            RejectReason::TooLong,
+            format!("{field} is {chars} characters long; intake takes at most {max_chars}"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_count(field: &str, count: usize, max: usize) -> Result<(), InvalidMessage> {
+    if count > max {
+        return Err(invalid(
+            RejectReason::TooMany,
+            format!("{field} has {count} entries; intake takes at most {max}"),
+        ));
+    }
+    Ok(())
 }
 
 fn from_value<T: serde::de::DeserializeOwned>(
@@ -432,6 +655,7 @@ fn from_value_at<T: serde::de::DeserializeOwned>(
 fn parse_targets(
     value: serde_json::Value,
     boards: &BTreeSet<String>,
+    max_locales: usize,
 ) -> Result<Targets, InvalidMessage> {
     let targets = match value {
         serde_json::Value::String(all) if all == "all" => return Ok(Targets::All),
@@ -439,7 +663,10 @@ fn parse_targets(
         other => {
             return Err(invalid(
                 RejectReason::BadTarget,
-                format!("targets must be \"all\" or a list of {{\"board\": ...}}; got {other}"),
+                format!(
+                    "targets must be \"all\" or a list of {{\"board\": ...}}; got {}",
+                    quoted_prefix(&other.to_string(), 64)
+                ),
             ));
         }
     };
@@ -450,11 +677,12 @@ fn parse_targets(
     for target in &targets {
         if !boards.contains(&target.board) {
             let known: Vec<&str> = boards.iter().map(String::as_str).collect();
+            // Escaped and cut short: the name is the publisher's text.
             return Err(invalid(
                 RejectReason::UnknownBoard,
                 format!(
-                    "unknown board \"{}\"; known boards: {}",
-                    target.board,
+                    "unknown board {:?}; known boards: {}",
+                    quoted_prefix(&target.board, 64),
                     known.join(", ")
                 ),
             ));
@@ -462,8 +690,15 @@ fn parse_targets(
         if !seen.insert(target.board.as_str()) {
             return Err(invalid(
                 RejectReason::BadTarget,
-                format!("board \"{}\" is targeted twice", target.board),
+                format!("board {:?} is targeted twice", target.board),
             ));
+        }
+        if let Some(locales) = &target.locales {
+            check_count(
+                &format!("targets[board={}].locales", target.board),
+                locales.len(),
+                max_locales,
+            )?;
         }
     }
     Ok(Targets::Boards(targets))
@@ -479,8 +714,9 @@ fn check_target_locales(targets: &Targets, job: &Job) -> Result<(), InvalidMessa
                 return Err(invalid(
                     RejectReason::BadTarget,
                     format!(
-                        "target {} asks for locale \"{locale}\" but job.ads has no \"{locale}\" ad",
-                        target.board
+                        "target {} asks for locale {:?} but job.ads has no such ad",
+                        target.board,
+                        quoted_prefix(locale, 64)
                     ),
                 ));
             }
@@ -499,7 +735,7 @@ fn check_revision(revision: i64) -> Result<(), InvalidMessage> {
     Ok(())
 }
 
-fn check_job(job: &Job) -> Result<(), InvalidMessage> {
+fn check_job(job: &Job, limits: &Limits<'_>) -> Result<(), InvalidMessage> {
     check_revision(job.revision)?;
     if job.company.name.trim().is_empty() {
         return Err(invalid(
@@ -507,12 +743,23 @@ fn check_job(job: &Job) -> Result<(), InvalidMessage> {
             "job.company.name is empty",
         ));
     }
+    check_length("job.company.name", &job.company.name, caps::NAME_CHARS)?;
+    if let Some(category) = &job.category {
+        check_length("job.category", category, caps::PLACE_CHARS)?;
+    }
+    if let Some(email) = &job.apply.email {
+        check_length("job.apply.email", email, caps::EMAIL_CHARS)?;
+    }
+    if let Some(valid_through) = job.valid_through {
+        check_year("job.valid_through", valid_through)?;
+    }
     for (field, url) in [
         ("job.company.url", &job.company.url),
         ("job.company.logo_url", &job.company.logo_url),
         ("job.apply.url", &job.apply.url),
     ] {
         if let Some(url) = url {
+            check_length(field, url, caps::URL_CHARS)?;
             check_url(field, url)?;
         }
     }
@@ -526,7 +773,7 @@ fn check_job(job: &Job) -> Result<(), InvalidMessage> {
         (_, Some(email)) if !looks_like_email(email) => {
             return Err(invalid(
                 RejectReason::Malformed,
-                format!("job.apply.email \"{email}\" is not an email address"),
+                format!("job.apply.email {email:?} is not an email address"),
             ));
         }
         _ => {}
@@ -537,7 +784,16 @@ fn check_job(job: &Job) -> Result<(), InvalidMessage> {
             "job.locations is empty; a remote job names its hiring location",
         ));
     }
+    check_count("job.locations", job.locations.len(), caps::LOCATIONS)?;
     for (index, location) in job.locations.iter().enumerate() {
+        let field = |name: &str| format!("job.locations[{index}].{name}");
+        check_length(&field("city"), &location.city, caps::PLACE_CHARS)?;
+        if let Some(region) = &location.region {
+            check_length(&field("region"), region, caps::PLACE_CHARS)?;
+        }
+        if let Some(postal_code) = &location.postal_code {
+            check_length(&field("postal_code"), postal_code, caps::POSTAL_CODE_CHARS)?;
+        }
         if location.city.trim().is_empty() {
             return Err(invalid(
                 RejectReason::Malformed,
@@ -548,7 +804,7 @@ fn check_job(job: &Job) -> Result<(), InvalidMessage> {
             return Err(invalid(
                 RejectReason::BadCountry,
                 format!(
-                    "job.locations[{index}].country \"{}\" is not an ISO 3166-1 alpha-2 code",
+                    "job.locations[{index}].country {:?} is not an ISO 3166-1 alpha-2 code",
                     location.country
                 ),
             ));
@@ -559,7 +815,7 @@ fn check_job(job: &Job) -> Result<(), InvalidMessage> {
             return Err(invalid(
                 RejectReason::BadCurrency,
                 format!(
-                    "job.salary.currency \"{}\" is not an ISO 4217 code",
+                    "job.salary.currency {:?} is not an ISO 4217 code",
                     salary.currency
                 ),
             ));
@@ -583,15 +839,13 @@ fn check_job(job: &Job) -> Result<(), InvalidMessage> {
     if job.ads.is_empty() {
         return Err(invalid(RejectReason::NoAds, "job.ads has no ad"));
     }
+    // Each ad is a posting (often paid) on every board: bound the fan-out.
+    check_count("job.ads", job.ads.len(), limits.max_ads)?;
     for (locale, ad) in &job.ads {
-        if !is_language_tag(locale) {
-            return Err(invalid(
-                RejectReason::BadLanguage,
-                format!(
-                    "job.ads key \"{locale}\" is not a language tag (ISO 639-1 language, optional region: \"pt\", \"pt-BR\")"
-                ),
-            ));
-        }
+        check_language_tag(
+            &format!("job.ads key {:?}", quoted_prefix(locale, 64)),
+            locale,
+        )?;
         if ad.title.trim().is_empty() {
             return Err(invalid(
                 RejectReason::MissingTitle,
@@ -604,8 +858,47 @@ fn check_job(job: &Job) -> Result<(), InvalidMessage> {
                 format!("job.ads.{locale}.summary is empty"),
             ));
         }
+        let field = |name: &str| format!("job.ads.{locale}.{name}");
+        check_length(&field("title"), &ad.title, caps::TITLE_CHARS)?;
+        check_length(&field("summary"), &ad.summary, caps::SUMMARY_CHARS)?;
+        for (name, items) in [
+            ("responsibilities", &ad.responsibilities),
+            ("requirements", &ad.requirements),
+            ("benefits", &ad.benefits),
+        ] {
+            check_count(&field(name), items.len(), caps::ITEMS)?;
+            for (index, item) in items.iter().enumerate() {
+                check_length(&field(&format!("{name}[{index}]")), item, caps::ITEM_CHARS)?;
+            }
+        }
     }
     Ok(())
+}
+
+fn check_year(field: &str, date: OffsetDateTime) -> Result<(), InvalidMessage> {
+    let year = date.year();
+    if !(caps::FIRST_YEAR..=caps::LAST_YEAR).contains(&year) {
+        return Err(invalid(
+            RejectReason::BadDate,
+            format!(
+                "{field} is in the year {year}; intake takes years {} to {}",
+                caps::FIRST_YEAR,
+                caps::LAST_YEAR
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Names which rule of a language tag failed, for the rejection.
+fn check_language_tag(field: &str, tag: &str) -> Result<(), InvalidMessage> {
+    match language_tag_error(tag) {
+        None => Ok(()),
+        Some(rule) => Err(invalid(
+            RejectReason::BadLanguage,
+            format!("{field} is not a language tag we take: {rule}"),
+        )),
+    }
 }
 
 fn check_url(field: &str, value: &str) -> Result<(), InvalidMessage> {
@@ -613,7 +906,7 @@ fn check_url(field: &str, value: &str) -> Result<(), InvalidMessage> {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(()),
         _ => Err(invalid(
             RejectReason::BadUrl,
-            format!("{field} \"{value}\" is not an http(s) URL"),
+            format!("{field} {value:?} is not an http(s) URL"),
         )),
     }
 }
@@ -639,34 +932,67 @@ fn is_currency_code(code: &str) -> bool {
     iso_currency::Currency::from_code(code).is_some()
 }
 
+/// ISO 15924 script codes for writing systems, sorted: the registration
+/// authority's list (https://www.unicode.org/iso15924/iso15924.txt, as
+/// mirrored in github.com/wooorm/iso-15924 `index.js`), without the private
+/// use range `Qaaa`..`Qabx` and the special codes `Zinh`, `Zmth`, `Zsye`,
+/// `Zsym`, `Zxxx`, `Zyyy`, `Zzzz` [inferred: no job ad is written in them].
+const ISO_15924_SCRIPTS: &[&str] = &[
+    "Adlm", "Afak", "Aghb", "Ahom", "Arab", "Aran", "Armi", "Armn", "Avst", "Bali", "Bamu", "Bass",
+    "Batk", "Beng", "Bhks", "Blis", "Bopo", "Brah", "Brai", "Bugi", "Buhd", "Cakm", "Cans", "Cari",
+    "Cham", "Cher", "Chis", "Chrs", "Cirt", "Copt", "Cpmn", "Cprt", "Cyrl", "Cyrs", "Deva", "Diak",
+    "Dogr", "Dsrt", "Dupl", "Egyd", "Egyh", "Egyp", "Elba", "Elym", "Ethi", "Gara", "Geok", "Geor",
+    "Glag", "Gong", "Gonm", "Goth", "Gran", "Grek", "Gujr", "Gukh", "Guru", "Hanb", "Hang", "Hani",
+    "Hano", "Hans", "Hant", "Hatr", "Hebr", "Hira", "Hluw", "Hmng", "Hmnp", "Hrkt", "Hung", "Inds",
+    "Ital", "Jamo", "Java", "Jpan", "Jurc", "Kali", "Kana", "Kawi", "Khar", "Khmr", "Khoj", "Kitl",
+    "Kits", "Knda", "Kore", "Kpel", "Krai", "Kthi", "Lana", "Laoo", "Latf", "Latg", "Latn", "Leke",
+    "Lepc", "Limb", "Lina", "Linb", "Lisu", "Loma", "Lyci", "Lydi", "Mahj", "Maka", "Mand", "Mani",
+    "Marc", "Maya", "Medf", "Mend", "Merc", "Mero", "Mlym", "Modi", "Mong", "Moon", "Mroo", "Mtei",
+    "Mult", "Mymr", "Nagm", "Nand", "Narb", "Nbat", "Newa", "Nkdb", "Nkgb", "Nkoo", "Nshu", "Ogam",
+    "Olck", "Onao", "Orkh", "Orya", "Osge", "Osma", "Ougr", "Palm", "Pauc", "Pcun", "Pelm", "Perm",
+    "Phag", "Phli", "Phlp", "Phlv", "Phnx", "Piqd", "Plrd", "Prti", "Psin", "Ranj", "Rjng", "Rohg",
+    "Roro", "Runr", "Samr", "Sara", "Sarb", "Saur", "Sgnw", "Shaw", "Shrd", "Shui", "Sidd", "Sidt",
+    "Sind", "Sinh", "Sogd", "Sogo", "Sora", "Soyo", "Sund", "Sunu", "Sylo", "Syrc", "Syre", "Syrj",
+    "Syrn", "Tagb", "Takr", "Tale", "Talu", "Taml", "Tang", "Tavt", "Tayo", "Telu", "Teng", "Tfng",
+    "Tglg", "Thaa", "Thai", "Tibt", "Tirh", "Tnsa", "Todr", "Tols", "Toto", "Tutg", "Ugar", "Vaii",
+    "Visp", "Vith", "Wara", "Wcho", "Wole", "Xpeo", "Xsux", "Yezi", "Yiii", "Zanb",
+];
+
 /// The BCP 47 subset boards understand: an ISO 639-1 language, then an
-/// optional script ("Latn") and an optional region ("BR", "419").
+/// optional ISO 15924 script ("Latn") and an optional region ("BR", "419").
 pub fn is_language_tag(tag: &str) -> bool {
+    language_tag_error(tag).is_none()
+}
+
+/// Which rule `tag` breaks, if any.
+fn language_tag_error(tag: &str) -> Option<&'static str> {
     let mut parts = tag.split('-');
     let language = parts.next().unwrap_or_default();
     if language.len() != 2
         || !language.bytes().all(|b| b.is_ascii_lowercase())
         || isolang::Language::from_639_1(language).is_none()
     {
-        return false;
+        return Some("the language must be an ISO 639-1 code in lower case (\"pt\")");
     }
     let mut rest: Vec<&str> = parts.collect();
     if let Some(script) = rest.first()
         && script.len() == 4
     {
-        let mut chars = script.chars();
-        let title_case = chars.next().is_some_and(|c| c.is_ascii_uppercase())
-            && chars.all(|c| c.is_ascii_lowercase());
-        if !title_case {
-            return false;
+        if ISO_15924_SCRIPTS.binary_search(script).is_err() {
+            return Some(
+                "a script subtag must be an ISO 15924 code for a writing system, in title case (\"Latn\"); private-use and special codes are refused",
+            );
         }
         rest.remove(0);
     }
     match rest.as_slice() {
-        [] => true,
-        [region] if region.len() == 3 => region.bytes().all(|b| b.is_ascii_digit()),
-        [region] => is_country_code(region),
-        _ => false,
+        [] => None,
+        [region] if region.len() == 3 && region.bytes().all(|b| b.is_ascii_digit()) => None,
+        [region] if is_country_code(region) => None,
+        [_] => Some(
+            "a region must be an ISO 3166-1 alpha-2 code in upper case (\"BR\") or a UN M.49 area of three digits (\"419\")",
+        ),
+        _ => Some("only language, script and region subtags are taken (\"sr-Latn-RS\")"),
     }
 }
 
@@ -687,6 +1013,20 @@ mod tests {
         for bad in ["", "english", "xx", "EN", "pt-br", "pt-XX", "en-US-x", "e1"] {
             assert!(!is_language_tag(bad), "{bad}");
         }
+    }
+
+    /// Issue 12, finding 9: `en-Qaax`, `en-Qabx`... made one paid posting each.
+    #[test]
+    fn script_subtags_must_be_iso_15924_writing_systems() {
+        for good in ["zh-Hans", "zh-Hant-TW", "sr-Cyrl", "uz-Latn-UZ", "ja-Jpan"] {
+            assert!(is_language_tag(good), "{good}");
+        }
+        for bad in [
+            "en-Qaax", "en-Qabx", "en-Zzzz", "en-Abcd", "en-Latx", "en-LATN",
+        ] {
+            assert!(!is_language_tag(bad), "{bad}");
+        }
+        assert!(ISO_15924_SCRIPTS.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

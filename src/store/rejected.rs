@@ -1,33 +1,72 @@
-//! Messages turned away by intake, kept with their raw bytes and the reason.
+//! Messages turned away by intake, kept with their bytes and the reason.
+//!
+//! Bounded (issue 12): at most `max_message_bytes` of a message is stored,
+//! with its full size and SHA-256, so a huge message cannot fill the table
+//! and ops can still tell which message it was. Every text column gets the
+//! publisher's values escaped and cut short: they may hold what PostgreSQL
+//! refuses (NUL) or what forges a log line.
 
 use serde::Serialize;
-use sqlx::PgPool;
+use sha2::{Digest, Sha256};
+use sqlx::{PgPool, Row};
 use time::OffsetDateTime;
 
 use crate::intake::message::{InvalidMessage, identify};
+
+/// How much of a message the list answers with; the stored copy is whole
+/// up to `max_message_bytes` (see [`raw`]).
+pub const PREVIEW_BYTES: usize = 4_096;
+
+/// Longest id or routing key kept (they are the publisher's text).
+const FIELD_CHARS: usize = 200;
+/// Longest detail kept.
+const DETAIL_CHARS: usize = 2_000;
+
+/// `text` without control characters (escaped as `\u{..}`), at most `max` characters.
+pub fn clean(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (count, c) in text.chars().enumerate() {
+        if count == max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}') {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 /// Files a rejection. Committed before the delivery is dead-lettered.
 pub async fn record(
     pool: &PgPool,
     raw: &[u8],
+    max_bytes: usize,
     routing_key: &str,
     redelivered: bool,
     why: &InvalidMessage,
 ) -> Result<i64, sqlx::Error> {
-    let (message_id, tenant_id, job_id) = identify(raw);
-    sqlx::query_scalar!(
-        r#"INSERT INTO rejected_messages (message_id, tenant_id, job_id, reason, detail, raw, routing_key, redelivered)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    let (message_id, tenant_id, job_id) = identify(&raw[..raw.len().min(max_bytes)]);
+    let field = |value: Option<String>| value.map(|v| clean(&v, FIELD_CHARS));
+    let kept = &raw[..raw.len().min(max_bytes)];
+    sqlx::query_scalar(
+        r#"INSERT INTO rejected_messages (message_id, tenant_id, job_id, reason, detail, raw,
+                                          raw_size, raw_sha256, routing_key, redelivered)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
            RETURNING id"#,
-        message_id,
-        tenant_id,
-        job_id,
-        why.reason.as_str(),
-        why.detail,
-        raw,
-        routing_key,
-        redelivered,
     )
+    .bind(field(message_id))
+    .bind(field(tenant_id))
+    .bind(field(job_id))
+    .bind(why.reason.as_str())
+    .bind(clean(&why.detail, DETAIL_CHARS))
+    .bind(kept)
+    .bind(raw.len() as i64)
+    .bind(hex::encode(Sha256::digest(raw)))
+    .bind(clean(routing_key, FIELD_CHARS))
+    .bind(redelivered)
     .fetch_one(pool)
     .await
 }
@@ -40,35 +79,48 @@ pub struct RejectedView {
     pub job_id: Option<String>,
     pub reason: String,
     pub detail: String,
-    /// The message as it arrived (lossy UTF-8 where it was not UTF-8).
+    /// The first [`PREVIEW_BYTES`] of the message (lossy UTF-8 where it was not UTF-8).
     pub raw: String,
+    /// The message's full size as it arrived.
     pub raw_bytes: usize,
+    /// SHA-256 of the whole message, hex.
+    pub raw_sha256: String,
+    /// True when `raw` is not the whole message.
+    pub raw_truncated: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub received_at: OffsetDateTime,
 }
 
+/// The newest rejections, each answering at most [`PREVIEW_BYTES`] of its message.
 pub async fn list(pool: &PgPool, limit: i64) -> Result<Vec<RejectedView>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT id, message_id, tenant_id, job_id, reason, detail, raw, received_at
+    let rows = sqlx::query(
+        r#"SELECT id, message_id, tenant_id, job_id, reason, detail,
+                  substring(raw FROM 1 FOR $2) AS preview, raw_size, raw_sha256, received_at
            FROM rejected_messages ORDER BY id DESC LIMIT $1"#,
-        limit,
     )
+    .bind(limit)
+    .bind(PREVIEW_BYTES as i32)
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| RejectedView {
-            id: row.id,
-            message_id: row.message_id,
-            tenant_id: row.tenant_id,
-            job_id: row.job_id,
-            reason: row.reason,
-            detail: row.detail,
-            raw_bytes: row.raw.len(),
-            raw: String::from_utf8_lossy(&row.raw).into_owned(),
-            received_at: row.received_at,
+    rows.into_iter()
+        .map(|row| {
+            let preview: Vec<u8> = row.try_get("preview")?;
+            let size: i64 = row.try_get("raw_size")?;
+            Ok(RejectedView {
+                id: row.try_get("id")?,
+                message_id: row.try_get("message_id")?,
+                tenant_id: row.try_get("tenant_id")?,
+                job_id: row.try_get("job_id")?,
+                reason: row.try_get("reason")?,
+                detail: row.try_get("detail")?,
+                raw_truncated: (preview.len() as i64) < size,
+                raw: String::from_utf8_lossy(&preview).into_owned(),
+                raw_bytes: usize::try_from(size).unwrap_or(usize::MAX),
+                raw_sha256: row.try_get("raw_sha256")?,
+                received_at: row.try_get("received_at")?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The raw bytes of one rejected message.

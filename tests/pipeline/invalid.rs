@@ -65,6 +65,36 @@ async fn every_kind_of_invalid_message_is_rejected_with_its_reason_and_the_worke
             "oversized",
             edited(|m| m["job"]["ads"]["en"]["summary"] = json!("x".repeat(300_000))),
         ),
+        // Issue 12: each of these reached PostgreSQL, which refused it, and
+        // intake requeued it forever (or posted it, or panicked later).
+        (
+            "control_character",
+            edited(|m| m["job"]["ads"]["en"]["title"] = json!("Account\u{0}Executive")),
+        ),
+        (
+            "control_character",
+            edited(|m| m["tenant_id"] = json!("north\u{0}wind")),
+        ),
+        (
+            "too_long",
+            edited(|m| m["job"]["id"] = json!("J".repeat(3_000))),
+        ),
+        (
+            "too_long",
+            edited(|m| m["job"]["ads"]["en"]["title"] = json!("T".repeat(100_000))),
+        ),
+        (
+            "bad_date",
+            edited(|m| m["job"]["valid_through"] = json!("9999-12-31T23:00:00-05:00")),
+        ),
+        (
+            "bad_language",
+            edited(|m| {
+                let ads = m["job"]["ads"].as_object_mut().unwrap();
+                let en = ads.remove("en").unwrap();
+                ads.insert("en-Qaax".into(), en);
+            }),
+        ),
         (
             "unknown_job",
             edited(|m| {

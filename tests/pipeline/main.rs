@@ -6,6 +6,7 @@ mod deploy;
 mod events;
 mod feeds;
 mod helpers;
+mod hostile;
 mod invalid;
 mod ops;
 mod recovery;

@@ -41,10 +41,7 @@ pub fn publish_samples() -> Vec<(String, String, Job)> {
         .collect();
     paths.sort();
     let boards: BTreeSet<String> = settings().board_ids();
-    let limits = Limits {
-        max_bytes: 262_144,
-        boards: &boards,
-    };
+    let limits = Limits::new(262_144, &boards);
     paths
         .into_iter()
         .map(|path| {
