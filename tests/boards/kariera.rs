@@ -204,6 +204,24 @@ async fn the_desk_checks_on_its_own() {
             550,
             "no ad with reference",
         ),
+        (
+            send(
+                "NEW bcabc: Chef | X | Athens",
+                desk,
+                "Position: Chef\r\nApply: https://x\r\nReference: bcabc\r\nReference: forged\r\n\r\nAd.",
+            ),
+            550,
+            "names Reference twice",
+        ),
+        (
+            send(
+                "NEW bcabc: Chef | X | Athens",
+                desk,
+                "Position: Chef\r\nApply: https://x\r\nReference: bcother\r\n\r\nAd.",
+            ),
+            550,
+            "the reference line says bcother",
+        ),
     ];
     for (message, code, words) in cases {
         let error = transport.send(message).await.unwrap_err();
@@ -250,4 +268,19 @@ fn line_breaks_in_values_cannot_forge_a_labelled_line() {
         lines.contains(&"- Greek Reference: forged too"),
         "{lines:#?}"
     );
+}
+
+/// The desk (its own reading of the labelled block) takes an ad whose
+/// apply URL carried CR/LF once the adapter keeps every value on its line;
+/// the old adapter's message named `Reference` twice and was refused.
+#[tokio::test]
+async fn the_desk_takes_an_ad_whose_values_carried_line_breaks() {
+    let twin = BoardTwin::start(ID).await;
+    let (tenant, mut job) = sample("account-executive");
+    let reference = posting_reference(&tenant, &job.id, "el");
+    job.apply.url = Some("https://contoso.example/jobs/1\r\nReference: forged".into());
+    twin.publish(&context(&job, &job.ads["el"], &reference, "el"))
+        .await
+        .unwrap();
+    assert_eq!(twin.only().reference, reference);
 }
