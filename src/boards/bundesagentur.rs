@@ -28,8 +28,13 @@
 //!   `…_F001E.xml`; file timestamps in UTC, one second apart per adapter so
 //!   no two files share a name; a reused name answers 409 (sent again under
 //!   a new name);
-//! * the upload as `PUT <base_url>/in/<file name>` (the portal's form upload
-//!   as one request), the Partner ID as query parameter `partnerId`; the
+//! * the upload is the portal's HTML form at `<base_url>/in/` (public clients
+//!   fetch that page and submit its first form with the file, pludoni/ba_upload
+//!   `Connection#upload` [V2]): we POST it straight to `/in/` as
+//!   `multipart/form-data` with one file part named [`FORM_FIELD`] [I: the
+//!   field's name is not published] whose filename is the file's name (the
+//!   BA validates the original file name [V2]); a Partner ID puts every path
+//!   under `daten/<partner id>/` [V2, `base_url`]; the
 //!   result as `GET <base_url>/<ES file name>`: 404 until the BA has
 //!   processed the file, then an XML list of errors per entry
 //!   (`HRBAXMLErrorFile{FileName, SupplierId, Entries, Error{EntryId,
@@ -87,6 +92,11 @@ pub const MAX_OBJECTIVE: usize = 4_000;
 /// Appended to a withdrawal's file name in the task, so that `confirm`
 /// knows the entry was a `DeleteEntry`.
 pub const DELETE_MARK: &str = "#DeleteEntry";
+/// [I] The name of the upload form's file field.
+pub const FORM_FIELD: &str = "file";
+/// The multipart boundary; it never occurs in an HR-BA-XML file (checked
+/// before sending).
+pub const BOUNDARY: &str = "boardcast-hrbaxml-upload-7f3a";
 /// [I] The error code for a `DeleteEntry` whose offer the BA does not hold.
 pub const UNKNOWN_ENTRY: &str = "E201";
 
@@ -297,6 +307,24 @@ pub struct Upload {
     pub document: String,
 }
 
+/// The body of the upload form: one file part holding the document, named
+/// after the file (`multipart/form-data`, RFC 7578).
+pub fn form_body(upload: &Upload) -> Result<Vec<u8>, BoardError> {
+    if upload.document.contains(BOUNDARY) || upload.file_name.contains(['"', '\r', '\n']) {
+        return Err(BoardError::rule(format!(
+            "{NAME}: file {} cannot be framed as a form upload",
+            upload.file_name
+        )));
+    }
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{FORM_FIELD}\"; filename=\"{}\"\r\nContent-Type: text/xml\r\n\r\n",
+        upload.file_name
+    );
+    body.push_str(&upload.document);
+    body.push_str(&format!("\r\n--{BOUNDARY}--\r\n"));
+    Ok(body.into_bytes())
+}
+
 /// What the account contributes to every file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
@@ -343,8 +371,11 @@ fn timestamp(at: OffsetDateTime) -> String {
         .expect("a UTC date formats")
 }
 
-fn date(at: OffsetDateTime) -> String {
-    at.to_offset(time::UtcOffset::UTC).date().to_string()
+/// The UTC date of `at`; `None` when it falls past the last date `time`
+/// can hold (9999-12-31 in UTC), which `to_offset` would panic on.
+fn date(at: OffsetDateTime) -> Option<String> {
+    at.checked_to_offset(time::UtcOffset::UTC)
+        .map(|utc| utc.date().to_string())
 }
 
 /// The occupation code for `job`: its category through [`TITLE_CODES`], else
@@ -492,7 +523,14 @@ pub fn render(
             )));
         }
     };
-    let end = job.valid_through.map(date);
+    let end = match job.valid_through {
+        None => None,
+        Some(valid_through) => Some(date(valid_through).ok_or_else(|| {
+            BoardError::rule(format!(
+                "{NAME} takes dates up to 9999-12-31 (UTC); valid_through {valid_through} is later"
+            ))
+        })?),
+    };
     let posting_entry = JobPositionPosting {
         job_position_posting_id: posting.reference.to_owned(),
         hiring_org: HiringOrg {
@@ -502,7 +540,7 @@ pub fn render(
             contact: job.apply.email.clone().map(|email| Contact { email }),
         },
         post_detail: PostDetail {
-            start_date: date(at),
+            start_date: date(at).unwrap_or_default(),
             end_date: end.clone(),
             last_modification_date: timestamp(at),
             status: "1".to_owned(),
@@ -670,25 +708,32 @@ impl Bundesagentur {
         })
     }
 
+    /// `path` on the BA's server, under `daten/<partner id>/` when the
+    /// account names its Partner ID (pludoni/ba_upload `base_url`).
     fn url(&self, path: &str) -> Result<url::Url, BoardError> {
+        let path = match &self.partner_id {
+            Some(partner) => format!("daten/{partner}/{path}"),
+            None => path.to_owned(),
+        };
         self.base
-            .join(path)
+            .join(&path)
             .map_err(|error| BoardError::rule(format!("{NAME}: no URL for {path:?} ({error})")))
     }
 
-    /// Uploads one file; `Ok` once the BA has taken it.
+    /// Uploads one file through the form at `in/`; `Ok` once the BA has taken it.
     async fn put(&self, upload: &Upload, log: &mut CallLog) -> Result<(), BoardError> {
-        let mut url = self.url(&format!("in/{}", upload.file_name))?;
-        if let Some(partner) = &self.partner_id {
-            url.query_pairs_mut().append_pair("partnerId", partner);
-        }
+        let url = self.url("in/")?;
+        let body = form_body(upload)?;
         let request = self
             .http
-            .put(url)
-            .header(CONTENT_TYPE, "application/xml; charset=utf-8")
+            .post(url)
+            .header(
+                CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
             .timeout(self.timeout)
-            .body(upload.document.clone());
-        let reply = send(request, Some(upload.document.as_bytes()), log).await?;
+            .body(body.clone());
+        let reply = send(request, Some(&body), log).await?;
         match reply.status {
             200..=299 => Ok(()),
             401 | 403 => Err(BoardError::new(

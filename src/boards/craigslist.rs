@@ -22,20 +22,21 @@
 //!   `exists`, `notfound`), `cl:postedExplanation` (the reason, for
 //!   `invalid`), `cl:postingID`, `cl:postingURL`, `cl:postingManageURL` and
 //!   any number of `cl:warning`s. Namespace `http://www.craigslist.org/about/cl-bulk-ns/1.0`.
-//! - Update and delete are not documented for bulk RSS (the newer JSON bulk
-//!   API at `bapi.craigslist.org/bulkpost-docs/v1` has them). We model them
-//!   as an item attribute `cl:action="update"|"delete"`, addressed by
-//!   `cl:postingID` when we know Craigslist's id and otherwise by the item's
-//!   `rdf:about`. An update also reposts a deleted posting. Area and
-//!   category cannot change once posted (as on the site), so they are the
-//!   posting's fixed fields.
+//! - Changing or removing a posted ad: the bulk posting interface documents
+//!   posting only ("submission of multiple new posts", BOARDS.md corrections),
+//!   and its newer JSON features (`bapi.craigslist.org/bulkpost-docs/v1`)
+//!   list price changes, balances and fees, not edits or deletes of a job ad.
+//!   So an update or a withdrawal of an ad Craigslist holds sends nothing: it
+//!   fails with a reason that tells ops to change or delete the posting in
+//!   the Craigslist account (the answer's `cl:postingManageURL`). An update
+//!   or withdrawal of an ad Craigslist never got posts it, or is done.
 //! - Idempotency: none is documented. The item's `rdf:about` (the poster's
 //!   own name for the item) carries our reference, and Craigslist
 //!   answers a new item whose `rdf:about` names a live posting of the
 //!   account with `exists` and that posting's id, at validate and at post
 //!   alike. Every publish validates first, so a re-send after a lost answer
-//!   is recognised there and becomes an update of the one copy, with or
-//!   without `may_exist`.
+//!   is recognised there and answers with the one copy, with or without
+//!   `may_exist`.
 //! - `cl:mapLocation` is required for job items (403 "Location required").
 //! - Like the site, Craigslist refuses a posting identical (area, category,
 //!   title, text) to another live one of the account: only the board can
@@ -54,9 +55,10 @@
 //!   the URL as `otherContactInfo` and in the text; without that option it is
 //!   a rule failure. `outsideContactOK="0"` always (no solicitations).
 //!
-//! The document carries the password: it goes to the wire and to the
-//! attempt's hash only, never to a log or an error, and anything Craigslist
-//! says back is scrubbed of the credentials before we repeat it.
+//! The document carries the password: it goes to the wire only, never to a
+//! log or an error; the attempt's hash covers the document with the
+//! credentials redacted ([`REDACTED`]), and anything Craigslist says back is
+//! scrubbed of the credentials before we repeat it.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -224,14 +226,6 @@ impl fmt::Debug for AuthElement {
     }
 }
 
-/// What an item asks for [I]; a new posting carries no `cl:action`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ItemAction {
-    Update,
-    Delete,
-}
-
 /// One posting. Optional everywhere so the board can say what is missing;
 /// the adapter always fills what the action needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -239,19 +233,6 @@ pub struct Item {
     /// Our reference.
     #[serde(rename(serialize = "@rdf:about", deserialize = "@about"))]
     pub about: String,
-    #[serde(
-        rename(serialize = "@cl:action", deserialize = "@action"),
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub action: Option<ItemAction>,
-    /// Craigslist's id of the posting an update or delete is for.
-    #[serde(
-        rename(serialize = "cl:postingID", deserialize = "postingID"),
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub posting_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -342,14 +323,10 @@ pub enum PostedStatus {
     /// Validate: the item would be accepted.
     Valid,
     Posted,
-    Updated,
-    Deleted,
     /// Refused; `cl:postedExplanation` says why.
     Invalid,
-    /// A new item whose `rdf:about` names a live posting of the account.
+    /// A new item whose `rdf:about` names a live posting of the account [I].
     Exists,
-    /// An update or delete for a posting the account does not have.
-    NotFound,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -438,6 +415,9 @@ impl Options {
     }
 }
 
+/// What stands for each credential in the document the attempt's hash covers.
+pub const REDACTED: &str = "***";
+
 /// The document for one item, credentials included.
 pub fn document(item: Item, auth: &Auth<'_>) -> Document {
     Document {
@@ -489,8 +469,6 @@ pub fn render_item(posting: &PostingContext<'_>, options: &Options) -> Result<It
     check_min(NAME, "description", ad.summary.trim(), 1)?;
     Ok(Item {
         about: posting.reference.to_owned(),
-        action: None,
-        posting_id: None,
         title: Some(title),
         description: Some(description),
         category: Some(category),
@@ -502,34 +480,6 @@ pub fn render_item(posting: &PostingContext<'_>, options: &Options) -> Result<It
         }),
         reply_email: Some(reply_email),
     })
-}
-
-/// The item of an update [I]: the full content again, with the posting named.
-pub fn update_item(
-    posting: &PostingContext<'_>,
-    posting_id: Option<&str>,
-    options: &Options,
-) -> Result<Item, BoardError> {
-    let mut item = render_item(posting, options)?;
-    item.action = Some(ItemAction::Update);
-    item.posting_id = posting_id.map(str::to_owned);
-    Ok(item)
-}
-
-/// The item of a delete [I]: the posting named, no content (so a job that
-/// breaks a rule today can still be taken down).
-pub fn delete_item(reference: &str, posting_id: Option<&str>) -> Item {
-    Item {
-        about: reference.to_owned(),
-        action: Some(ItemAction::Delete),
-        posting_id: posting_id.map(str::to_owned),
-        title: None,
-        description: None,
-        category: None,
-        area: None,
-        map_location: None,
-        reply_email: None,
-    }
 }
 
 /// The area of the job's first US location we can place.
@@ -788,8 +738,18 @@ impl Craigslist {
             password: self.password.expose_secret(),
             account_id: &self.account_id,
         };
-        // Holds the password: it goes to the wire and the attempt's hash only.
+        // Holds the password: it goes to the wire only. The attempt's hash
+        // covers the same document with the credentials redacted, so the
+        // stored hash cannot be used to test guesses of the password.
         let body = to_xml(&document(item.clone(), &auth)).into_bytes();
+        let redacted = Auth {
+            username: REDACTED,
+            password: REDACTED,
+            account_id: &self.account_id,
+        };
+        log.request_hash = Some(http::hash(
+            to_xml(&document(item.clone(), &redacted)).as_bytes(),
+        ));
         let url = match endpoint {
             Endpoint::Validate => &self.validate_url,
             Endpoint::Post => &self.post_url,
@@ -800,7 +760,7 @@ impl Craigslist {
             .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
             .timeout(self.timeout)
             .body(body.clone());
-        let reply = http::send(NAME, request, Some(&body), log).await?;
+        let reply = http::send(NAME, request, None, log).await?;
         if !reply.is_success() {
             return Err(failure(&reply, &self.scrub(&http::excerpt(&reply.body))));
         }
@@ -870,7 +830,7 @@ impl Craigslist {
         }
     }
 
-    /// A new posting; an `exists` answer turns it into an update of that one.
+    /// A new posting; an `exists` answer [I] is the copy an earlier send made.
     async fn create(
         &self,
         posting: &PostingContext<'_>,
@@ -879,41 +839,29 @@ impl Craigslist {
         let item = render_item(posting, &self.options)?;
         let result = self.submit(posting, &item, log).await?;
         match result.status {
-            PostedStatus::Posted => live(result),
-            PostedStatus::Exists => {
-                let id = result.posting_id.clone();
-                match self.replace(posting, id.as_deref(), log).await? {
-                    Some(receipt) => Ok(receipt),
-                    None => Err(BoardError::new(
-                        ErrorClass::Ambiguous,
-                        Some(200),
-                        format!(
-                            "{NAME} said posting {} holds item {}, then could not find it",
-                            id.as_deref().unwrap_or("?"),
-                            posting.reference
-                        ),
-                    )),
-                }
-            }
+            PostedStatus::Posted | PostedStatus::Exists => live(result),
             other => Err(unexpected(other, "a new posting")),
         }
     }
+}
 
-    /// Sends the revision as an update; `None` when Craigslist has no such posting.
-    async fn replace(
-        &self,
-        posting: &PostingContext<'_>,
-        posting_id: Option<&str>,
-        log: &mut CallLog,
-    ) -> Result<Option<Receipt>, BoardError> {
-        let item = update_item(posting, posting_id, &self.options)?;
-        let result = self.submit(posting, &item, log).await?;
-        match result.status {
-            PostedStatus::Updated | PostedStatus::Posted => live(result).map(Some),
-            PostedStatus::NotFound => Ok(None),
-            other => Err(unexpected(other, "an update")),
-        }
-    }
+/// Whether Craigslist may hold an ad for this posting: we know its id, or
+/// it was (or may have been) posted.
+fn held_at_board(posting: &PostingContext<'_>) -> bool {
+    posting.external_id.is_some() || posting.live_at_board || posting.may_exist
+}
+
+/// The reason an operation Craigslist's bulk interface does not offer
+/// fails, for ops: nothing is sent.
+fn not_offered(posting: &PostingContext<'_>, what: &str, by_hand: &str) -> BoardError {
+    let which = match posting.external_id {
+        Some(id) => format!("posting {id}"),
+        None => format!("the posting of item {}", posting.reference),
+    };
+    BoardError::rule(format!(
+        "{NAME} cannot {what} a posted ad: its bulk posting interface only posts new ads. \
+         {by_hand} {which} by hand in the Craigslist account"
+    ))
 }
 
 /// A non-200 answer, classified; `words` is the board's answer, scrubbed.
@@ -986,47 +934,41 @@ impl Board for Craigslist {
         }
     }
 
-    /// Area and category cannot change once posted [I].
-    fn fixed_fields(&self, posting: &PostingContext<'_>) -> Option<String> {
-        let (_, area) = place(posting.job).ok()?;
-        let category = category(posting.job, &self.options).ok()?;
-        Some(format!("area={area} category={category}"))
-    }
-
     async fn publish(
         &self,
         posting: &PostingContext<'_>,
         log: &mut CallLog,
     ) -> Result<Receipt, BoardError> {
         // `may_exist` needs nothing extra: validation names a live posting
-        // under our reference, and create turns into an update then.
+        // under our reference [I], and create answers with that copy.
         self.create(posting, log).await
     }
 
+    /// Craigslist documents no edit: an ad it never got is posted now; one
+    /// it holds fails with the reason, and nothing is sent.
     async fn update(
         &self,
         posting: &PostingContext<'_>,
         log: &mut CallLog,
     ) -> Result<Receipt, BoardError> {
-        match self.replace(posting, posting.external_id, log).await? {
-            Some(receipt) => Ok(receipt),
-            // Craigslist never got it: post it now.
-            None => self.create(posting, log).await,
+        if held_at_board(posting) {
+            return Err(not_offered(posting, "update", "Change"));
         }
+        self.create(posting, log).await
     }
 
+    /// Craigslist documents no delete: an ad it never got is withdrawn
+    /// already; one it holds fails with the reason, and nothing is sent.
     async fn withdraw(
         &self,
         posting: &PostingContext<'_>,
         log: &mut CallLog,
     ) -> Result<Receipt, BoardError> {
-        let item = delete_item(posting.reference, posting.external_id);
-        let result = self.submit(posting, &item, log).await?;
-        match result.status {
-            // Deleted now, earlier, or never there: what we wanted.
-            PostedStatus::Deleted | PostedStatus::NotFound => Ok(Receipt::Withdrawn),
-            other => Err(unexpected(other, "a delete")),
+        let _ = log;
+        if held_at_board(posting) {
+            return Err(not_offered(posting, "take down", "Delete"));
         }
+        Ok(Receipt::Withdrawn)
     }
 }
 
@@ -1036,7 +978,15 @@ mod tests {
 
     #[test]
     fn credentials_are_escaped_and_read_back_intact() {
-        let item = delete_item("bcref", Some("7700000001"));
+        let item = Item {
+            about: "bcref".to_owned(),
+            title: None,
+            description: None,
+            category: None,
+            area: None,
+            map_location: None,
+            reply_email: None,
+        };
         let nasty = "p\"a&s<s>w'o]]>rd";
         let xml = to_xml(&document(
             item,

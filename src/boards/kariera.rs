@@ -17,6 +17,12 @@
 //! documented limit; the board's own is unknown).
 //! The Message-ID comes from the attempt's idempotency key, so a message
 //! re-sent after a lost answer carries the same id and the desk can drop it.
+//! Every value set into the subject or a labelled line is one line: control
+//! characters (CR and LF above all) become spaces, so no field of the job
+//! can forge a labelled line or a header the desk would read as ours (issue
+//! 12 finding 18). The ad's text keeps its line breaks, as CRLF, with other
+//! control characters dropped; the labelled block ends at the first empty
+//! line [I].
 //! Success is the relay's `250` after DATA: the board then holds the ad
 //! (posted), with the Message-ID as its id; a `4xx` is transient, a `5xx`
 //! permanent, a `535` refused credentials.
@@ -107,6 +113,25 @@ fn labels(locale: &str) -> Labels {
     }
 }
 
+/// `value` as one line: every control character becomes a space.
+pub fn one_line(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Free text with its line breaks as CRLF and no other control characters.
+fn text_lines(value: &str) -> String {
+    value
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .split('\n')
+        .map(|line| line.chars().filter(|c| !c.is_control()).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(CRLF)
+}
+
 /// Builds the message for one language variant.
 pub fn render(posting: &PostingContext<'_>, operation: Operation) -> Result<Mail, BoardError> {
     let job = posting.job;
@@ -132,17 +157,17 @@ pub fn render(posting: &PostingContext<'_>, operation: Operation) -> Result<Mail
     let subject = format!(
         "{} {}: {} | {} | {}",
         operation.keyword(),
-        posting.reference,
-        ad.title,
-        job.company.name,
-        city
+        one_line(posting.reference),
+        one_line(&ad.title),
+        one_line(&job.company.name),
+        one_line(city)
     );
     let label = labels(posting.locale);
     let mut body = String::new();
     let mut line = |name: &str, value: &str| {
         body.push_str(name);
         body.push_str(": ");
-        body.push_str(value);
+        body.push_str(&one_line(value));
         body.push_str(CRLF);
     };
     line(label.position, &ad.title);
@@ -169,7 +194,7 @@ pub fn render(posting: &PostingContext<'_>, operation: Operation) -> Result<Mail
     line(label.reference, posting.reference);
     if operation != Operation::Withdraw {
         body.push_str(CRLF);
-        body.push_str(&ad.summary);
+        body.push_str(&text_lines(&ad.summary));
         body.push_str(CRLF);
         let titles = headings(posting.locale);
         for (heading, items) in [
@@ -185,7 +210,7 @@ pub fn render(posting: &PostingContext<'_>, operation: Operation) -> Result<Mail
             body.push_str(CRLF);
             for item in items {
                 body.push_str("- ");
-                body.push_str(item);
+                body.push_str(&one_line(item));
                 body.push_str(CRLF);
             }
         }
@@ -193,7 +218,7 @@ pub fn render(posting: &PostingContext<'_>, operation: Operation) -> Result<Mail
     Ok(Mail {
         subject,
         body,
-        reply_to: job.apply.email.clone(),
+        reply_to: job.apply.email.as_deref().map(one_line),
         message_id: format!("<{}@boardcast>", posting.idempotency_key.simple()),
     })
 }

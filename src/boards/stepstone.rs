@@ -1,18 +1,26 @@
-//! StepStone JobFeed: XML pushed over HTTPS with the customer's username and
-//! password, one `<joblisting>` per ad with `action` INSERT, UPDATE or OFFLINE
-//! (BOARDS.md §3.10).
+//! StepStone JobFeed: one `<jobfeed><joblisting>` document per ad, `action`
+//! INSERT, UPDATE or OFFLINE, POSTed to the JobFeed interface with the
+//! customer's username and password (BOARDS.md §3.10; sources and what is
+//! inferred in docs/boards/stepstone.md).
 //!
-//! Documented: an INSERT consumes a contract credit; UPDATE is free and also
-//! puts an OFFLINE listing back online; an OFFLINE reference can never be
-//! reused for a new listing; categorisation cannot change; German ads come in
-//! sections (introduction, tasks, profile, offer); title 1–150 characters
-//! (via FlashPost); languages de and en.
-//! Inferred, and modelled the same way in the sandbox: the response document
-//! (`<jobfeed_response><listing status="OK|ERROR" .../>`) and its error codes.
-//! An INSERT of a reference StepStone already holds answers
-//! `DUPLICATE_REFERENCE`, which is how a lost answer is recognised: the
-//! adapter then sends UPDATE, so no second credit is spent and no second copy
-//! goes live.
+//! Documented: the JobFeed HTTP Post takes "all necessary parameters as
+//! form object", username and password among them; an INSERT consumes a
+//! credit; UPDATE is free and also puts an OFFLINE listing back online; an
+//! OFFLINE reference can never be reused; categorisation cannot change; the
+//! answer, with `xmlresponse` set, is a `<jobfeedresponse>` with
+//! `reference`, `listingid`, `action`, `status` and `statuscode` (100 is
+//! OK; the status code table says which to fix and which to resend "one
+//! time in an hour"); the public link of a listing is built from its
+//! `listingid`. Via FlashPost: title 1–150 characters, languages de and en.
+//! Inferred [I], and modelled the same way in the sandbox: the form's field
+//! names (`username`, `password`, `xml`, `xmlresponse`), the endpoint path
+//! `/jobfeed`, the content elements of a listing, and two status codes the
+//! table does not list: [`REFERENCE_IN_USE`] for an INSERT of a reference
+//! StepStone holds (how a lost answer is recognised: the adapter then sends
+//! UPDATE, so no second credit is spent and no second copy goes live) and
+//! [`UNKNOWN_REFERENCE`] for an UPDATE or OFFLINE of one it does not.
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
@@ -26,10 +34,20 @@ use super::{
 use crate::intake::message::primary_language;
 
 /// How the board takes jobs, for `boardcast boards`.
-pub const MECHANISM: &str = "XML JobFeed push (INSERT/UPDATE/OFFLINE), Basic credentials";
+pub const MECHANISM: &str = "XML JobFeed push (INSERT/UPDATE/OFFLINE) as a form post with the customer's username and password";
 pub const ID: &str = "stepstone";
 const NAME: &str = "StepStone";
 const MAX_TITLE: usize = 150;
+/// The status code of a listing StepStone took.
+pub const STATUS_OK: u16 = 100;
+/// [I] An INSERT of a reference StepStone already holds (online or offline).
+pub const REFERENCE_IN_USE: u16 = 250;
+/// [I] An UPDATE or OFFLINE of a reference StepStone does not hold.
+pub const UNKNOWN_REFERENCE: u16 = 251;
+/// What stands for the password in the form the attempt's hash covers.
+pub const REDACTED: &str = "***";
+/// "resend one time in an hour until the status code changes to 100".
+const RESEND_AFTER: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -88,32 +106,77 @@ pub struct ListingLocation {
     pub country: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename = "jobfeed_response")]
+/// StepStone's answer to one listing (`<jobfeedresponse>`, documented).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FeedResponse {
-    #[serde(default)]
-    pub listing: Vec<ListingResult>,
+    pub reference: Option<String>,
+    pub listing_id: Option<String>,
+    /// INSERT, UPDATE, IGNORE or OFFLINE: what StepStone did.
+    pub action: Option<String>,
+    pub status: Option<String>,
+    pub status_code: Option<u16>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ListingResult {
-    #[serde(rename = "@reference_id")]
-    pub reference_id: String,
-    /// `OK` or `ERROR`.
-    #[serde(rename = "@status")]
-    pub status: String,
-    #[serde(
-        rename = "@listing_id",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub listing_id: Option<String>,
-    #[serde(rename = "@url", default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    #[serde(rename = "@code", default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    #[serde(rename = "@message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+impl FeedResponse {
+    /// Reads a `<jobfeedresponse>` with a strict XML parser.
+    pub fn parse(body: &str) -> Result<Self, String> {
+        let document = roxmltree::Document::parse(body).map_err(|error| error.to_string())?;
+        let root = document.root_element();
+        if root.tag_name().name() != "jobfeedresponse" {
+            return Err(format!(
+                "the root element is <{}>, not <jobfeedresponse>",
+                root.tag_name().name()
+            ));
+        }
+        let field = |name: &str| {
+            root.children()
+                .find(|n| n.is_element() && n.tag_name().name() == name)
+                .map(|n| {
+                    n.descendants()
+                        .filter(|d| d.is_text())
+                        .filter_map(|d| d.text())
+                        .collect::<String>()
+                        .trim()
+                        .to_owned()
+                })
+                .filter(|text| !text.is_empty())
+        };
+        let status_code = match field("statuscode") {
+            Some(code) => Some(
+                code.parse()
+                    .map_err(|_| format!("statuscode \"{code}\" is not a number"))?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            reference: field("reference"),
+            listing_id: field("listingid"),
+            action: field("action"),
+            status: field("status"),
+            status_code,
+        })
+    }
+}
+
+/// The public page of a listing on stepstone.de, as the response page builds it.
+pub fn listing_url(listing_id: &str) -> String {
+    format!(
+        "https://www.stepstone.de/5/index.cfm?event=offerView.dspOfferInline&offerId={listing_id}"
+    )
+}
+
+/// The form StepStone's JobFeed takes; `password` is the secret.
+pub fn form<'a>(
+    username: &'a str,
+    password: &'a str,
+    document: &'a str,
+) -> [(&'static str, &'a str); 4] {
+    [
+        ("username", username),
+        ("password", password),
+        ("xmlresponse", "true"),
+        ("xml", document),
+    ]
 }
 
 /// Serialises a feed document with its XML declaration.
@@ -202,36 +265,34 @@ impl StepStone {
         posting: &PostingContext<'_>,
         action: Action,
         log: &mut CallLog,
-    ) -> Result<ListingResult, BoardError> {
+    ) -> Result<FeedResponse, BoardError> {
         let listing = render(posting, &self.sender_id, &self.organisation_id, action)?;
         let document = to_xml(&JobFeed {
             joblisting: vec![listing],
         });
+        let username = self.username.expose_secret();
+        let encode = |password: &str| {
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form(username, password, &document))
+                .finish()
+        };
+        let body = encode(self.password.expose_secret());
+        // The hash covers the form with the password redacted.
+        log.request_hash = Some(http::hash(encode(REDACTED).as_bytes()));
         let request = self
             .http
             .post(self.feed_url.clone())
-            .basic_auth(
-                self.username.expose_secret(),
-                Some(self.password.expose_secret()),
-            )
             .header(
                 reqwest::header::CONTENT_TYPE,
-                "application/xml; charset=utf-8",
+                "application/x-www-form-urlencoded",
             )
             .timeout(self.timeout)
-            .body(document.clone());
-        let reply = http::send(NAME, request, Some(document.as_bytes()), log).await?;
-        if reply.status == 401 {
-            return Err(BoardError::new(
-                ErrorClass::Auth,
-                Some(401),
-                "StepStone refused our username and password",
-            ));
-        }
+            .body(body);
+        let reply = http::send(NAME, request, None, log).await?;
         if !reply.is_success() {
             return Err(reply.error(NAME));
         }
-        let response: FeedResponse = quick_xml::de::from_str(&reply.body).map_err(|error| {
+        let response = FeedResponse::parse(&reply.body).map_err(|error| {
             BoardError::new(
                 ErrorClass::Ambiguous,
                 Some(reply.status),
@@ -241,48 +302,71 @@ impl StepStone {
                 ),
             )
         })?;
-        response
-            .listing
-            .into_iter()
-            .find(|l| l.reference_id == posting.reference)
-            .ok_or_else(|| {
-                BoardError::new(
-                    ErrorClass::Ambiguous,
-                    Some(reply.status),
-                    format!(
-                        "StepStone's answer does not mention listing {}",
-                        posting.reference
-                    ),
-                )
-            })
+        if response
+            .reference
+            .as_deref()
+            .is_some_and(|r| r != posting.reference)
+        {
+            return Err(BoardError::new(
+                ErrorClass::Ambiguous,
+                Some(reply.status),
+                format!(
+                    "StepStone's answer is about listing {}, not {}",
+                    response.reference.as_deref().unwrap_or("?"),
+                    posting.reference
+                ),
+            ));
+        }
+        Ok(response)
     }
 }
 
-fn is_ok(result: &ListingResult) -> bool {
-    result.status == "OK"
+fn code(response: &FeedResponse) -> u16 {
+    response.status_code.unwrap_or(0)
 }
 
-fn code(result: &ListingResult) -> &str {
-    result.code.as_deref().unwrap_or("")
+fn is_ok(response: &FeedResponse) -> bool {
+    code(response) == STATUS_OK
 }
 
-fn live(result: ListingResult) -> Receipt {
-    Receipt::Live {
-        external_id: result.listing_id.unwrap_or(result.reference_id),
-        url: result.url,
+fn live(response: FeedResponse, posting: &PostingContext<'_>) -> Result<Receipt, BoardError> {
+    match response.listing_id {
+        Some(id) => Ok(Receipt::Live {
+            url: Some(listing_url(&id)),
+            external_id: id,
+        }),
+        None => Err(BoardError::new(
+            ErrorClass::Ambiguous,
+            Some(200),
+            format!(
+                "StepStone took listing {} but gave no listingid",
+                posting.reference
+            ),
+        )),
     }
 }
 
-fn listing_error(result: &ListingResult) -> BoardError {
-    BoardError::new(
-        ErrorClass::Rejected,
-        Some(200),
-        format!(
-            "StepStone {}: {}",
-            code(result),
-            result.message.as_deref().unwrap_or("no message")
-        ),
-    )
+/// A status code other than 100, classified by StepStone's status code table.
+pub fn status_error(response: &FeedResponse) -> BoardError {
+    let status = code(response);
+    let words = format!(
+        "StepStone status {status}: {}",
+        response.status.as_deref().unwrap_or("no status message")
+    );
+    let (class, retry_after) = match status {
+        // Fix and resend.
+        204..=207 | 320 | 331 => (ErrorClass::Rejected, None),
+        220 => (ErrorClass::Auth, None),
+        // "resend one time in an hour until the status code changes to 100".
+        209 | 210 | 222 | 230 | 312..=315 | 408 | 500 => {
+            (ErrorClass::Transient, Some(RESEND_AFTER))
+        }
+        // The feed is deprecated: ops must talk to StepStone.
+        403 => (ErrorClass::Rejected, None),
+        // "internal issues handled by StepStone": it may have acted.
+        _ => (ErrorClass::Ambiguous, Some(RESEND_AFTER)),
+    };
+    BoardError::new(class, Some(200), words).with_retry_after(retry_after)
 }
 
 #[async_trait]
@@ -306,19 +390,19 @@ impl Board for StepStone {
     ) -> Result<Receipt, BoardError> {
         let result = self.send(posting, Action::Insert, log).await?;
         if is_ok(&result) {
-            return Ok(live(result));
+            return live(result, posting);
         }
         match code(&result) {
             // Already there (a lost answer, or withdrawn earlier): UPDATE brings it in line.
-            "DUPLICATE_REFERENCE" | "REFERENCE_RETIRED" => {
+            REFERENCE_IN_USE => {
                 let result = self.send(posting, Action::Update, log).await?;
                 if is_ok(&result) {
-                    Ok(live(result))
+                    live(result, posting)
                 } else {
-                    Err(listing_error(&result))
+                    Err(status_error(&result))
                 }
             }
-            _ => Err(listing_error(&result)),
+            _ => Err(status_error(&result)),
         }
     }
 
@@ -329,11 +413,11 @@ impl Board for StepStone {
     ) -> Result<Receipt, BoardError> {
         let result = self.send(posting, Action::Update, log).await?;
         if is_ok(&result) {
-            return Ok(live(result));
+            return live(result, posting);
         }
         match code(&result) {
-            "UNKNOWN_REFERENCE" => self.publish(posting, log).await,
-            _ => Err(listing_error(&result)),
+            UNKNOWN_REFERENCE => self.publish(posting, log).await,
+            _ => Err(status_error(&result)),
         }
     }
 
@@ -343,10 +427,10 @@ impl Board for StepStone {
         log: &mut CallLog,
     ) -> Result<Receipt, BoardError> {
         let result = self.send(posting, Action::Offline, log).await?;
-        if is_ok(&result) || code(&result) == "UNKNOWN_REFERENCE" {
+        if is_ok(&result) || code(&result) == UNKNOWN_REFERENCE {
             Ok(Receipt::Withdrawn)
         } else {
-            Err(listing_error(&result))
+            Err(status_error(&result))
         }
     }
 }

@@ -5,10 +5,14 @@
 //! handshake fails without the client certificate the sandbox issued, and a
 //! request that arrives over plain HTTP is refused with 403.
 //!
-//! Upload (`PUT /bundesagentur/in/{file}`), checked in the order the BA
-//! would: the file name rule `DS{SupplierId}_{YYYY-MM-DD_HH-MM-SS}_F{nnn}{C|E}.xml`
+//! Upload: the portal's form at `/bundesagentur/in/` (or under
+//! `daten/<partner id>/` for an account naming its Partner ID), a
+//! `multipart/form-data` POST whose one file part carries the file under its
+//! own name (the twin reads the multipart body itself, RFC 7578; any other
+//! method or path is not the form). Checked in the order the BA would: the
+//! file name rule `DS{SupplierId}_{YYYY-MM-DD_HH-MM-SS}_F{nnn}{C|E}.xml`
 //! (a name used before answers 409); UTF-8, well-formed XML whose root is
-//! `HRBAXMLJobPositionPosting`; the header (supplier id as in the file name,
+//! `HRBAXMLJobPositionPosting` (a strict XML 1.0 parser, `roxmltree`); the header (supplier id as in the file name,
 //! timestamp, `Amount` = the entries, `TypeOfLoad` F or D); then the schema's
 //! rules for every entry (required elements, code formats, dates, lengths:
 //! title ≤ 100, `Objective` ≤ 4,000). A file that breaks any of these is
@@ -24,16 +28,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{get, post};
 use axum::{Extension, Router};
 use serde::{Deserialize, Serialize};
 
 use super::tls::{self, TlsPeer};
 use super::{Gate, HeldPosting, Sandbox, Twin, answer};
-use crate::boards::bundesagentur::{EntryError, ErrorFile};
 
 pub const BOARD: &str = "bundesagentur";
 
@@ -54,8 +57,10 @@ const MAX_OBJECTIVE: usize = 4_000;
 
 pub fn routes(sandbox: Sandbox) -> Router {
     Router::new()
-        .route("/in/{file}", put(upload))
+        .route("/in/", post(upload))
+        .route("/daten/{partner}/in/", post(upload_as_partner))
         .route("/{file}", get(error_file))
+        .route("/daten/{partner}/{file}", get(error_file_as_partner))
         .with_state(sandbox)
 }
 
@@ -562,43 +567,131 @@ fn business_rules(posting: &Posting, file_supplier: &str) -> Vec<(&'static str, 
     errors
 }
 
-/// Checks well-formedness and the root element.
+/// Checks well-formedness (strict XML 1.0) and the root element.
 fn well_formed(body: &str) -> Result<(), String> {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_str(body);
-    let mut root = None;
-    let mut depth = 0usize;
-    loop {
-        match reader.read_event() {
-            Ok(Event::Eof) if depth == 0 => break,
-            Ok(Event::Eof) => {
-                return Err(format!(
-                    "Die Datei ist kein wohlgeformtes XML (not well-formed): {depth} element(s) not closed at the end"
-                ));
-            }
-            Ok(Event::Start(start)) => {
-                depth += 1;
-                root.get_or_insert_with(|| start.name().0.to_owned());
-            }
-            Ok(Event::Empty(start)) => {
-                root.get_or_insert_with(|| start.name().0.to_owned());
-            }
-            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
-            Ok(_) => {}
-            Err(error) => {
-                return Err(format!(
-                    "Die Datei ist kein wohlgeformtes XML (not well-formed) at byte {}: {error}",
-                    reader.error_position()
-                ));
-            }
-        }
-    }
-    match root.as_deref() {
-        Some("HRBAXMLJobPositionPosting") => Ok(()),
-        Some(other) => Err(format!(
+    let document = roxmltree::Document::parse(body).map_err(|error| {
+        format!("Die Datei ist kein wohlgeformtes XML (not well-formed): {error}")
+    })?;
+    match document.root_element().tag_name().name() {
+        "HRBAXMLJobPositionPosting" => Ok(()),
+        other => Err(format!(
             "cvc-elt.1.a: Cannot find the declaration of element '{other}'."
         )),
-        None => Err("Die Datei enthält kein XML (no root element).".to_owned()),
+    }
+}
+
+/// One error of the error file.
+#[derive(Debug, Clone)]
+struct EntryError {
+    entry_id: Option<String>,
+    code: String,
+    text: String,
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The error file for an upload [I: shape in docs/boards/bundesagentur.md].
+fn error_document(file: &str, supplier: &str, entries: usize, errors: &[EntryError]) -> String {
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<HRBAXMLErrorFile><FileName>{}</FileName><SupplierId>{}</SupplierId><Entries>{entries}</Entries>",
+        escape(file),
+        escape(supplier)
+    );
+    for error in errors {
+        xml.push_str("<Error>");
+        if let Some(id) = &error.entry_id {
+            xml.push_str(&format!("<EntryId>{}</EntryId>", escape(id)));
+        }
+        xml.push_str(&format!(
+            "<ErrorCode>{}</ErrorCode><ErrorText>{}</ErrorText></Error>",
+            escape(&error.code),
+            escape(&error.text)
+        ));
+    }
+    xml.push_str("</HRBAXMLErrorFile>\n");
+    xml
+}
+
+/// The one file of a `multipart/form-data` body (RFC 7578): its filename
+/// and its bytes, or why the body is not a form upload.
+fn form_file<'a>(headers: &HeaderMap, body: &'a [u8]) -> Result<(String, &'a [u8]), String> {
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let mut parts = media.split(';').map(str::trim);
+    if !parts
+        .next()
+        .is_some_and(|m| m.eq_ignore_ascii_case("multipart/form-data"))
+    {
+        return Err(format!(
+            "Das Formular erwartet multipart/form-data, nicht \"{media}\"."
+        ));
+    }
+    let boundary = parts
+        .find_map(|p| p.strip_prefix("boundary="))
+        .map(|b| b.trim_matches('"'))
+        .filter(|b| !b.is_empty())
+        .ok_or("multipart/form-data ohne boundary.")?;
+    let delimiter = format!("--{boundary}");
+    let find = |haystack: &[u8], needle: &[u8], from: usize| {
+        haystack[from..]
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|at| at + from)
+    };
+    let mut at = find(body, delimiter.as_bytes(), 0).ok_or("Kein Teil im Formular.")?;
+    let mut files = Vec::new();
+    loop {
+        at += delimiter.len();
+        if body[at..].starts_with(b"--") {
+            break;
+        }
+        if !body[at..].starts_with(b"\r\n") {
+            return Err("Formularteil ohne CRLF nach der boundary.".to_owned());
+        }
+        at += 2;
+        let head_end = find(body, b"\r\n\r\n", at).ok_or("Formularteil ohne Kopf.")?;
+        let head = std::str::from_utf8(&body[at..head_end]).map_err(|_| "Kopf nicht UTF-8.")?;
+        let next = find(body, format!("\r\n{delimiter}").as_bytes(), head_end + 4)
+            .ok_or("Formularteil ohne abschließende boundary.")?;
+        let content = &body[head_end + 4..next];
+        let disposition = head
+            .split("\r\n")
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.trim()
+                    .eq_ignore_ascii_case("content-disposition")
+                    .then_some(value.trim())
+            })
+            .ok_or("Formularteil ohne Content-Disposition.")?;
+        let parameter = |key: &str| {
+            disposition.split(';').map(str::trim).find_map(|p| {
+                p.strip_prefix(key)
+                    .and_then(|v| v.strip_prefix('='))
+                    .map(|v| v.trim_matches('"').to_owned())
+            })
+        };
+        if !disposition.starts_with("form-data") {
+            return Err(format!(
+                "Formularteil \"{disposition}\" ist kein form-data."
+            ));
+        }
+        if let Some(filename) = parameter("filename") {
+            files.push((filename, content));
+        }
+        at = next + 2;
+    }
+    match files.len() {
+        1 => Ok(files.remove(0)),
+        0 => Err("Das Formular enthält keine Datei.".to_owned()),
+        n => Err(format!(
+            "Das Formular enthält {n} Dateien; erwartet wird eine."
+        )),
     }
 }
 
@@ -615,18 +708,31 @@ fn refused(file: &str, problems: &[String]) -> Response {
 // ---------------------------------------------------------------------------
 // Handlers.
 
-#[derive(Deserialize)]
-struct UploadQuery {
-    #[serde(rename = "partnerId")]
-    partner_id: Option<String>,
-}
-
 async fn upload(
     State(sandbox): State<Sandbox>,
     peer: Option<Extension<ConnectInfo<TlsPeer>>>,
-    Path(file): Path<String>,
-    Query(query): Query<UploadQuery>,
+    headers: HeaderMap,
     body: axum::body::Bytes,
+) -> Response {
+    receive(sandbox, peer, None, &headers, &body).await
+}
+
+async fn upload_as_partner(
+    State(sandbox): State<Sandbox>,
+    peer: Option<Extension<ConnectInfo<TlsPeer>>>,
+    Path(partner): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    receive(sandbox, peer, Some(partner), &headers, &body).await
+}
+
+async fn receive(
+    sandbox: Sandbox,
+    peer: Option<Extension<ConnectInfo<TlsPeer>>>,
+    partner: Option<String>,
+    headers: &HeaderMap,
+    form: &[u8],
 ) -> Response {
     if let Some(refusal) = refuse_without_certificate(&peer) {
         return refusal;
@@ -634,6 +740,10 @@ async fn upload(
     let timing = match sandbox.gate(BOARD) {
         Gate::Refuse(response) => return response,
         Gate::Proceed { latency, hang } => (latency, hang),
+    };
+    let (file, body) = match form_file(headers, form) {
+        Ok(found) => found,
+        Err(problem) => return text(StatusCode::BAD_REQUEST, problem),
     };
     let Some(file_supplier) = supplier_in_name(&file) else {
         return refused(
@@ -643,7 +753,7 @@ async fn upload(
             )],
         );
     };
-    if let Some(partner) = &query.partner_id
+    if let Some(partner) = &partner
         && !(partner.len() == 10 && partner.starts_with('P') && supplier_format(partner))
     {
         return refused(
@@ -653,7 +763,7 @@ async fn upload(
             )],
         );
     }
-    let Ok(body) = std::str::from_utf8(&body) else {
+    let Ok(body) = std::str::from_utf8(body) else {
         return refused(&file, &["Die Datei ist nicht UTF-8-kodiert.".to_owned()]);
     };
     if let Err(problem) = well_formed(body) {
@@ -691,15 +801,8 @@ async fn upload(
 
     let full_load = doc.header.and_then(|h| h.type_of_load).as_deref() == Some("F");
     let errors = apply(&sandbox, file_supplier, entries, full_load);
-    let result = ErrorFile {
-        file_name: file.clone(),
-        supplier_id: file_supplier.to_owned(),
-        entries: count as u32,
-        errors,
-    };
-    let document = quick_xml::se::to_string(&result).expect("error files serialise");
-    let document = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{document}\n");
-    let name = crate::boards::bundesagentur::error_file_name(&file);
+    let document = error_document(&file, file_supplier, count, &errors);
+    let name = format!("ES{}", file.strip_prefix("DS").unwrap_or(&file));
     sandbox.with_extra(BOARD, |state: &mut TwinState| {
         let polls = state.polls_before_result.unwrap_or(1);
         state.results.insert(name, (polls, document));
@@ -798,10 +901,26 @@ fn apply(sandbox: &Sandbox, supplier: &str, entries: Entries, full_load: bool) -
     errors
 }
 
+async fn error_file_as_partner(
+    State(sandbox): State<Sandbox>,
+    peer: Option<Extension<ConnectInfo<TlsPeer>>>,
+    Path((_partner, file)): Path<(String, String)>,
+) -> Response {
+    read_error_file(sandbox, peer, file).await
+}
+
 async fn error_file(
     State(sandbox): State<Sandbox>,
     peer: Option<Extension<ConnectInfo<TlsPeer>>>,
     Path(file): Path<String>,
+) -> Response {
+    read_error_file(sandbox, peer, file).await
+}
+
+async fn read_error_file(
+    sandbox: Sandbox,
+    peer: Option<Extension<ConnectInfo<TlsPeer>>>,
+    file: String,
 ) -> Response {
     if let Some(refusal) = refuse_without_certificate(&peer) {
         return refusal;

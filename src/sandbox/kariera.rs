@@ -3,7 +3,8 @@
 //! sandbox's SMTP listener and judges them on its own: the relay's
 //! credentials, the posting address, a parseable UTF-8 `text/plain` message,
 //! the subject `NEW|UPDATE|WITHDRAW <reference>: <title> | …`, a way to
-//! apply in the body, and one copy per Message-ID (a re-sent message is
+//! apply in the body, a labelled block naming each label once (and our
+//! reference as the subject does), and one copy per Message-ID (a re-sent message is
 //! dropped). Credentials are checked when the message is handed over (end
 //! of DATA), so a refusal arrives as `535` there.
 
@@ -78,6 +79,9 @@ pub fn receive(sandbox: &Sandbox, envelope: &Envelope) -> Result<String, (u16, S
     if operation != "WITHDRAW" && !body.contains("http") && !body.contains('@') {
         return Err((550, "5.6.0 the ad gives no way to apply".into()));
     }
+    if let Some(problem) = labelled_block_problem(&body, reference) {
+        return Err((550, format!("5.6.0 {problem}")));
+    }
     let message_id = message.message_id().unwrap_or_default().to_owned();
     let fresh = sandbox.with_extra::<Desk, _>(BOARD, |desk| desk.seen.insert(message_id.clone()));
     let id = sandbox.next_id(BOARD);
@@ -127,6 +131,30 @@ pub fn receive(sandbox: &Sandbox, envelope: &Envelope) -> Result<String, (u16, S
         }
         _ => Ok(id.to_string()),
     })
+}
+
+/// The labelled lines (up to the first empty line) as the desk reads them:
+/// each label once, and the reference line naming the subject's reference.
+/// A value carrying a line break would add a line here (issue 12 finding 18).
+fn labelled_block_problem(body: &str, reference: &str) -> Option<String> {
+    const REFERENCE_LABELS: [&str; 2] = ["Reference", "Κωδικός αγγελίας"];
+    let mut seen = std::collections::BTreeSet::new();
+    for line in body.lines().take_while(|line| !line.trim().is_empty()) {
+        // A line without a label is text the desk does not read as a field.
+        let Some((label, value)) = line.split_once(": ") else {
+            continue;
+        };
+        if !seen.insert(label.to_owned()) {
+            return Some(format!("the labelled block names {label} twice"));
+        }
+        if REFERENCE_LABELS.contains(&label) && value.trim() != reference {
+            return Some(format!(
+                "the reference line says {} but the subject says {reference}",
+                value.trim()
+            ));
+        }
+    }
+    None
 }
 
 /// `NEW bc123: Title | Company | City` → `("NEW", "bc123", "Title")`.

@@ -755,14 +755,103 @@ fn raw_client(twin: &BoardTwin, with_certificate: bool) -> reqwest::Client {
     builder.build().unwrap()
 }
 
+/// A form upload as a browser sends it (RFC 7578), framed here, not by the adapter.
+fn form(name: &str, body: &str) -> (String, String) {
+    let boundary = "----browserform4711";
+    (
+        format!("multipart/form-data; boundary={boundary}"),
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"{name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n{body}\r\n--{boundary}--\r\n"
+        ),
+    )
+}
+
 async fn put_file(twin: &BoardTwin, name: &str, body: &str) -> (u16, String) {
+    let (content_type, form) = form(name, body);
     let response = raw_client(twin, true)
-        .put(format!("{}/in/{name}", twin.adapter_url))
-        .body(body.to_owned())
+        .post(format!("{}/in/", twin.adapter_url))
+        .header("content-type", content_type)
+        .body(form)
         .send()
         .await
         .unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// Real clients submit the portal's HTML form at `/in/` (pludoni/ba_upload);
+/// the old adapter's `PUT /in/<file>` is no route of the BA's. The adapter's
+/// own uploads reach the form under the account's Partner ID path.
+#[tokio::test]
+async fn the_upload_is_the_form_post_not_a_put() {
+    let twin = twin().await;
+    let (name, document) = valid_file();
+    let response = raw_client(&twin, true)
+        .put(format!("{}/in/{name}", twin.adapter_url))
+        .header("content-type", "application/xml; charset=utf-8")
+        .body(document.clone())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        matches!(response.status().as_u16(), 404 | 405),
+        "{}",
+        response.status()
+    );
+    // Not a form upload: the XML posted bare.
+    let response = raw_client(&twin, true)
+        .post(format!("{}/in/", twin.adapter_url))
+        .header("content-type", "application/xml; charset=utf-8")
+        .body(document.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("multipart/form-data")
+    );
+    assert!(twin.held().is_empty());
+
+    // The adapter's upload: a form post under daten/<partner id>/, taken.
+    let (job, reference) = northwind("de");
+    let posting = context(&job, &job.ads["de"], &reference, "de");
+    let task = task_of(&twin.publish(&posting).await.unwrap(), &reference);
+    assert!(task.starts_with("DSP000012345_"), "{task}");
+    assert!(matches!(
+        settle(&twin, &posting, &task).await,
+        Receipt::Live { .. }
+    ));
+    assert_eq!(twin.only().creates, 1);
+}
+
+/// Issue 12 finding 2: a far-future `valid_through` panicked in
+/// `to_offset(UTC)` (10000-01-01 UTC is past what `time` holds). Now it is
+/// a rule failure naming the date, and nothing is sent.
+#[tokio::test]
+async fn a_far_future_end_date_is_refused_not_a_panic() {
+    let (mut job, reference) = northwind("de");
+    job.valid_through = Some(datetime!(9999-12-31 23:00:00 -05:00));
+    let posting = context(&job, &job.ads["de"], &reference, "de");
+    let error = render(&posting, &account(), AT).unwrap_err();
+    assert_eq!(error.class, ErrorClass::Rejected);
+    assert!(
+        error.message.contains("takes dates up to 9999-12-31 (UTC)"),
+        "{}",
+        error.message
+    );
+    let twin = twin().await;
+    let error = twin.publish(&posting).await.unwrap_err();
+    assert_eq!(error.class, ErrorClass::Rejected);
+    assert_eq!(twin.requests(), 0);
+
+    // The last day that fits is still fine.
+    job.valid_through = Some(datetime!(9999-12-31 12:00:00 UTC));
+    let posting = context(&job, &job.ads["de"], &reference, "de");
+    assert!(render(&posting, &account(), AT).is_ok());
 }
 
 fn valid_file() -> (String, String) {
@@ -789,6 +878,16 @@ async fn the_twin_refuses_files_that_break_the_schema() {
     );
 
     let (status, body) = put_file(&twin, &name, "<HRBAXMLJobPositionPosting><Header>").await;
+    assert_eq!(status, 400);
+    assert!(body.contains("kein wohlgeformtes XML"), "{body}");
+
+    // A control character XML 1.0 cannot carry: a strict parser refuses it.
+    let control = document.replace(
+        "Account Executive (m/w/d)<",
+        "Account Executive (m/w/d)\u{b}<",
+    );
+    assert_ne!(control, document);
+    let (status, body) = put_file(&twin, &name, &control).await;
     assert_eq!(status, 400);
     assert!(body.contains("kein wohlgeformtes XML"), "{body}");
 
@@ -864,17 +963,20 @@ async fn the_desk_wants_https_with_the_certificate() {
     let (name, document) = valid_file();
 
     // No client certificate: the handshake fails.
+    let (content_type, body) = form(&name, &document);
     let result = raw_client(&twin, false)
-        .put(format!("{}/in/{name}", twin.adapter_url))
-        .body(document.clone())
+        .post(format!("{}/in/", twin.adapter_url))
+        .header("content-type", content_type.clone())
+        .body(body.clone())
         .send()
         .await;
     assert!(result.is_err(), "{result:?}");
 
     // Plain HTTP on the sandbox's other listener: refused.
     let response = reqwest::Client::new()
-        .put(twin.board_url(&format!("/in/{name}")))
-        .body(document)
+        .post(twin.board_url("/in/"))
+        .header("content-type", content_type)
+        .body(body)
         .send()
         .await
         .unwrap();

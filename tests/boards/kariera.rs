@@ -204,6 +204,24 @@ async fn the_desk_checks_on_its_own() {
             550,
             "no ad with reference",
         ),
+        (
+            send(
+                "NEW bcabc: Chef | X | Athens",
+                desk,
+                "Position: Chef\r\nApply: https://x\r\nReference: bcabc\r\nReference: forged\r\n\r\nAd.",
+            ),
+            550,
+            "names Reference twice",
+        ),
+        (
+            send(
+                "NEW bcabc: Chef | X | Athens",
+                desk,
+                "Position: Chef\r\nApply: https://x\r\nReference: bcother\r\n\r\nAd.",
+            ),
+            550,
+            "the reference line says bcother",
+        ),
     ];
     for (message, code, words) in cases {
         let error = transport.send(message).await.unwrap_err();
@@ -211,4 +229,58 @@ async fn the_desk_checks_on_its_own() {
         assert!(error.to_string().contains(words), "{error}");
     }
     assert!(twin.held().is_empty());
+}
+
+/// Issue 12 finding 18: an apply URL (or any other value) with CR/LF must
+/// not forge a labelled line or a header. The old render copied values
+/// verbatim, so the body held a second `Reference:` line of the sender's.
+#[test]
+fn line_breaks_in_values_cannot_forge_a_labelled_line() {
+    let (tenant, mut job) = sample("account-executive");
+    let reference = posting_reference(&tenant, &job.id, "en");
+    job.apply.url = Some("https://contoso.example/jobs/1\r\nReference: forged\nSalary: 1M".into());
+    job.company.name = "Contoso\r\nApply: https://evil.example".into();
+    let ad = job.ads.get_mut("en").unwrap();
+    ad.title = "Account Executive\r\nBcc: victim@example.com".into();
+    ad.summary = "First paragraph.\r\n\r\nSecond\u{0}\u{1b} paragraph.\rThird.".into();
+    ad.requirements = vec!["Greek\nReference: forged too".into()];
+    let mail = render(
+        &context(&job, &job.ads["en"], &reference, "en"),
+        Operation::New,
+    )
+    .unwrap();
+
+    assert!(!mail.subject.contains(['\r', '\n']), "{:?}", mail.subject);
+    let lines: Vec<&str> = mail.body.split("\r\n").collect();
+    let labelled = |label: &str| lines.iter().filter(|l| l.starts_with(label)).count();
+    assert_eq!(labelled("Reference:"), 1, "{lines:#?}");
+    assert_eq!(labelled("Salary:"), 1, "the job's own: {lines:#?}");
+    assert_eq!(labelled("Apply:"), 1, "{lines:#?}");
+    assert_eq!(labelled("Bcc:"), 0, "{lines:#?}");
+    assert!(lines.contains(&format!("Reference: {reference}").as_str()));
+    assert!(lines.contains(&"Apply: https://contoso.example/jobs/1  Reference: forged Salary: 1M"));
+    // No bare CR or LF anywhere: every line ends in CRLF.
+    assert!(!mail.body.replace("\r\n", "").contains(['\r', '\n']));
+    // The ad's own paragraphs survive, without the other control characters.
+    assert!(lines.contains(&"Second paragraph."), "{lines:#?}");
+    assert!(lines.contains(&"Third."), "{lines:#?}");
+    assert!(
+        lines.contains(&"- Greek Reference: forged too"),
+        "{lines:#?}"
+    );
+}
+
+/// The desk (its own reading of the labelled block) takes an ad whose
+/// apply URL carried CR/LF once the adapter keeps every value on its line;
+/// the old adapter's message named `Reference` twice and was refused.
+#[tokio::test]
+async fn the_desk_takes_an_ad_whose_values_carried_line_breaks() {
+    let twin = BoardTwin::start(ID).await;
+    let (tenant, mut job) = sample("account-executive");
+    let reference = posting_reference(&tenant, &job.id, "el");
+    job.apply.url = Some("https://contoso.example/jobs/1\r\nReference: forged".into());
+    twin.publish(&context(&job, &job.ads["el"], &reference, "el"))
+        .await
+        .unwrap();
+    assert_eq!(twin.only().reference, reference);
 }
