@@ -132,7 +132,12 @@ impl FeedFormat for Jooble {
         ));
         xml.push_str(&cdata_element("updated", &jooble_date(utc(entry.updated))));
         if let Some(valid_through) = job.valid_through {
-            xml.push_str(&cdata_element("expire", &jooble_date(utc(valid_through))));
+            let Some(expire) = valid_through.checked_to_offset(UtcOffset::UTC) else {
+                return Err(BoardError::rule(format!(
+                    "expire {valid_through} is past the year 9999 in UTC; Jooble's dates are DD.MM.YYYY"
+                )));
+            };
+            xml.push_str(&cdata_element("expire", &jooble_date(expire.date())));
         }
         if let Some(kind) = job_type(job.employment_type) {
             xml.push_str(&cdata_element("jobtype", kind));

@@ -106,11 +106,12 @@ fn contract(kind: EmploymentType) -> (Option<&'static str>, Option<&'static str>
     }
 }
 
-fn trovit_date(time: time::OffsetDateTime) -> String {
-    time.to_offset(UtcOffset::UTC)
+/// A time as Trovit's DD/MM/YYYY date in UTC; `None` past 9999-12-31 UTC.
+fn trovit_date(time: time::OffsetDateTime) -> Option<String> {
+    time.checked_to_offset(UtcOffset::UTC)?
         .date()
         .format(DATE_FORMAT)
-        .expect("a calendar date formats")
+        .ok()
 }
 
 impl FeedFormat for Trovit {
@@ -173,12 +174,15 @@ impl FeedFormat for Trovit {
                 xml.push_str(&cdata_element("postcode", postcode));
             }
         }
-        xml.push_str(&cdata_element("date", &trovit_date(entry.first_published)));
+        let date = trovit_date(entry.first_published).expect("a publication time is a real date");
+        xml.push_str(&cdata_element("date", &date));
         if let Some(valid_through) = job.valid_through {
-            xml.push_str(&cdata_element(
-                "expiration_date",
-                &trovit_date(valid_through),
-            ));
+            let Some(expiration) = trovit_date(valid_through) else {
+                return Err(BoardError::rule(format!(
+                    "expiration_date {valid_through} is past the year 9999 in UTC; Trovit's dates are DD/MM/YYYY"
+                )));
+            };
+            xml.push_str(&cdata_element("expiration_date", &expiration));
         }
         match job.workplace {
             Workplace::Remote => xml.push_str(&cdata_element("telecommute", "true")),

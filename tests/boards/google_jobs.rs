@@ -1205,3 +1205,11 @@ async fn an_unreachable_board_is_transient_and_costs_no_quota() {
     assert_eq!(error.class, ErrorClass::Transient);
     assert_eq!(nowhere.quota().used, 0);
 }
+
+/// Issue 12 finding 2: a validThrough past 9999-12-31 in UTC panicked.
+#[test]
+fn a_valid_through_past_the_year_9999_is_refused_not_a_panic() {
+    let (_, mut job) = sample("account-executive");
+    job.valid_through = Some(datetime!(9999-12-31 23:00:00 -5));
+    assert_names(&rule(&job, "en"), &["validThrough", "year 9999"]);
+}

@@ -312,3 +312,15 @@ async fn a_crawl_reaches_the_report_the_adapter_reads() {
     assert_eq!(held.title, "Ejecutivo/a de Cuentas");
     assert!(held.live);
 }
+
+/// Issue 12 finding 2: an expiry past 9999-12-31 in UTC panicked.
+#[test]
+fn an_expiry_past_the_year_9999_is_refused_not_a_panic() {
+    let (tenant, mut job) = sample("account-executive");
+    job.valid_through = Some(datetime!(9999-12-31 23:00:00 -5));
+    let reference = posting_reference(&tenant, &job.id, "en");
+    let error = Trovit
+        .items(&entry(context(&job, &job.ads["en"], &reference, "en")))
+        .expect_err("refused");
+    crate::support::assert_rejected(&error, &["expiration_date", "year 9999"]);
+}
