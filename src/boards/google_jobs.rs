@@ -163,10 +163,9 @@ pub struct ServiceAccountClaims {
     pub exp: u64,
 }
 
-/// The address of `reference`'s job page under our public URL.
-pub fn page_url(public_url: &str, reference: &str) -> String {
-    format!("{}/jobs/{reference}", public_url.trim_end_matches('/'))
-}
+/// The address of `reference`'s job page under our public URL (every
+/// board's job page, served by [`crate::feeds::job_pages`]).
+pub use crate::feeds::job_pages::page_url;
 
 /// `at` as Google's ISO 8601 date-time: UTC, whole seconds. Panics for a
 /// time past 9999-12-31 UTC: use [`checked_iso_datetime`] for input.

@@ -29,6 +29,7 @@ use time::macros::format_description;
 use super::feed::{FeedEntry, FeedFormat};
 use super::render::{cdata_element, check_min, headings};
 use super::{BoardConfig, BoardError, BuildError};
+use crate::feeds::job_pages::JobPages;
 use crate::intake::message::{EmploymentType, LocalizedAd, PayPeriod, Salary, Workplace};
 
 pub const ID: &str = "trovit";
@@ -40,11 +41,14 @@ pub const MIN_CONTENT: usize = 30;
 /// Trovit's date style: DD/MM/YYYY.
 pub const DATE_FORMAT: &[BorrowedFormatItem<'static>] = format_description!("[day]/[month]/[year]");
 
-pub struct Trovit;
+pub struct Trovit {
+    /// Where the job pages `<url>` points at live.
+    pub pages: JobPages,
+}
 
 impl Trovit {
-    pub fn new(_config: &BoardConfig<'_>) -> Result<Self, BuildError> {
-        Ok(Self)
+    pub fn new(_config: &BoardConfig<'_>, pages: JobPages) -> Result<Self, BuildError> {
+        Ok(Self { pages })
     }
 }
 
@@ -131,11 +135,6 @@ impl FeedFormat for Trovit {
         let posting = &entry.posting;
         let job = posting.job;
         let ad = posting.ad;
-        let Some(url) = job.apply.url.as_deref() else {
-            return Err(BoardError::rule(
-                "Trovit needs a <url> for each ad; the job has only an apply e-mail",
-            ));
-        };
         if holds_url(&ad.title) {
             return Err(BoardError::rule(
                 "title holds a web address; Trovit wants no site name or URL in the title",
@@ -145,7 +144,7 @@ impl FeedFormat for Trovit {
         check_min(NAME, "content", &content, MIN_CONTENT)?;
         let mut xml = String::from("<ad>");
         xml.push_str(&cdata_element("id", posting.reference));
-        xml.push_str(&cdata_element("url", url));
+        xml.push_str(&cdata_element("url", &self.pages.url(posting.reference)));
         xml.push_str(&cdata_element("title", &ad.title));
         xml.push_str(&cdata_element("content", &content));
         xml.push_str(&cdata_element("company", &job.company.name));
