@@ -16,8 +16,8 @@
 //!
 //! Inferred [I] (BOARDS.md names the further fields but not their spelling;
 //! we follow the names of Adzuna's own job API and Careerjet's `<jobs><job>`
-//! feed): `url` (the apply page; required here, since it is where Adzuna
-//! sends the candidate), `company`, `location` with `city` / `region` /
+//! feed): `url` (our job page, `/jobs/<reference>`: where Adzuna sends
+//! the candidate, who applies from there), `company`, `location` with `city` / `region` /
 //! `country` (ISO 3166-1 alpha-2) of the job's first location (one location
 //! per ad), `salary_min` / `salary_max` / `salary_currency` for a yearly
 //! salary only (Adzuna shows yearly figures; another period is left out
@@ -30,6 +30,7 @@ use time::format_description::well_known::Rfc3339;
 use super::feed::{FeedEntry, FeedFormat};
 use super::render::{cdata_element, html_description};
 use super::{BoardConfig, BoardError, BuildError};
+use crate::feeds::job_pages::JobPages;
 use crate::intake::message::{EmploymentType, Job, PayPeriod};
 
 pub const ID: &str = "adzuna";
@@ -40,12 +41,15 @@ const MIN_DESCRIPTION: usize = 100;
 /// it serves).
 const TITLE_KEYWORDS: [&str; 4] = ["urgent", "dringend", "help wanted", "hiring now"];
 
-#[derive(Debug, Default)]
-pub struct AdzunaFeed;
+#[derive(Debug)]
+pub struct AdzunaFeed {
+    /// Where the job pages `<url>` points at live.
+    pub pages: JobPages,
+}
 
 impl AdzunaFeed {
-    pub fn new(_config: &BoardConfig<'_>) -> Result<Self, BuildError> {
-        Ok(Self)
+    pub fn new(_config: &BoardConfig<'_>, pages: JobPages) -> Result<Self, BuildError> {
+        Ok(Self { pages })
     }
 }
 
@@ -194,16 +198,11 @@ impl FeedFormat for AdzunaFeed {
                 "description is {length} characters of text; Adzuna needs at least {MIN_DESCRIPTION}"
             )));
         }
-        let Some(url) = job.apply.url.as_deref() else {
-            return Err(BoardError::rule(
-                "Adzuna's feed needs a url for each job; the job has only an apply email",
-            ));
-        };
         let mut xml = String::from("<job>");
         xml.push_str(&cdata_element("id", posting.reference));
         xml.push_str(&cdata_element("title", &ad.title));
         xml.push_str(&cdata_element("description", &description));
-        xml.push_str(&cdata_element("url", url));
+        xml.push_str(&cdata_element("url", &self.pages.url(posting.reference)));
         xml.push_str(&cdata_element("company", &job.company.name));
         if let Some(location) = job.locations.first() {
             xml.push_str("<location>");

@@ -8,9 +8,11 @@
 //! "£30000 - 33000"), `application_email`, `job_reference`, `apply_url`;
 //! text in CDATA as in its example.
 //!
-//! Inferred [I]: `url` (the job's page) and `apply_url` are both the job's
-//! apply URL (we host no job page yet), so a job with only an apply e-mail
-//! cannot go; `country` is the ISO 3166-1 alpha-2 code (Careerjet's example
+//! `url` is the job's page: ours, `/jobs/<reference>` (see
+//! [`crate::feeds::job_pages`]); `apply_url` the job's apply URL and
+//! `application_email` its apply e-mail, each when the job has one.
+//!
+//! Inferred [I]: `country` is the ISO 3166-1 alpha-2 code (Careerjet's example
 //! writes a name, and takes any format); `job_reference` is the ATS's job
 //! id, `id` our board reference; `contract_type` is given only where the
 //! employment type says it (contract, temporary, internship, volunteer) and
@@ -22,6 +24,7 @@
 use super::feed::{FeedEntry, FeedFormat};
 use super::render::{cdata_element, html_description};
 use super::{BoardConfig, BoardError, BuildError};
+use crate::feeds::job_pages::JobPages;
 use crate::intake::message::{EmploymentType, PayPeriod, Salary};
 
 pub const ID: &str = "careerjet";
@@ -29,11 +32,14 @@ pub const MECHANISM: &str =
     "pull XML feed (<jobs><job>, CDATA, HTML description), crawled from /feeds/careerjet.xml";
 const NAME: &str = "Careerjet";
 
-pub struct Careerjet;
+pub struct Careerjet {
+    /// Where the job pages `<url>` points at live.
+    pub pages: JobPages,
+}
 
 impl Careerjet {
-    pub fn new(_config: &BoardConfig<'_>) -> Result<Self, BuildError> {
-        Ok(Self)
+    pub fn new(_config: &BoardConfig<'_>, pages: JobPages) -> Result<Self, BuildError> {
+        Ok(Self { pages })
     }
 }
 
@@ -81,11 +87,6 @@ impl FeedFormat for Careerjet {
         let posting = &entry.posting;
         let job = posting.job;
         let ad = posting.ad;
-        let Some(url) = job.apply.url.as_deref() else {
-            return Err(BoardError::rule(
-                "Careerjet needs a <url> for each job; the job has only an apply e-mail",
-            ));
-        };
         let Some(location) = job.locations.first() else {
             return Err(BoardError::rule(
                 "Careerjet needs a <location> with a country; the job has none",
@@ -94,7 +95,7 @@ impl FeedFormat for Careerjet {
         let mut xml = String::from("<job>");
         xml.push_str(&cdata_element("id", posting.reference));
         xml.push_str(&cdata_element("title", &ad.title));
-        xml.push_str(&cdata_element("url", url));
+        xml.push_str(&cdata_element("url", &self.pages.url(posting.reference)));
         xml.push_str("<location>");
         xml.push_str(&cdata_element("city", &location.city));
         if let Some(region) = &location.region {
@@ -124,7 +125,9 @@ impl FeedFormat for Careerjet {
             xml.push_str(&cdata_element("application_email", email));
         }
         xml.push_str(&cdata_element("job_reference", &job.id));
-        xml.push_str(&cdata_element("apply_url", url));
+        if let Some(apply_url) = &job.apply.url {
+            xml.push_str(&cdata_element("apply_url", apply_url));
+        }
         xml.push_str("</job>");
         Ok(xml)
     }

@@ -163,18 +163,24 @@ pub struct ServiceAccountClaims {
     pub exp: u64,
 }
 
-/// The address of `reference`'s job page under our public URL.
-pub fn page_url(public_url: &str, reference: &str) -> String {
-    format!("{}/jobs/{reference}", public_url.trim_end_matches('/'))
+/// The address of `reference`'s job page under our public URL (every
+/// board's job page, served by [`crate::feeds::job_pages`]).
+pub use crate::feeds::job_pages::page_url;
+
+/// `at` as Google's ISO 8601 date-time: UTC, whole seconds. Panics for a
+/// time past 9999-12-31 UTC: use [`checked_iso_datetime`] for input.
+pub fn iso_datetime(at: OffsetDateTime) -> String {
+    checked_iso_datetime(at).expect("a time within years 1-9999 UTC")
 }
 
-/// `at` as Google's ISO 8601 date-time: UTC, whole seconds.
-pub fn iso_datetime(at: OffsetDateTime) -> String {
+/// `at` as Google's ISO 8601 date-time, or `None` when it has no UTC form
+/// within years 1-9999 (`9999-12-31T23:00:00-05:00` is year 10000 in UTC).
+pub fn checked_iso_datetime(at: OffsetDateTime) -> Option<String> {
     at.replace_nanosecond(0)
-        .expect("0 is a valid nanosecond")
-        .to_offset(UtcOffset::UTC)
+        .ok()?
+        .checked_to_offset(UtcOffset::UTC)?
         .format(&Rfc3339)
-        .expect("a UTC time formats as RFC 3339")
+        .ok()
 }
 
 /// The ad as Google's HTML: the summary, then each section as a
@@ -385,13 +391,17 @@ pub fn json_ld(
     }
 
     if let Some(valid_through) = job.valid_through {
+        let Some(until) = checked_iso_datetime(valid_through) else {
+            return Err(BoardError::rule(format!(
+                "validThrough {valid_through} is past the year 9999 in UTC; Google for Jobs reads ISO 8601 dates, which end there"
+            )));
+        };
         if valid_through <= first_published {
             return Err(BoardError::rule(format!(
-                "validThrough {} is not after datePosted {date_posted}; Google for Jobs takes a posting whose validThrough has passed as expired",
-                iso_datetime(valid_through)
+                "validThrough {until} is not after datePosted {date_posted}; Google for Jobs takes a posting whose validThrough has passed as expired"
             )));
         }
-        fields.insert("validThrough".into(), json!(iso_datetime(valid_through)));
+        fields.insert("validThrough".into(), json!(until));
     }
 
     match &job.salary {

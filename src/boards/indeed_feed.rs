@@ -5,18 +5,24 @@
 //! per instance and never changed, `requisitionid` shared by every instance of
 //! the role; text in CDATA; **no HTML entities anywhere** (literal characters
 //! only); the feed holds every open job (a job dropped from it is expired);
-//! `date` in ISO 8601; `email` is the client's Indeed account e-mail.
+//! `date` in ISO 8601; `email` is the client's Indeed account e-mail; `url`
+//! is the job's description page, not the application page (ours,
+//! `/jobs/<reference>`, see [`crate::feeds::job_pages`]); `sourcename` the
+//! employer's name; `jobtype` one of `fulltime`, `parttime`, `contract`,
+//! `temporary`, `internship` (docs/boards/indeed-feed.md lists the sources).
 //! Inferred [I]: the instance of the n-th location (n ≥ 1) is referenced
 //! `<reference>-<n>` (the first keeps our reference), so a location added at
-//! the end never renumbers the others; `url` is the job's apply page (we host
-//! no description page yet); the crawl report (what the crawler refused) is
-//! modelled on Indeed's feed status page.
+//! the end never renumbers the others, and every instance links to the one
+//! job page; a volunteer or "other" job has no `jobtype`; the description
+//! keeps its structure tags (`<p>`, `<h3>`, `<ul>`, `<li>`) and writes the
+//! ad's text as literal characters, never an entity; the crawl report (what
+//! the crawler refused) is modelled on Indeed's feed status page.
 
 use super::feed::{FeedEntry, FeedFormat};
-use super::indeed::description;
-use super::render::{cdata_element, check_max, employment_type_name};
+use super::render::{cdata_element, check_max, headings};
 use super::{BoardConfig, BoardError, BuildError};
-use crate::intake::message::Workplace;
+use crate::feeds::job_pages::JobPages;
+use crate::intake::message::{EmploymentType, LocalizedAd, Workplace};
 
 pub const ID: &str = "indeed-feed";
 pub const MECHANISM: &str = "pull XML feed (<source><job>, CDATA), crawled from /feeds/indeed.xml";
@@ -31,11 +37,14 @@ pub struct IndeedFeed {
     pub publisher_url: Option<String>,
     /// `<email>`: the client's Indeed account, used to verify the business.
     pub account_email: Option<String>,
+    /// Where the job pages `<url>` points at live.
+    pub pages: JobPages,
 }
 
 impl IndeedFeed {
-    pub fn new(config: &BoardConfig<'_>) -> Result<Self, BuildError> {
+    pub fn new(config: &BoardConfig<'_>, pages: JobPages) -> Result<Self, BuildError> {
         Ok(Self {
+            pages,
             publisher: config
                 .settings
                 .options
@@ -46,6 +55,41 @@ impl IndeedFeed {
             account_email: config.settings.options.get("account_email").cloned(),
         })
     }
+}
+
+/// Indeed's `jobtype` value, where the feed documents one.
+pub fn job_type(kind: EmploymentType) -> Option<&'static str> {
+    Some(match kind {
+        EmploymentType::FullTime => "fulltime",
+        EmploymentType::PartTime => "parttime",
+        EmploymentType::Contract => "contract",
+        EmploymentType::Temporary => "temporary",
+        EmploymentType::Internship => "internship",
+        EmploymentType::Volunteer | EmploymentType::Other => return None,
+    })
+}
+
+/// The ad as the feed's HTML: structure tags around the ad's text written
+/// as literal characters, since Indeed reads no HTML entity ("use literal
+/// characters instead of HTML entities").
+pub fn description(ad: &LocalizedAd, locale: &str) -> String {
+    let titles = headings(locale);
+    let mut html = format!("<p>{}</p>", ad.summary);
+    for (heading, items) in [
+        (titles.responsibilities, &ad.responsibilities),
+        (titles.requirements, &ad.requirements),
+        (titles.benefits, &ad.benefits),
+    ] {
+        if items.is_empty() {
+            continue;
+        }
+        html.push_str(&format!("<h3>{heading}</h3><ul>"));
+        for item in items {
+            html.push_str(&format!("<li>{item}</li>"));
+        }
+        html.push_str("</ul>");
+    }
+    html
 }
 
 /// The `referencenumber` of the n-th location instance of a posting.
@@ -82,11 +126,7 @@ impl FeedFormat for IndeedFeed {
                 description.len()
             )));
         }
-        let Some(url) = job.apply.url.as_deref() else {
-            return Err(BoardError::rule(
-                "Indeed's feed needs a url for each job; the job has only an apply email",
-            ));
-        };
+        let url = self.pages.url(posting.reference);
         if job.locations.is_empty() {
             return Err(BoardError::rule(
                 "Indeed's feed lists a job once per location; the job has none",
@@ -106,8 +146,9 @@ impl FeedFormat for IndeedFeed {
                 &instance_reference(posting.reference, index),
             ));
             xml.push_str(&cdata_element("requisitionid", &job.id));
-            xml.push_str(&cdata_element("url", url));
+            xml.push_str(&cdata_element("url", &url));
             xml.push_str(&cdata_element("company", &job.company.name));
+            xml.push_str(&cdata_element("sourcename", &job.company.name));
             xml.push_str(&cdata_element("city", &location.city));
             if let Some(region) = &location.region {
                 xml.push_str(&cdata_element("state", region));
@@ -130,10 +171,9 @@ impl FeedFormat for IndeedFeed {
                     ),
                 ));
             }
-            xml.push_str(&cdata_element(
-                "jobtype",
-                employment_type_name(job.employment_type),
-            ));
+            if let Some(kind) = job_type(job.employment_type) {
+                xml.push_str(&cdata_element("jobtype", kind));
+            }
             if let Some(category) = &job.category {
                 xml.push_str(&cdata_element("category", category));
             }

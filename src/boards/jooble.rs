@@ -15,8 +15,9 @@
 //! title is `<name>` (BOARDS.md lists a "title" field without naming the
 //! element; Jooble's example names it `<name>`); `<region>`, `<company>`,
 //! `<salary>` (free text) and `<jobtype>` are the optional fields of that
-//! example. `<link>` is the job's apply URL (we host no job page yet), so a
-//! job with only an apply e-mail cannot go. One item per posting, located at
+//! example. `<link>` is our job page (`/jobs/<reference>`, see
+//! [`crate::feeds::job_pages`]), as the spec asks: the page Jooble sends
+//! users to, not the apply form. One item per posting, located at
 //! the job's first location (the feed has one `<region>` per job). The id
 //! is our board reference; `<pubdate>` is when the posting first went into
 //! the feed, `<updated>` when its current revision did, `<expire>` the
@@ -29,6 +30,7 @@ use time::{Date, UtcOffset};
 use super::feed::{FeedEntry, FeedFormat};
 use super::render::{cdata_element, escape_xml, html_description};
 use super::{BoardConfig, BoardError, BuildError};
+use crate::feeds::job_pages::JobPages;
 use crate::intake::message::{EmploymentType, Location, PayPeriod, Salary};
 
 pub const ID: &str = "jooble";
@@ -38,11 +40,14 @@ const NAME: &str = "Jooble";
 /// Jooble's date style: DD.MM.YYYY.
 pub const DATE_FORMAT: &[BorrowedFormatItem<'static>] = format_description!("[day].[month].[year]");
 
-pub struct Jooble;
+pub struct Jooble {
+    /// Where the job pages `<link>` points at live.
+    pub pages: JobPages,
+}
 
 impl Jooble {
-    pub fn new(_config: &BoardConfig<'_>) -> Result<Self, BuildError> {
-        Ok(Self)
+    pub fn new(_config: &BoardConfig<'_>, pages: JobPages) -> Result<Self, BuildError> {
+        Ok(Self { pages })
     }
 }
 
@@ -103,18 +108,13 @@ impl FeedFormat for Jooble {
         let posting = &entry.posting;
         let job = posting.job;
         let ad = posting.ad;
-        let Some(link) = job.apply.url.as_deref() else {
-            return Err(BoardError::rule(
-                "Jooble needs a <link> to the job's page for each job; the job has only an apply e-mail",
-            ));
-        };
         let Some(location) = job.locations.first() else {
             return Err(BoardError::rule(
                 "Jooble's <region> needs the job's location; the job has none",
             ));
         };
         let mut xml = format!("<job id=\"{}\">", escape_xml(posting.reference));
-        xml.push_str(&cdata_element("link", link));
+        xml.push_str(&cdata_element("link", &self.pages.url(posting.reference)));
         xml.push_str(&cdata_element("name", &ad.title));
         xml.push_str(&cdata_element("region", &region(location)));
         if let Some(salary) = &job.salary {
@@ -132,7 +132,12 @@ impl FeedFormat for Jooble {
         ));
         xml.push_str(&cdata_element("updated", &jooble_date(utc(entry.updated))));
         if let Some(valid_through) = job.valid_through {
-            xml.push_str(&cdata_element("expire", &jooble_date(utc(valid_through))));
+            let Some(expire) = valid_through.checked_to_offset(UtcOffset::UTC) else {
+                return Err(BoardError::rule(format!(
+                    "expire {valid_through} is past the year 9999 in UTC; Jooble's dates are DD.MM.YYYY"
+                )));
+            };
+            xml.push_str(&cdata_element("expire", &jooble_date(expire.date())));
         }
         if let Some(kind) = job_type(job.employment_type) {
             xml.push_str(&cdata_element("jobtype", kind));

@@ -450,7 +450,7 @@ fn build_with(
         ziprecruiter::ID => Arc::new(ziprecruiter::ZipRecruiter::new(&config)?),
         kariera::ID => Arc::new(kariera::Kariera::new(&config)?),
         indeed_feed::ID => Arc::new(feed::FeedBoard::new(
-            Arc::new(indeed_feed::IndeedFeed::new(&config)?),
+            Arc::new(indeed_feed::IndeedFeed::new(&config, job_pages(settings))?),
             &config,
         )?),
         careerbuilder::ID => Arc::new(careerbuilder::CareerBuilder::new(&config)?),
@@ -465,23 +465,23 @@ fn build_with(
             &config,
         )?),
         adzuna::ID => Arc::new(feed::FeedBoard::new(
-            Arc::new(adzuna::AdzunaFeed::new(&config)?),
+            Arc::new(adzuna::AdzunaFeed::new(&config, job_pages(settings))?),
             &config,
         )?),
         talent::ID => Arc::new(feed::FeedBoard::new(
-            Arc::new(talent::TalentFeed::new(&config)?),
+            Arc::new(talent::TalentFeed::new(&config, job_pages(settings))?),
             &config,
         )?),
         jooble::ID => Arc::new(feed::FeedBoard::new(
-            Arc::new(jooble::Jooble::new(&config)?),
+            Arc::new(jooble::Jooble::new(&config, job_pages(settings))?),
             &config,
         )?),
         careerjet::ID => Arc::new(feed::FeedBoard::new(
-            Arc::new(careerjet::Careerjet::new(&config)?),
+            Arc::new(careerjet::Careerjet::new(&config, job_pages(settings))?),
             &config,
         )?),
         trovit::ID => Arc::new(feed::FeedBoard::new(
-            Arc::new(trovit::Trovit::new(&config)?),
+            Arc::new(trovit::Trovit::new(&config, job_pages(settings))?),
             &config,
         )?),
         vagas::ID => Arc::new(feed::FeedBoard::new(
@@ -495,4 +495,9 @@ fn build_with(
         bundesagentur::ID => Arc::new(bundesagentur::Bundesagentur::new(&config)?),
         _ => return Err(BuildError::NoAdapter(id.to_owned())),
     })
+}
+
+/// Where a feed board's `<url>` sends candidates: our job pages.
+fn job_pages(settings: &Settings) -> crate::feeds::job_pages::JobPages {
+    crate::feeds::job_pages::JobPages::new(&settings.public_url())
 }

@@ -18,8 +18,9 @@
 //! - one `<job>` per posting at the job's first location (the item's id is
 //!   the posting's reference; Indeed's per-location instances are not asked
 //!   for here); `country` as the ISO 3166-1 alpha-2 code;
-//! - `url` is the job's apply page and is required (Talent.com sends the
-//!   candidate there); `email` is the job's apply e-mail when it has one;
+//! - `url` is our job page (`/jobs/<reference>`, [`crate::feeds::job_pages`]):
+//!   Talent.com's spec asks for "the URL for the job listing", which then
+//!   leads to the apply link; `email` is the job's apply e-mail when it has one;
 //! - `date` / `dateposted` are the first publication; `lastbuilddate` is the
 //!   newest `updated` among the jobs, not the clock, so an unchanged feed
 //!   keeps its bytes and its ETag; each item hands it to
@@ -35,6 +36,7 @@ use time::{OffsetDateTime, UtcOffset};
 use super::feed::{FeedEntry, FeedFormat};
 use super::render::{cdata_element, escape_xml, html_description};
 use super::{BoardConfig, BoardError, BuildError};
+use crate::feeds::job_pages::JobPages;
 use crate::intake::message::EmploymentType;
 
 pub const ID: &str = "talent";
@@ -51,12 +53,15 @@ pub struct TalentFeed {
     /// `<publisher>`: who builds the feed.
     pub publisher: String,
     pub publisher_url: Option<String>,
+    /// Where the job pages `<url>` points at live.
+    pub pages: JobPages,
 }
 
 impl TalentFeed {
-    pub fn new(config: &BoardConfig<'_>) -> Result<Self, BuildError> {
+    pub fn new(config: &BoardConfig<'_>, pages: JobPages) -> Result<Self, BuildError> {
         let options = &config.settings.options;
         Ok(Self {
+            pages,
             publisher: options
                 .get("publisher")
                 .cloned()
@@ -129,11 +134,6 @@ impl FeedFormat for TalentFeed {
                 "description is {length} characters of text; Talent.com needs at least {MIN_DESCRIPTION}"
             )));
         }
-        let Some(url) = job.apply.url.as_deref() else {
-            return Err(BoardError::rule(
-                "Talent.com's feed needs a url for each job; the job has only an apply email",
-            ));
-        };
         let Some(location) = job.locations.first() else {
             return Err(BoardError::rule(
                 "Talent.com's feed needs the job's city and country; the job has no location",
@@ -145,7 +145,7 @@ impl FeedFormat for TalentFeed {
         xml.push_str(&cdata_element("date", &date));
         xml.push_str(&cdata_element("dateposted", &date));
         xml.push_str(&cdata_element("referencenumber", posting.reference));
-        xml.push_str(&cdata_element("url", url));
+        xml.push_str(&cdata_element("url", &self.pages.url(posting.reference)));
         xml.push_str(&cdata_element("company", &job.company.name));
         xml.push_str(&cdata_element("city", &location.city));
         if let Some(region) = &location.region {

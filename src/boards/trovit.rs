@@ -29,6 +29,7 @@ use time::macros::format_description;
 use super::feed::{FeedEntry, FeedFormat};
 use super::render::{cdata_element, check_min, headings};
 use super::{BoardConfig, BoardError, BuildError};
+use crate::feeds::job_pages::JobPages;
 use crate::intake::message::{EmploymentType, LocalizedAd, PayPeriod, Salary, Workplace};
 
 pub const ID: &str = "trovit";
@@ -40,11 +41,14 @@ pub const MIN_CONTENT: usize = 30;
 /// Trovit's date style: DD/MM/YYYY.
 pub const DATE_FORMAT: &[BorrowedFormatItem<'static>] = format_description!("[day]/[month]/[year]");
 
-pub struct Trovit;
+pub struct Trovit {
+    /// Where the job pages `<url>` points at live.
+    pub pages: JobPages,
+}
 
 impl Trovit {
-    pub fn new(_config: &BoardConfig<'_>) -> Result<Self, BuildError> {
-        Ok(Self)
+    pub fn new(_config: &BoardConfig<'_>, pages: JobPages) -> Result<Self, BuildError> {
+        Ok(Self { pages })
     }
 }
 
@@ -106,11 +110,12 @@ fn contract(kind: EmploymentType) -> (Option<&'static str>, Option<&'static str>
     }
 }
 
-fn trovit_date(time: time::OffsetDateTime) -> String {
-    time.to_offset(UtcOffset::UTC)
+/// A time as Trovit's DD/MM/YYYY date in UTC; `None` past 9999-12-31 UTC.
+fn trovit_date(time: time::OffsetDateTime) -> Option<String> {
+    time.checked_to_offset(UtcOffset::UTC)?
         .date()
         .format(DATE_FORMAT)
-        .expect("a calendar date formats")
+        .ok()
 }
 
 impl FeedFormat for Trovit {
@@ -130,11 +135,6 @@ impl FeedFormat for Trovit {
         let posting = &entry.posting;
         let job = posting.job;
         let ad = posting.ad;
-        let Some(url) = job.apply.url.as_deref() else {
-            return Err(BoardError::rule(
-                "Trovit needs a <url> for each ad; the job has only an apply e-mail",
-            ));
-        };
         if holds_url(&ad.title) {
             return Err(BoardError::rule(
                 "title holds a web address; Trovit wants no site name or URL in the title",
@@ -144,7 +144,7 @@ impl FeedFormat for Trovit {
         check_min(NAME, "content", &content, MIN_CONTENT)?;
         let mut xml = String::from("<ad>");
         xml.push_str(&cdata_element("id", posting.reference));
-        xml.push_str(&cdata_element("url", url));
+        xml.push_str(&cdata_element("url", &self.pages.url(posting.reference)));
         xml.push_str(&cdata_element("title", &ad.title));
         xml.push_str(&cdata_element("content", &content));
         xml.push_str(&cdata_element("company", &job.company.name));
@@ -173,12 +173,15 @@ impl FeedFormat for Trovit {
                 xml.push_str(&cdata_element("postcode", postcode));
             }
         }
-        xml.push_str(&cdata_element("date", &trovit_date(entry.first_published)));
+        let date = trovit_date(entry.first_published).expect("a publication time is a real date");
+        xml.push_str(&cdata_element("date", &date));
         if let Some(valid_through) = job.valid_through {
-            xml.push_str(&cdata_element(
-                "expiration_date",
-                &trovit_date(valid_through),
-            ));
+            let Some(expiration) = trovit_date(valid_through) else {
+                return Err(BoardError::rule(format!(
+                    "expiration_date {valid_through} is past the year 9999 in UTC; Trovit's dates are DD/MM/YYYY"
+                )));
+            };
+            xml.push_str(&cdata_element("expiration_date", &expiration));
         }
         match job.workplace {
             Workplace::Remote => xml.push_str(&cdata_element("telecommute", "true")),

@@ -8,7 +8,14 @@
 //! (HTML and images allowed), `email` (where applications go); optional
 //! `country`, `address`, `salary_rate` (free text). Its example: root
 //! `<jobs>`, one `<job>` per offer, text in CDATA, `country` as a code
-//! ("PT"). Vagas.pt is a Portuguese board: Portuguese ads only.
+//! ("PT"), `city` by its Portuguese name ("Lisboa"). Vagas.pt is a
+//! Portuguese board: Portuguese ads only. Vagas.pt's spec has no URL
+//! element: the job's page cannot be given, so the apply link goes in the
+//! description.
+//!
+//! Portuguese place names [inferred from the spec's "Lisboa"]: a city of
+//! Portugal written by its English name ("Lisbon", "Oporto") is sent by
+//! its Portuguese one, as Vagas.pt's own city list writes it.
 //!
 //! Decided [I]: the apply e-mail is the job's `apply.email`; for a job with
 //! only an apply URL, option `contact_email` (the account's address for
@@ -75,6 +82,21 @@ fn salary_rate(salary: &Salary) -> String {
     )
 }
 
+/// English names of Portuguese cities, and the Portuguese name Vagas.pt writes.
+const PORTUGUESE_NAMES: [(&str, &str); 2] = [("Lisbon", "Lisboa"), ("Oporto", "Porto")];
+
+/// The city as Vagas.pt writes it: a Portuguese city by its Portuguese name.
+pub fn city_name(location: &Location) -> &str {
+    let city = location.city.trim();
+    if location.country != "PT" {
+        return city;
+    }
+    PORTUGUESE_NAMES
+        .iter()
+        .find(|(english, _)| city.eq_ignore_ascii_case(english))
+        .map_or(city, |(_, portuguese)| portuguese)
+}
+
 /// The job's first location in Portugal, or its first one.
 fn location(locations: &[Location]) -> Option<&Location> {
     locations
@@ -133,12 +155,10 @@ impl FeedFormat for Vagas {
         xml.push_str(&cdata_element("title", &ad.title));
         if let Some(location) = location {
             xml.push_str(&cdata_element("country", &location.country));
-            xml.push_str(&cdata_element("city", &location.city));
+            let city = city_name(location);
+            xml.push_str(&cdata_element("city", city));
             if let Some(postal_code) = &location.postal_code {
-                xml.push_str(&cdata_element(
-                    "address",
-                    &format!("{postal_code} {}", location.city),
-                ));
+                xml.push_str(&cdata_element("address", &format!("{postal_code} {city}")));
             }
         }
         xml.push_str(&cdata_element("description", &description));

@@ -3,8 +3,11 @@
 //!
 //! Checks: the root is `<source>`; each `<job>` has `title`, `date` (ISO
 //! 8601), `referencenumber` (unique in the document), `url`, `company`,
-//! `description` and a `country`; no HTML entities in any text except the
-//! markup's own `&amp;`, `&lt;` and `&gt;` (Indeed takes literal characters);
+//! `description` and a `country`; the document is well-formed XML 1.0
+//! (checked by a strict parser, as a crawler reads it); no HTML entity in
+//! any text once XML has read it: a `&amp;` inside CDATA is an entity
+//! Indeed would show (it "does not support HTML entities", docs.indeed.com
+//! XML feed reference); `jobtype`, when given, is one of Indeed's values;
 //! the title must not name the job's city (Indeed: "no salary, employment
 //! type or location in the title"; only the crawler checks this one).
 
@@ -41,7 +44,49 @@ const REQUIRED: [&str; 7] = [
     "country",
 ];
 
+/// Indeed's documented `jobtype` values.
+const JOB_TYPES: [&str; 5] = [
+    "fulltime",
+    "parttime",
+    "contract",
+    "temporary",
+    "internship",
+];
+
+/// The first HTML entity (`&name;`, `&#n;`, `&#xh;`) in `text`.
+fn html_entity(text: &str) -> Option<&str> {
+    text.match_indices('&').find_map(|(at, _)| {
+        let rest = &text[at + 1..];
+        let end = rest.find(';')?;
+        let name = &rest[..end];
+        let numeric = name.strip_prefix('#').is_some_and(|n| {
+            !n.is_empty()
+                && n.trim_start_matches(['x', 'X'])
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit())
+        });
+        let named =
+            !name.is_empty() && name.len() <= 32 && name.chars().all(|c| c.is_ascii_alphanumeric());
+        (numeric || named).then(|| &text[at..at + end + 2])
+    })
+}
+
+/// Well-formed XML 1.0, as a strict parser reads it.
+fn well_formed(document: &[u8]) -> Result<(), String> {
+    let text = std::str::from_utf8(document)
+        .map_err(|error| format!("not well-formed XML: not UTF-8 ({error})"))?;
+    roxmltree::Document::parse(text)
+        .map(|_| ())
+        .map_err(|error| format!("not well-formed XML: {error}"))
+}
+
 fn check(document: &[u8]) -> Checked {
+    if let Err(error) = well_formed(document) {
+        return Checked {
+            document_error: Some(error),
+            items: Vec::new(),
+        };
+    }
     let items = match crawler::xml_items(document, "source", "job") {
         Ok(items) => items,
         Err(error) => {
@@ -62,9 +107,15 @@ fn check(document: &[u8]) -> Checked {
                 .map(|name| format!("<{name}> is required"))
                 .or_else(|| {
                     fields.iter().find_map(|(name, text)| {
-                        super::indeed::forbidden_entity(text).map(|e| {
+                        html_entity(text).map(|e| {
                             format!("<{name}> holds the HTML entity {e}; Indeed takes literal characters")
                         })
+                    })
+                })
+                .or_else(|| {
+                    let kind = fields.get("jobtype")?;
+                    (!JOB_TYPES.contains(&kind.as_str())).then(|| {
+                        format!("<jobtype> \"{kind}\" is not one of Indeed's: {}", JOB_TYPES.join(", "))
                     })
                 })
                 .or_else(|| {

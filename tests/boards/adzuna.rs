@@ -6,6 +6,7 @@ use crate::support::{context, publish_samples, sample};
 use boardcast::boards::adzuna::{AdzunaFeed, title_problem};
 use boardcast::boards::feed::{FeedEntry, FeedFormat};
 use boardcast::boards::render::escape_html;
+use boardcast::feeds::job_pages::JobPages;
 use boardcast::intake::message::{EmploymentType, Job, PayPeriod, Salary};
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::adzuna::FEED;
@@ -13,6 +14,15 @@ use time::macros::datetime;
 
 /// The languages Adzuna serves (its sites in the UK, US, DE, FR, ES, BR…).
 const LANGUAGES: [&str; 5] = ["en", "de", "fr", "es", "pt"];
+
+/// Our public URL in these tests: job pages are `<it>/jobs/<reference>`.
+const PUBLIC_URL: &str = "https://boardcast.example";
+
+fn adzuna() -> AdzunaFeed {
+    AdzunaFeed {
+        pages: JobPages::new(PUBLIC_URL),
+    }
+}
 
 fn entry<'a>(posting: boardcast::boards::PostingContext<'a>) -> FeedEntry<'a> {
     FeedEntry {
@@ -24,7 +34,7 @@ fn entry<'a>(posting: boardcast::boards::PostingContext<'a>) -> FeedEntry<'a> {
 
 fn item(job: &Job, locale: &str) -> Result<String, boardcast::boards::BoardError> {
     let reference = posting_reference("contoso", &job.id, locale);
-    AdzunaFeed.items(&entry(context(job, &job.ads[locale], &reference, locale)))
+    adzuna().items(&entry(context(job, &job.ads[locale], &reference, locale)))
 }
 
 #[test]
@@ -37,13 +47,13 @@ fn golden_documents() {
             .filter(|(l, _)| LANGUAGES.contains(&l.as_str()))
         {
             let reference = posting_reference(&tenant, &job.id, locale);
-            let item = AdzunaFeed
+            let item = adzuna()
                 .items(&entry(context(&job, ad, &reference, locale)))
                 .unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
             crate::support::golden(
                 "adzuna",
                 &format!("{stem}.publish.{locale}.xml"),
-                &AdzunaFeed.document(&[item]),
+                &adzuna().document(&[item]),
             );
             compared += 1;
         }
@@ -63,7 +73,7 @@ fn the_crawler_takes_every_variant_and_the_text_arrives_intact() {
         {
             let reference = posting_reference(&tenant, &job.id, locale);
             items.push(
-                AdzunaFeed
+                adzuna()
                     .items(&entry(context(&job, ad, &reference, locale)))
                     .unwrap(),
             );
@@ -76,7 +86,7 @@ fn the_crawler_takes_every_variant_and_the_text_arrives_intact() {
         }
     }
     // One document with every variant, as Adzuna downloads it.
-    let checked = (FEED.check)(AdzunaFeed.document(&items).as_bytes());
+    let checked = (FEED.check)(adzuna().document(&items).as_bytes());
     assert_eq!(checked.document_error, None);
     assert_eq!(checked.items.len(), expected.len());
     for (item, (name, reference, ad, job)) in checked.items.iter().zip(&expected) {
@@ -183,14 +193,6 @@ fn the_formats_rules_fail_by_name() {
     assert_eq!(
         item(&short, "en").unwrap_err().message,
         "description is 12 characters of text; Adzuna needs at least 100"
-    );
-
-    let mut email_only = job.clone();
-    email_only.apply.url = None;
-    email_only.apply.email = Some("jobs@northwind.example".into());
-    assert_eq!(
-        item(&email_only, "en").unwrap_err().message,
-        "Adzuna's feed needs a url for each job; the job has only an apply email"
     );
 }
 
@@ -368,4 +370,29 @@ async fn configured_registered_and_crawled_by_the_sandbox() {
     assert_eq!(report.rejected[0].reference, "urgent");
     assert_eq!(twin.live_copies(&reference), 1);
     assert_eq!(twin.only().title, job.ads["pt"].title);
+}
+
+/// Issue 13: the feed's `<url>` is our job page (the job's description
+/// page), not the apply URL; a job with only an apply e-mail goes too.
+#[test]
+fn the_url_is_our_job_page_not_the_apply_url() {
+    let (tenant, mut job) = sample("account-executive");
+    let reference = posting_reference(&tenant, &job.id, "en");
+    let page = format!("<url><![CDATA[https://boardcast.example/jobs/{reference}]]></url>");
+    let item = adzuna()
+        .items(&entry(context(&job, &job.ads["en"], &reference, "en")))
+        .expect("Adzuna takes it");
+    assert!(item.contains(&page), "{item}");
+    let apply = job.apply.url.clone().expect("the sample has an apply URL");
+    assert!(
+        !item.contains(&format!("<url><![CDATA[{apply}]]>")),
+        "{item}"
+    );
+
+    job.apply.url = None;
+    job.apply.email = Some("jobs@northwind.example".into());
+    let item = adzuna()
+        .items(&entry(context(&job, &job.ads["en"], &reference, "en")))
+        .expect("a job with only an apply e-mail goes");
+    assert!(item.contains(&page), "{item}");
 }

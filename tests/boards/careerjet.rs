@@ -9,12 +9,22 @@ use boardcast::boards::careerjet::Careerjet;
 use boardcast::boards::feed::{FeedEntry, FeedFormat};
 use boardcast::boards::render::escape_html;
 use boardcast::boards::{PostingContext, Receipt};
+use boardcast::feeds::job_pages::JobPages;
 use boardcast::intake::message::{EmploymentType, primary_language};
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::careerjet::FEED;
 use time::macros::datetime;
 
 const BOARD: &str = "careerjet";
+
+/// Our public URL in these tests: job pages are `<it>/jobs/<reference>`.
+const PUBLIC_URL: &str = "https://boardcast.example";
+
+fn careerjet() -> Careerjet {
+    Careerjet {
+        pages: JobPages::new(PUBLIC_URL),
+    }
+}
 
 fn entry(posting: PostingContext<'_>) -> FeedEntry<'_> {
     FeedEntry {
@@ -48,13 +58,13 @@ fn golden_documents() {
                 continue;
             }
             let reference = posting_reference(&tenant, &job.id, locale);
-            let item = Careerjet
+            let item = careerjet()
                 .items(&entry(context(&job, ad, &reference, locale)))
                 .unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
             crate::support::golden(
                 BOARD,
                 &format!("{stem}.publish.{locale}.xml"),
-                &Careerjet.document(&[item]),
+                &careerjet().document(&[item]),
             );
             compared += 1;
         }
@@ -70,14 +80,14 @@ fn the_crawler_takes_every_sample_byte_for_byte() {
         for (locale, ad) in &job.ads {
             let reference = posting_reference(&tenant, &job.id, locale);
             items.push(
-                Careerjet
+                careerjet()
                     .items(&entry(context(&job, ad, &reference, locale)))
                     .unwrap(),
             );
             expected.push((stem.clone(), locale.clone(), reference, job.clone()));
         }
     }
-    let checked = (FEED.check)(Careerjet.document(&items).as_bytes());
+    let checked = (FEED.check)(careerjet().document(&items).as_bytes());
     assert_eq!(checked.document_error, None);
     assert_eq!(checked.items.len(), expected.len());
     for (item, (stem, locale, reference, job)) in checked.items.iter().zip(&expected) {
@@ -100,7 +110,12 @@ fn the_crawler_takes_every_sample_byte_for_byte() {
         assert_eq!(item.fields["location/city"], location.city);
         assert_eq!(item.fields["location/country"], location.country);
         assert_eq!(item.fields["job_reference"], job.id);
-        assert_eq!(item.fields["url"], job.apply.url.clone().unwrap());
+        assert_eq!(
+            item.fields["url"],
+            format!("{PUBLIC_URL}/jobs/{}", item.reference),
+            "the job's page"
+        );
+        assert_eq!(item.fields["apply_url"], job.apply.url.clone().unwrap());
         assert_eq!(
             item.fields.get("application_email"),
             job.apply.email.as_ref()
@@ -129,18 +144,8 @@ fn the_crawler_takes_every_sample_byte_for_byte() {
 fn the_formats_rules_fail_by_name() {
     let (tenant, mut job) = sample("account-manager");
     let reference = posting_reference(&tenant, &job.id, "en");
-    job.apply.url = None;
-    let error = Careerjet
-        .items(&entry(context(&job, &job.ads["en"], &reference, "en")))
-        .unwrap_err();
-    assert_eq!(
-        error.message,
-        "Careerjet needs a <url> for each job; the job has only an apply e-mail"
-    );
-
-    let (_, mut job) = sample("account-manager");
     job.locations.clear();
-    let error = Careerjet
+    let error = careerjet()
         .items(&entry(context(&job, &job.ads["en"], &reference, "en")))
         .unwrap_err();
     assert_eq!(
@@ -150,7 +155,7 @@ fn the_formats_rules_fail_by_name() {
 
     let (_, mut job) = sample("account-manager");
     job.employment_type = EmploymentType::Temporary;
-    let item = Careerjet
+    let item = careerjet()
         .items(&entry(context(&job, &job.ads["en"], &reference, "en")))
         .unwrap();
     assert!(item.contains("<contract_type><![CDATA[temporary]]></contract_type>"));
@@ -261,4 +266,33 @@ async fn a_crawl_reaches_the_report_the_adapter_reads() {
     assert_eq!(held.reference, reference);
     assert_eq!(held.title, "Στέλεχος Λογαριασμών Πωλήσεων");
     assert!(held.live);
+}
+
+/// Issue 13: the feed's `<url>` is our job page (the job's description
+/// page), not the apply URL; a job with only an apply e-mail goes too.
+#[test]
+fn the_url_is_our_job_page_not_the_apply_url() {
+    let (tenant, mut job) = sample("account-manager");
+    let reference = posting_reference(&tenant, &job.id, "en");
+    let page = format!("<url><![CDATA[https://boardcast.example/jobs/{reference}]]></url>");
+    let item = careerjet()
+        .items(&entry(context(&job, &job.ads["en"], &reference, "en")))
+        .expect("Careerjet takes it");
+    assert!(item.contains(&page), "{item}");
+    let apply = job.apply.url.clone().expect("the sample has an apply URL");
+    assert!(
+        !item.contains(&format!("<url><![CDATA[{apply}]]>")),
+        "{item}"
+    );
+    assert!(
+        item.contains(&format!("<apply_url><![CDATA[{apply}]]></apply_url>")),
+        "{item}"
+    );
+
+    job.apply.url = None;
+    job.apply.email = Some("jobs@northwind.example".into());
+    let item = careerjet()
+        .items(&entry(context(&job, &job.ads["en"], &reference, "en")))
+        .expect("a job with only an apply e-mail goes");
+    assert!(item.contains(&page), "{item}");
 }

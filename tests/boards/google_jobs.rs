@@ -21,7 +21,7 @@ use boardcast::boards::render::escape_html;
 use boardcast::boards::{
     Board, BoardConfig, BoardError, CallLog, ErrorClass, PostingContext, Receipt,
 };
-use boardcast::feeds::job_pages::{page_html, sitemap_xml};
+use boardcast::feeds::job_pages::{PageLinks, page_html, sitemap_xml};
 use boardcast::intake::message::{Job, Location, PayPeriod, Salary, Workplace};
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::google_jobs::{
@@ -153,7 +153,13 @@ fn greek_and_portuguese_survive_byte_for_byte() {
             assert!(description.contains(&escape_html(item)), "{item}");
         }
         // And in the page: raw UTF-8, not \u escapes.
-        let page = page_html(&posting, FIRST_PUBLISHED, "https://jobs.example/jobs/x").unwrap();
+        let page = page_html(
+            &posting,
+            FIRST_PUBLISHED,
+            &PageLinks::single("https://jobs.example/jobs/x", locale),
+            true,
+        )
+        .unwrap();
         assert!(page.contains(&format!("\"title\": \"{}\"", ad.title)));
     }
     assert!(
@@ -321,7 +327,13 @@ fn the_page_carries_the_json_ld_and_shows_what_it_marks_up() {
     let (_, job) = sample("account-executive");
     let posting = context(&job, &job.ads["de"], REFERENCE, "de");
     let url = "https://jobs.example/jobs/bcgj0000000000000001";
-    let html = page_html(&posting, FIRST_PUBLISHED, url).unwrap();
+    let html = page_html(
+        &posting,
+        FIRST_PUBLISHED,
+        &PageLinks::single(url, "de"),
+        true,
+    )
+    .unwrap();
     assert_eq!(
         page_json_ld(&html),
         json_ld(&posting, FIRST_PUBLISHED).unwrap()
@@ -340,7 +352,13 @@ fn the_page_carries_the_json_ld_and_shows_what_it_marks_up() {
     hostile.ads.get_mut("de").unwrap().summary =
         "Wir </script><script>alert(1)</script> suchen".into();
     let posting = context(&hostile, &hostile.ads["de"], REFERENCE, "de");
-    let html = page_html(&posting, FIRST_PUBLISHED, url).unwrap();
+    let html = page_html(
+        &posting,
+        FIRST_PUBLISHED,
+        &PageLinks::single(url, "de"),
+        true,
+    )
+    .unwrap();
     assert_eq!(html.matches("</script>").count(), 1, "{html}");
     let markup = page_json_ld(&html);
     assert!(
@@ -354,7 +372,15 @@ fn the_page_carries_the_json_ld_and_shows_what_it_marks_up() {
     let mut broken = job.clone();
     broken.company.name = String::new();
     let posting = context(&broken, &broken.ads["de"], REFERENCE, "de");
-    assert!(page_html(&posting, FIRST_PUBLISHED, url).is_err());
+    assert!(
+        page_html(
+            &posting,
+            FIRST_PUBLISHED,
+            &PageLinks::single(url, "de"),
+            true
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -445,7 +471,12 @@ async fn serve_page(
                 may_exist: false,
                 idempotency_key: uuid::Uuid::nil(),
             };
-            match page_html(&posting, FIRST_PUBLISHED, &page_url(&base, &reference)) {
+            match page_html(
+                &posting,
+                FIRST_PUBLISHED,
+                &PageLinks::single(&page_url(&base, &reference), &locale),
+                true,
+            ) {
                 Ok(html) => {
                     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
                 }
@@ -1205,4 +1236,56 @@ async fn an_unreachable_board_is_transient_and_costs_no_quota() {
         .unwrap_err();
     assert_eq!(error.class, ErrorClass::Transient);
     assert_eq!(nowhere.quota().used, 0);
+}
+
+/// Issue 12 finding 2: a validThrough past 9999-12-31 in UTC panicked.
+#[test]
+fn a_valid_through_past_the_year_9999_is_refused_not_a_panic() {
+    let (_, mut job) = sample("account-executive");
+    job.valid_through = Some(datetime!(9999-12-31 23:00:00 -5));
+    assert_names(&rule(&job, "en"), &["validThrough", "year 9999"]);
+}
+
+/// Issue 13: one canonical page per job. Every language variant's page
+/// names the job's canonical page and lists each variant as an hreflang
+/// alternate (with x-default), instead of calling itself canonical.
+#[test]
+fn language_variants_name_one_canonical_page_and_each_other() {
+    let (_, job) = sample("account-executive");
+    let posting = context(&job, &job.ads["es"], REFERENCE, "es");
+    let (en, es) = (
+        "https://jobs.example/jobs/bcen0000000000000001",
+        "https://jobs.example/jobs/bces0000000000000001",
+    );
+    let links = PageLinks {
+        url: es.to_owned(),
+        canonical: en.to_owned(),
+        alternates: vec![
+            ("en".to_owned(), en.to_owned()),
+            ("es".to_owned(), es.to_owned()),
+        ],
+    };
+    let html = page_html(&posting, FIRST_PUBLISHED, &links, true).unwrap();
+    assert!(
+        html.contains(&format!("<link rel=\"canonical\" href=\"{en}\">")),
+        "{html}"
+    );
+    assert!(
+        !html.contains(&format!("<link rel=\"canonical\" href=\"{es}\">")),
+        "{html}"
+    );
+    for (lang, url) in [("en", en), ("es", es), ("x-default", en)] {
+        assert!(
+            html.contains(&format!(
+                "<link rel=\"alternate\" hreflang=\"{lang}\" href=\"{url}\">"
+            )),
+            "{lang}: {html}"
+        );
+    }
+    assert_eq!(html.matches("application/ld+json").count(), 1);
+
+    // A job page for a job Google was not sent carries no JobPosting markup.
+    let html = page_html(&posting, FIRST_PUBLISHED, &links, false).unwrap();
+    assert!(!html.contains("application/ld+json"), "{html}");
+    assert!(html.contains("<h1>"), "{html}");
 }

@@ -4,6 +4,8 @@
 use crate::support::{context, publish_samples, sample};
 use boardcast::boards::feed::{FeedEntry, FeedFormat};
 use boardcast::boards::indeed_feed::IndeedFeed;
+use boardcast::feeds::job_pages::JobPages;
+use boardcast::intake::message::EmploymentType;
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::indeed_feed::FEED;
 use time::macros::datetime;
@@ -13,6 +15,7 @@ fn format() -> IndeedFeed {
         publisher: "boardcast".into(),
         publisher_url: Some("https://boardcast.example".into()),
         account_email: Some("jobs@northwind.example".into()),
+        pages: JobPages::new("https://boardcast.example"),
     }
 }
 
@@ -144,5 +147,90 @@ fn the_crawler_checks_on_its_own() {
     assert_eq!(
         wrong_root.document_error.as_deref(),
         Some("the root element is <jobs>; expected <source>")
+    );
+}
+
+/// Issue 13: `jobtype` as Indeed documents it, `<sourcename>`, `<url>` the
+/// job's page, and no HTML entity in the description.
+#[test]
+fn jobtype_sourcename_url_and_a_description_without_entities() {
+    let (tenant, mut job) = sample("account-executive");
+    let reference = posting_reference(&tenant, &job.id, "en");
+    job.ads.get_mut("en").unwrap().summary = "R&D <team> isn't \"small\"".into();
+    for (kind, value) in [
+        (EmploymentType::FullTime, Some("fulltime")),
+        (EmploymentType::PartTime, Some("parttime")),
+        (EmploymentType::Contract, Some("contract")),
+        (EmploymentType::Temporary, Some("temporary")),
+        (EmploymentType::Internship, Some("internship")),
+        (EmploymentType::Volunteer, None),
+        (EmploymentType::Other, None),
+    ] {
+        job.employment_type = kind;
+        let item = format()
+            .items(&entry(context(&job, &job.ads["en"], &reference, "en")))
+            .unwrap();
+        match value {
+            Some(value) => assert!(
+                item.contains(&format!("<jobtype><![CDATA[{value}]]></jobtype>")),
+                "{kind:?}: {item}"
+            ),
+            None => assert!(!item.contains("<jobtype>"), "{kind:?}: {item}"),
+        }
+    }
+    job.employment_type = EmploymentType::FullTime;
+    let item = format()
+        .items(&entry(context(&job, &job.ads["en"], &reference, "en")))
+        .unwrap();
+    assert!(
+        item.contains("<sourcename><![CDATA[Northwind Traders]]></sourcename>"),
+        "{item}"
+    );
+    assert!(
+        item.contains(&format!(
+            "<url><![CDATA[https://boardcast.example/jobs/{reference}]]></url>"
+        )),
+        "{item}"
+    );
+    let checked = (FEED.check)(format().document(&[item]).as_bytes());
+    assert_eq!(checked.document_error, None);
+    for job in &checked.items {
+        assert_eq!(job.problem, None, "{job:?}");
+        let description = &job.fields["description"];
+        assert!(
+            description.contains("<p>R&D <team> isn't \"small\"</p>"),
+            "{description}"
+        );
+        for entity in ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"] {
+            assert!(!description.contains(entity), "{entity} in {description}");
+        }
+    }
+}
+
+/// The crawler twin refuses what Indeed would not read: an entity inside
+/// CDATA, a `jobtype` Indeed does not list.
+#[test]
+fn the_crawler_refuses_entities_in_cdata_and_unknown_job_types() {
+    let document = r#"<?xml version="1.0" encoding="utf-8"?>
+<source>
+  <job><title>A</title><date>2026-11-23T09:00:00Z</date><referencenumber>r1</referencenumber>
+    <url>https://x.example/1</url><company>X</company><country>FR</country>
+    <description><![CDATA[<p>R&amp;D</p>]]></description></job>
+  <job><title>B</title><date>2026-11-23T09:00:00Z</date><referencenumber>r2</referencenumber>
+    <url>https://x.example/2</url><company>X</company><country>FR</country>
+    <description>R &amp; D</description><jobtype>full_time</jobtype></job>
+</source>"#;
+    let checked = (FEED.check)(document.as_bytes());
+    let problems: Vec<&str> = checked
+        .items
+        .iter()
+        .map(|i| i.problem.as_deref().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            "<description> holds the HTML entity &amp;; Indeed takes literal characters",
+            "<jobtype> \"full_time\" is not one of Indeed's: fulltime, parttime, contract, temporary, internship",
+        ]
     );
 }

@@ -9,6 +9,7 @@ use boardcast::boards::feed::{FeedEntry, FeedFormat};
 use boardcast::boards::jooble::{Jooble, jooble_date};
 use boardcast::boards::render::escape_html;
 use boardcast::boards::{PostingContext, Receipt};
+use boardcast::feeds::job_pages::JobPages;
 use boardcast::intake::message::primary_language;
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::jooble::{FEED, check_at};
@@ -16,6 +17,15 @@ use time::macros::{date, datetime};
 use time::{Duration, OffsetDateTime};
 
 const BOARD: &str = "jooble";
+
+/// Our public URL in these tests: job pages are `<it>/jobs/<reference>`.
+const PUBLIC_URL: &str = "https://boardcast.example";
+
+fn jooble() -> Jooble {
+    Jooble {
+        pages: JobPages::new(PUBLIC_URL),
+    }
+}
 
 fn entry(posting: PostingContext<'_>) -> FeedEntry<'_> {
     FeedEntry {
@@ -45,13 +55,13 @@ fn golden_documents() {
                 continue;
             }
             let reference = posting_reference(&tenant, &job.id, locale);
-            let item = Jooble
+            let item = jooble()
                 .items(&entry(context(&job, ad, &reference, locale)))
                 .unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
             crate::support::golden(
                 BOARD,
                 &format!("{stem}.publish.{locale}.xml"),
-                &Jooble.document(&[item]),
+                &jooble().document(&[item]),
             );
             compared += 1;
         }
@@ -67,14 +77,14 @@ fn jooblebot_takes_every_sample_byte_for_byte() {
         for (locale, ad) in &job.ads {
             let reference = posting_reference(&tenant, &job.id, locale);
             items.push(
-                Jooble
+                jooble()
                     .items(&entry(context(&job, ad, &reference, locale)))
                     .unwrap(),
             );
             expected.push((stem.clone(), locale.clone(), reference, job.clone()));
         }
     }
-    let document = Jooble.document(&items);
+    let document = jooble().document(&items);
     let checked = check_at(document.as_bytes(), date!(2026 - 11 - 24));
     assert_eq!(checked.document_error, None);
     assert_eq!(checked.items.len(), expected.len());
@@ -99,8 +109,8 @@ fn jooblebot_takes_every_sample_byte_for_byte() {
         }
         assert_eq!(
             item.fields["link"],
-            job.apply.url.clone().unwrap(),
-            "{stem}.{locale}"
+            format!("{PUBLIC_URL}/jobs/{}", item.reference),
+            "{stem}.{locale}: the job's page"
         );
         assert_eq!(item.fields["pubdate"], "20.11.2026");
         assert_eq!(item.fields["updated"], "23.11.2026");
@@ -130,19 +140,8 @@ fn jooblebot_takes_every_sample_byte_for_byte() {
 fn the_formats_rules_fail_by_name() {
     let (tenant, mut job) = sample("sales-account-executive");
     let reference = posting_reference(&tenant, &job.id, "pt");
-    job.apply.url = None;
-    job.apply.email = Some("jobs@northwind.example".into());
-    let error = Jooble
-        .items(&entry(context(&job, &job.ads["pt"], &reference, "pt")))
-        .unwrap_err();
-    assert_eq!(
-        error.message,
-        "Jooble needs a <link> to the job's page for each job; the job has only an apply e-mail"
-    );
-
-    let (_, mut job) = sample("sales-account-executive");
     job.locations.clear();
-    let error = Jooble
+    let error = jooble()
         .items(&entry(context(&job, &job.ads["pt"], &reference, "pt")))
         .unwrap_err();
     assert_eq!(
@@ -288,4 +287,41 @@ async fn a_crawl_reaches_the_report_the_adapter_reads() {
     assert_eq!(held.reference, reference);
     assert_eq!(held.title, "Executivo(a) de Contas de Vendas");
     assert!(held.live);
+}
+
+/// Issue 12 finding 2: an expiry past 9999-12-31 in UTC panicked.
+#[test]
+fn an_expiry_past_the_year_9999_is_refused_not_a_panic() {
+    let (tenant, mut job) = sample("account-executive");
+    job.valid_through = Some(datetime!(9999-12-31 23:00:00 -5));
+    let reference = posting_reference(&tenant, &job.id, "en");
+    let error = jooble()
+        .items(&entry(context(&job, &job.ads["en"], &reference, "en")))
+        .expect_err("refused");
+    crate::support::assert_rejected(&error, &["expire", "year 9999"]);
+}
+
+/// Issue 13: the feed's `<link>` is our job page (the job's description
+/// page), not the apply URL; a job with only an apply e-mail goes too.
+#[test]
+fn the_link_is_our_job_page_not_the_apply_url() {
+    let (tenant, mut job) = sample("sales-account-executive");
+    let reference = posting_reference(&tenant, &job.id, "pt");
+    let page = format!("<link><![CDATA[https://boardcast.example/jobs/{reference}]]></link>");
+    let item = jooble()
+        .items(&entry(context(&job, &job.ads["pt"], &reference, "pt")))
+        .expect("Jooble takes it");
+    assert!(item.contains(&page), "{item}");
+    let apply = job.apply.url.clone().expect("the sample has an apply URL");
+    assert!(
+        !item.contains(&format!("<link><![CDATA[{apply}]]>")),
+        "{item}"
+    );
+
+    job.apply.url = None;
+    job.apply.email = Some("jobs@northwind.example".into());
+    let item = jooble()
+        .items(&entry(context(&job, &job.ads["pt"], &reference, "pt")))
+        .expect("a job with only an apply e-mail goes");
+    assert!(item.contains(&page), "{item}");
 }

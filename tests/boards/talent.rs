@@ -6,6 +6,7 @@ use crate::support::{context, publish_samples, sample};
 use boardcast::boards::feed::{FeedEntry, FeedFormat};
 use boardcast::boards::render::escape_html;
 use boardcast::boards::talent::TalentFeed;
+use boardcast::feeds::job_pages::JobPages;
 use boardcast::intake::message::Job;
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::talent::FEED;
@@ -17,6 +18,7 @@ fn format() -> TalentFeed {
     TalentFeed {
         publisher: "boardcast".into(),
         publisher_url: Some("https://boardcast.example".into()),
+        pages: JobPages::new("https://boardcast.example"),
     }
 }
 
@@ -166,13 +168,6 @@ fn the_formats_rules_fail_by_name() {
     assert_eq!(
         item(&short, "en").unwrap_err().message,
         "description is 33 characters of text; Talent.com needs at least 50"
-    );
-
-    let mut email_only = job.clone();
-    email_only.apply.url = None;
-    assert_eq!(
-        item(&email_only, "en").unwrap_err().message,
-        "Talent.com's feed needs a url for each job; the job has only an apply email"
     );
 
     let mut nowhere = job.clone();
@@ -340,4 +335,29 @@ async fn configured_registered_and_crawled_by_the_sandbox() {
     assert_eq!(report.rejected[0].reference, "bare");
     assert_eq!(twin.live_copies(&reference), 1);
     assert_eq!(twin.only().title, job.ads["pt"].title);
+}
+
+/// Issue 13: the feed's `<url>` is our job page (the job's description
+/// page), not the apply URL; a job with only an apply e-mail goes too.
+#[test]
+fn the_url_is_our_job_page_not_the_apply_url() {
+    let (tenant, mut job) = sample("account-executive");
+    let reference = posting_reference(&tenant, &job.id, "en");
+    let page = format!("<url><![CDATA[https://boardcast.example/jobs/{reference}]]></url>");
+    let item = format()
+        .items(&entry(context(&job, &job.ads["en"], &reference, "en")))
+        .expect("Talent.com takes it");
+    assert!(item.contains(&page), "{item}");
+    let apply = job.apply.url.clone().expect("the sample has an apply URL");
+    assert!(
+        !item.contains(&format!("<url><![CDATA[{apply}]]>")),
+        "{item}"
+    );
+
+    job.apply.url = None;
+    job.apply.email = Some("jobs@northwind.example".into());
+    let item = format()
+        .items(&entry(context(&job, &job.ads["en"], &reference, "en")))
+        .expect("a job with only an apply e-mail goes");
+    assert!(item.contains(&page), "{item}");
 }

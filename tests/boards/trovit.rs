@@ -8,12 +8,22 @@ use crate::support::{context, publish_samples, sample};
 use boardcast::boards::feed::{FeedEntry, FeedFormat};
 use boardcast::boards::trovit::{Trovit, content};
 use boardcast::boards::{PostingContext, Receipt};
+use boardcast::feeds::job_pages::JobPages;
 use boardcast::intake::message::{Workplace, primary_language};
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::trovit::{FEED, check_at};
 use time::macros::{date, datetime};
 
 const BOARD: &str = "trovit";
+
+/// Our public URL in these tests: job pages are `<it>/jobs/<reference>`.
+const PUBLIC_URL: &str = "https://boardcast.example";
+
+fn trovit() -> Trovit {
+    Trovit {
+        pages: JobPages::new(PUBLIC_URL),
+    }
+}
 
 fn entry(posting: PostingContext<'_>) -> FeedEntry<'_> {
     FeedEntry {
@@ -43,13 +53,13 @@ fn golden_documents() {
                 continue;
             }
             let reference = posting_reference(&tenant, &job.id, locale);
-            let item = Trovit
+            let item = trovit()
                 .items(&entry(context(&job, ad, &reference, locale)))
                 .unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
             crate::support::golden(
                 BOARD,
                 &format!("{stem}.publish.{locale}.xml"),
-                &Trovit.document(&[item]),
+                &trovit().document(&[item]),
             );
             compared += 1;
         }
@@ -69,14 +79,14 @@ fn the_crawler_takes_every_sample_byte_for_byte() {
             }
             let reference = posting_reference(&tenant, &job.id, locale);
             items.push(
-                Trovit
+                trovit()
                     .items(&entry(context(&job, ad, &reference, locale)))
                     .unwrap(),
             );
             expected.push((stem.clone(), locale.clone(), reference, job.clone()));
         }
     }
-    let checked = check_at(Trovit.document(&items).as_bytes(), date!(2026 - 11 - 23));
+    let checked = check_at(trovit().document(&items).as_bytes(), date!(2026 - 11 - 23));
     assert_eq!(checked.document_error, None);
     assert_eq!(checked.items.len(), expected.len());
     for (item, (stem, locale, reference, job)) in checked.items.iter().zip(&expected) {
@@ -141,7 +151,7 @@ fn the_formats_rules_fail_by_name() {
         ad.requirements.clear();
         ad.benefits.clear();
     }
-    let error = Trovit
+    let error = trovit()
         .items(&entry(context(&job, &job.ads["es"], &reference, "es")))
         .unwrap_err();
     assert_eq!(
@@ -150,18 +160,8 @@ fn the_formats_rules_fail_by_name() {
     );
 
     let (_, mut job) = sample("account-manager");
-    job.apply.url = None;
-    let error = Trovit
-        .items(&entry(context(&job, &job.ads["es"], &reference, "es")))
-        .unwrap_err();
-    assert_eq!(
-        error.message,
-        "Trovit needs a <url> for each ad; the job has only an apply e-mail"
-    );
-
-    let (_, mut job) = sample("account-manager");
     job.ads.get_mut("es").unwrap().title = "Gerente de Cuentas en www.contoso.example".into();
-    let error = Trovit
+    let error = trovit()
         .items(&entry(context(&job, &job.ads["es"], &reference, "es")))
         .unwrap_err();
     assert_eq!(
@@ -311,4 +311,41 @@ async fn a_crawl_reaches_the_report_the_adapter_reads() {
     assert_eq!(held.reference, reference);
     assert_eq!(held.title, "Ejecutivo/a de Cuentas");
     assert!(held.live);
+}
+
+/// Issue 12 finding 2: an expiry past 9999-12-31 in UTC panicked.
+#[test]
+fn an_expiry_past_the_year_9999_is_refused_not_a_panic() {
+    let (tenant, mut job) = sample("account-executive");
+    job.valid_through = Some(datetime!(9999-12-31 23:00:00 -5));
+    let reference = posting_reference(&tenant, &job.id, "en");
+    let error = trovit()
+        .items(&entry(context(&job, &job.ads["en"], &reference, "en")))
+        .expect_err("refused");
+    crate::support::assert_rejected(&error, &["expiration_date", "year 9999"]);
+}
+
+/// Issue 13: the feed's `<url>` is our job page (the job's description
+/// page), not the apply URL; a job with only an apply e-mail goes too.
+#[test]
+fn the_url_is_our_job_page_not_the_apply_url() {
+    let (tenant, mut job) = sample("account-manager");
+    let reference = posting_reference(&tenant, &job.id, "es");
+    let page = format!("<url><![CDATA[https://boardcast.example/jobs/{reference}]]></url>");
+    let item = trovit()
+        .items(&entry(context(&job, &job.ads["es"], &reference, "es")))
+        .expect("Trovit takes it");
+    assert!(item.contains(&page), "{item}");
+    let apply = job.apply.url.clone().expect("the sample has an apply URL");
+    assert!(
+        !item.contains(&format!("<url><![CDATA[{apply}]]>")),
+        "{item}"
+    );
+
+    job.apply.url = None;
+    job.apply.email = Some("jobs@northwind.example".into());
+    let item = trovit()
+        .items(&entry(context(&job, &job.ads["es"], &reference, "es")))
+        .expect("a job with only an apply e-mail goes");
+    assert!(item.contains(&page), "{item}");
 }

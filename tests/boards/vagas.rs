@@ -152,8 +152,8 @@ fn the_sync_takes_every_portuguese_sample() {
         .find(|i| i.title == "Executivo(a) de Contas")
         .expect("the six-location job");
     assert_eq!(
-        lisbon.fields["city"], "Lisbon",
-        "its Portuguese location, not its first"
+        lisbon.fields["city"], "Lisboa",
+        "its Portuguese location, not its first, by its Portuguese name"
     );
     assert_eq!(lisbon.fields["salary_rate"], "48000 - 72000 EUR por ano");
 }
@@ -342,4 +342,34 @@ async fn a_sync_reaches_the_report_the_adapter_reads() {
     assert_eq!(held.reference, reference);
     assert_eq!(held.title, "Executivo(a) de Contas de Vendas");
     assert!(held.live);
+}
+
+/// Issue 13: Vagas.pt writes Portuguese places by their Portuguese names
+/// (its spec's example: `<city>Lisboa</city>`, `<country>PT</country>`).
+#[test]
+fn portuguese_cities_go_by_their_portuguese_names() {
+    let (tenant, mut job) = sample("account-executive");
+    let reference = posting_reference(&tenant, &job.id, "pt");
+    let lisbon = job
+        .locations
+        .iter_mut()
+        .find(|l| l.country == "PT")
+        .unwrap();
+    assert_eq!(lisbon.city, "Lisbon", "the sample writes it in English");
+    let item = format()
+        .items(&entry(context(&job, &job.ads["pt"], &reference, "pt")))
+        .unwrap();
+    assert!(item.contains("<city><![CDATA[Lisboa]]></city>"), "{item}");
+    assert!(item.contains("<country><![CDATA[PT]]></country>"), "{item}");
+    assert!(!item.contains("Lisbon"), "{item}");
+
+    job.locations
+        .iter_mut()
+        .find(|l| l.country == "PT")
+        .unwrap()
+        .city = "Oporto".into();
+    let item = format()
+        .items(&entry(context(&job, &job.ads["pt"], &reference, "pt")))
+        .unwrap();
+    assert!(item.contains("<city><![CDATA[Porto]]></city>"), "{item}");
 }

@@ -336,3 +336,85 @@ async fn a_fixed_field_in_a_feed_closes_the_item_and_lists_a_new_one() {
     );
     app.stop().await;
 }
+
+/// Issue 13: every feed board's posting has its public job page at
+/// `/jobs/<reference>` (not only Google's), the feed's `<url>` is that
+/// page, each language variant names one canonical page and lists the
+/// others as hreflang alternates, and a withdrawn job's page is gone (410).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_feed_posting_has_a_job_page_and_the_feed_links_it() {
+    let app = feed_app().await;
+    app.publish_sample("sales-account-executive.publish.json")
+        .await;
+    let rows = app.feed_rows("submitted", 1).await;
+    let http = reqwest::Client::new();
+    let feed = http
+        .get(format!("{}/feeds/indeed.xml", app.ops_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let job = &message("sales-account-executive.publish.json")["job"];
+    let page_of = |locale: &str| {
+        let row = rows.iter().find(|r| r.locale == locale).unwrap();
+        format!("{}/jobs/{}", app.ops_url, row.reference)
+    };
+    let mut pages = Vec::new();
+    for row in &rows {
+        let url = page_of(&row.locale);
+        assert!(
+            feed.contains(&format!("<url><![CDATA[{url}]]></url>")),
+            "{url} in {feed}"
+        );
+        let answer = http.get(&url).send().await.unwrap();
+        assert_eq!(answer.status(), 200, "{url}");
+        let html = answer.text().await.unwrap();
+        let title = job["ads"][&row.locale]["title"].as_str().unwrap();
+        assert!(html.contains(title), "{html}");
+        // Not sent to Google: no JobPosting markup on the page.
+        assert!(!html.contains("application/ld+json"), "{html}");
+        pages.push(html);
+    }
+    // One canonical page (the lowest language tag, "en"), both variants as alternates.
+    let canonical = page_of("en");
+    for html in &pages {
+        assert!(
+            html.contains(&format!("<link rel=\"canonical\" href=\"{canonical}\">")),
+            "{html}"
+        );
+        for locale in ["en", "pt"] {
+            assert!(
+                html.contains(&format!(
+                    "<link rel=\"alternate\" hreflang=\"{locale}\" href=\"{}\">",
+                    page_of(locale)
+                )),
+                "{html}"
+            );
+        }
+    }
+
+    let mut withdraw = message("account-executive.withdraw.json");
+    withdraw["job"]["id"] = json!("SAE-77");
+    app.publish(withdraw.to_string().as_bytes()).await;
+    app.wait_for("both feed postings withdrawn", || async {
+        let rows: Vec<_> = app
+            .postings()
+            .await
+            .into_iter()
+            .filter(|r| r.board == INDEED_FEED && r.status != "skipped")
+            .collect();
+        rows.iter().all(|r| r.status == "withdrawn").then_some(())
+    })
+    .await;
+    let answer = http.get(page_of("pt")).send().await.unwrap();
+    assert_eq!(answer.status(), 410);
+    let unknown = http
+        .get(format!("{}/jobs/bc0000000000000000zz", app.ops_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    app.stop().await;
+}
