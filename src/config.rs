@@ -170,7 +170,7 @@ pub struct OpsSettings {
     /// Signs dashboard sessions (at least 32 bytes), so that every replica
     /// accepts them. Only from `BOARDCAST__OPS__SESSION_KEY` or
     /// `<secrets_dir>/ops-session-key`; random per process when unset.
-    #[serde(default)]
+    #[serde(default, serialize_with = "redact::optional_secret")]
     pub session_key: Option<SecretString>,
     /// Bearer tokens for the API, by name (the name is recorded with every
     /// action). Only from `BOARDCAST__OPS__TOKENS__<NAME>` or `<secrets_dir>/ops/<name>`.
@@ -208,9 +208,15 @@ pub struct BoardSettings {
     pub concurrency: Option<usize>,
     #[serde(default)]
     pub request_timeout_ms: Option<u64>,
-    /// Overrides the adapter's documented requests per minute (per replica).
+    /// Overrides the adapter's documented requests per minute, for all
+    /// replicas together.
     #[serde(default)]
     pub requests_per_minute: Option<u32>,
+    /// Further budgets on top of the board's documented ones, for all
+    /// replicas together: `[{ requests = 5000, period_ms = 86400000 }]`
+    /// (a contract's daily cap, say).
+    #[serde(default)]
+    pub budgets: Vec<BudgetSettings>,
     #[serde(default)]
     pub retry: Option<RetryPolicy>,
     /// Non-secret account settings (organisation ids, sender ids...).
@@ -219,6 +225,13 @@ pub struct BoardSettings {
     /// Secret settings; only from the environment or secret files.
     #[serde(default, serialize_with = "redact::secrets")]
     pub credentials: BTreeMap<String, SecretString>,
+}
+
+/// "At most `requests` in any `period_ms`".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub struct BudgetSettings {
+    pub requests: u32,
+    pub period_ms: u64,
 }
 
 fn yes() -> bool {
@@ -462,6 +475,16 @@ mod redact {
     use serde::Serializer;
 
     pub const REDACTED: &str = "[redacted]";
+
+    pub fn optional_secret<S: Serializer>(
+        secret: &Option<SecretString>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match secret {
+            Some(_) => serializer.serialize_some(REDACTED),
+            None => serializer.serialize_none(),
+        }
+    }
 
     pub fn secrets<S: Serializer>(
         secrets: &BTreeMap<String, SecretString>,

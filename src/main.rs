@@ -96,6 +96,15 @@ enum Command {
         #[command(flatten)]
         selection: SelectionArgs,
     },
+    /// Pause a board for every replica: its postings wait, using no attempts.
+    Pause {
+        board: String,
+        /// Why (kept with the pause and in the operator log).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Resume a paused board.
+    Resume { board: String },
     /// One job across all boards.
     Job {
         tenant: String,
@@ -440,6 +449,36 @@ async fn run(cli: Cli) -> Result<()> {
             )
             .await?;
             print_action(&result, selection.json)?;
+        }
+        Command::Pause { board, reason } => {
+            if settings.board(&board).is_none() {
+                bail!("no board {board:?}");
+            }
+            let pool = store::connect(&settings.database)
+                .await
+                .context("connecting to PostgreSQL")?;
+            let paused = store::boards::pause(&pool, &board, &cli_actor(), &reason).await?;
+            println!(
+                "{board}: {}",
+                if paused {
+                    "paused on every replica"
+                } else {
+                    "was already paused"
+                }
+            );
+        }
+        Command::Resume { board } => {
+            if settings.board(&board).is_none() {
+                bail!("no board {board:?}");
+            }
+            let pool = store::connect(&settings.database)
+                .await
+                .context("connecting to PostgreSQL")?;
+            let resumed = store::boards::resume(&pool, &board, &cli_actor()).await?;
+            println!(
+                "{board}: {}",
+                if resumed { "resumed" } else { "was not paused" }
+            );
         }
         Command::Job { tenant, job, json } => {
             let pool = store::connect(&settings.database)

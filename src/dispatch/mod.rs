@@ -24,10 +24,10 @@ use tracing::{Instrument, error, info, info_span, warn};
 use crate::boards::{Accounts, ErrorClass};
 use crate::config::Settings;
 use crate::ops::metrics::{AttemptLabels, Metrics};
-use crate::store::postings;
+use crate::store::{boards, postings};
 
 use attempt::AttemptSettings;
-use pace::Pace;
+use pace::{Pace, cluster_budgets};
 
 /// One `Notify` per board: intake and finished attempts wake a board's loop.
 #[derive(Default)]
@@ -189,6 +189,7 @@ impl Dispatcher {
         let slots = Arc::new(Semaphore::new(concurrency));
         let per_minute = board_settings.and_then(|b| b.requests_per_minute);
         let pace = Pace::new(accounts.default.limits(), per_minute);
+        let budgets = cluster_budgets(accounts.default.limits(), board_settings);
         let mut paced_until: Option<Instant> = None;
         let circuit = Arc::new(Mutex::new(Circuit::default()));
         let notify = self.wakers.get(id);
@@ -243,16 +244,33 @@ impl Dispatcher {
                 if limit == 0 || shutdown.is_cancelled() {
                     break;
                 }
-                let claimed =
-                    match postings::claim(&self.pool, id, limit as i64, lease, &self.worker_id)
+                let claim = if budgets.is_empty() {
+                    postings::claim(&self.pool, id, limit as i64, lease, &self.worker_id)
                         .await
-                    {
-                        Ok(claimed) => claimed,
-                        Err(error) => {
-                            error!(message = "Could not claim postings.", %error);
-                            break;
+                        .map(|claimed| (claimed, None))
+                } else {
+                    boards::claim_within_budgets(
+                        &self.pool,
+                        id,
+                        limit as i64,
+                        lease,
+                        &self.worker_id,
+                        &budgets,
+                    )
+                    .await
+                };
+                let claimed = match claim {
+                    Ok((claimed, budget_wait)) => {
+                        if let Some(wait) = budget_wait {
+                            paced_until = Some(Instant::now() + wait);
                         }
-                    };
+                        claimed
+                    }
+                    Err(error) => {
+                        error!(message = "Could not claim postings.", %error);
+                        break;
+                    }
+                };
                 let count = claimed.len();
                 for posting in claimed {
                     let permit = slots

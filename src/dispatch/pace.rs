@@ -1,6 +1,6 @@
-//! A board's documented request budgets, honoured per replica: its rate per
-//! minute, spaced evenly (no bursts), and any longer budgets on top (GCRA,
-//! from `governor`).
+//! A board's documented request budgets. Each replica spaces its own calls
+//! evenly (no bursts) with GCRA from `governor`; the budgets of all replicas
+//! together are kept in PostgreSQL ([`cluster_budgets`]).
 
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -9,6 +9,42 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use crate::boards::BoardLimits;
+use crate::config::BoardSettings;
+use crate::store::boards::Budget;
+
+/// A board's limits as budgets for every replica together (enforced in
+/// PostgreSQL by [`crate::store::boards::claim_within_budgets`]): the rate
+/// per minute (configuration first, else documented), the documented longer
+/// windows, and any budgets configuration adds.
+pub fn cluster_budgets(limits: BoardLimits, settings: Option<&BoardSettings>) -> Vec<Budget> {
+    let per_minute = settings
+        .and_then(|s| s.requests_per_minute)
+        .or(limits.requests_per_minute)
+        .filter(|&n| n > 0);
+    let mut budgets: Vec<Budget> = per_minute
+        .map(|requests| Budget {
+            requests,
+            period: Duration::from_secs(60),
+        })
+        .into_iter()
+        .collect();
+    budgets.extend(
+        limits
+            .windows
+            .iter()
+            .map(|&(requests, period)| Budget { requests, period }),
+    );
+    budgets.extend(
+        settings
+            .into_iter()
+            .flat_map(|s| &s.budgets)
+            .map(|b| Budget {
+                requests: b.requests,
+                period: Duration::from_millis(b.period_ms),
+            }),
+    );
+    budgets
+}
 
 pub struct Pace {
     limiters: Vec<DefaultDirectRateLimiter>,
@@ -57,6 +93,54 @@ impl Pace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cluster_budgets_take_configuration_first_then_documented_windows_and_extras() {
+        const WINDOWS: &[(u32, Duration)] = &[(20_000, Duration::from_secs(600))];
+        let documented = BoardLimits {
+            requests_per_minute: Some(300),
+            windows: WINDOWS,
+        };
+        assert_eq!(
+            cluster_budgets(documented, None),
+            [
+                Budget {
+                    requests: 300,
+                    period: Duration::from_secs(60)
+                },
+                Budget {
+                    requests: 20_000,
+                    period: Duration::from_secs(600)
+                },
+            ]
+        );
+
+        let settings: BoardSettings = toml::from_str(
+            r#"base_url = "http://board"
+               languages = ["en"]
+               requests_per_minute = 10
+               budgets = [{ requests = 5000, period_ms = 86400000 }]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            cluster_budgets(documented, Some(&settings)),
+            [
+                Budget {
+                    requests: 10,
+                    period: Duration::from_secs(60)
+                },
+                Budget {
+                    requests: 20_000,
+                    period: Duration::from_secs(600)
+                },
+                Budget {
+                    requests: 5000,
+                    period: Duration::from_secs(86_400)
+                },
+            ]
+        );
+        assert!(cluster_budgets(BoardLimits::default(), None).is_empty());
+    }
 
     #[test]
     fn no_limits_grant_everything() {

@@ -67,6 +67,8 @@ pub fn router(state: OpsState) -> Router {
         .route("/retry", post(retry_many))
         .route("/cancel", post(cancel_many))
         .route("/boards", get(boards))
+        .route("/boards/{board}/pause", post(pause_board))
+        .route("/boards/{board}/resume", post(resume_board))
         .route("/rejected", get(list_rejected))
         .route("/rejected/{id}/replay", post(replay));
     Router::new()
@@ -469,11 +471,68 @@ async fn cancel_many(
 }
 
 /// Every configured board with its recent health.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PauseRequest {
+    reason: String,
+}
+
+/// Pauses a board for every replica: its postings wait, using no attempts,
+/// until it is resumed. The operator log records who and why.
+async fn pause_board(
+    operator: Operator,
+    State(state): State<OpsState>,
+    Path(board): Path<String>,
+    request: Option<Json<PauseRequest>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    known_board(&state, &board)?;
+    let reason = request.map(|Json(r)| r.reason).unwrap_or_default();
+    if reason.trim().is_empty()
+        || reason.chars().count() > 500
+        || reason.chars().any(char::is_control)
+    {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "say why in \"reason\" (1 to 500 characters, no control characters): the on-call after you will read it".into(),
+        ));
+    }
+    let changed = crate::store::boards::pause(&state.pool, &board, &operator.0, &reason).await?;
+    info!(message = "Board paused.", actor = %operator.0, board = %board, changed);
+    Ok(Json(
+        json!({ "board": board, "paused": true, "changed": changed }),
+    ))
+}
+
+async fn resume_board(
+    operator: Operator,
+    State(state): State<OpsState>,
+    Path(board): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    known_board(&state, &board)?;
+    let changed = crate::store::boards::resume(&state.pool, &board, &operator.0).await?;
+    info!(message = "Board resumed.", actor = %operator.0, board = %board, changed);
+    state.wakers.wake(&board);
+    Ok(Json(
+        json!({ "board": board, "paused": false, "changed": changed }),
+    ))
+}
+
+fn known_board(state: &OpsState, board: &str) -> Result<(), ApiError> {
+    if state.settings.board(board).is_none() {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no board {board:?}"),
+        ));
+    }
+    Ok(())
+}
+
 async fn boards(
     _: Operator,
     State(state): State<OpsState>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let health = actions::board_health(&state.pool).await?;
+    let pauses = crate::store::boards::pauses(&state.pool).await?;
     let boards: Vec<serde_json::Value> = state
         .settings
         .boards
@@ -498,6 +557,7 @@ async fn boards(
                 "rescued_last_day": row.map_or(0, |h| h.rescued_last_day),
                 "feed_url": state.feeds.file_of(&id).map(|file| state.settings.feed_url(file)),
                 "rescued_by_this_replica": state.metrics.rescued.get_or_create(&label).get(),
+                "paused": pauses.iter().find(|p| p.board == id),
             })
         })
         .collect();

@@ -189,6 +189,8 @@ struct BoardState {
     postings: BTreeMap<String, HeldPosting>,
     faults: Faults,
     requests: u64,
+    /// When each request arrived, to check a board's rate limits from its side.
+    received_at: Vec<std::time::Instant>,
     next_id: u64,
 }
 
@@ -386,6 +388,11 @@ impl Sandbox {
         let mut boards = self.boards.lock().expect("sandbox state lock");
         let state = boards.entry(board.to_owned()).or_default();
         state.requests += 1;
+        // A long-running sandbox keeps the recent ones only.
+        if state.received_at.len() >= 100_000 {
+            state.received_at.drain(..50_000);
+        }
+        state.received_at.push(std::time::Instant::now());
         let faults = &mut state.faults;
         if faults.throttle_times > 0 {
             faults.throttle_times -= 1;
@@ -464,6 +471,14 @@ impl Sandbox {
     pub fn requests(&self, board: &str) -> u64 {
         let boards = self.boards.lock().expect("sandbox state lock");
         boards.get(board).map_or(0, |state| state.requests)
+    }
+
+    /// When each of `board`'s requests arrived, oldest first.
+    pub fn request_times(&self, board: &str) -> Vec<std::time::Instant> {
+        let boards = self.boards.lock().expect("sandbox state lock");
+        boards
+            .get(board)
+            .map_or_else(Vec::new, |state| state.received_at.clone())
     }
 }
 

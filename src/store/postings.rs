@@ -46,7 +46,7 @@ pub struct Claimed {
 
 /// Claims up to `limit` due postings of `board` for `lease`.
 pub async fn claim(
-    pool: &PgPool,
+    executor: impl sqlx::PgExecutor<'_>,
     board: &str,
     limit: i64,
     lease: Duration,
@@ -59,6 +59,8 @@ pub async fn claim(
              WHERE board = $1
                AND status IN ('queued', 'retry_scheduled', 'verifying', 'submitted')
                AND next_attempt_at <= now()
+               -- A paused board's postings wait, using no attempts.
+               AND NOT EXISTS (SELECT 1 FROM board_pauses WHERE board = $1)
              ORDER BY next_attempt_at, id
              LIMIT $2
              FOR UPDATE SKIP LOCKED)
@@ -81,7 +83,7 @@ pub async fn claim(
         lease.as_millis() as f64,
         worker,
     )
-    .fetch_all(pool)
+    .fetch_all(executor)
     .await
 }
 
@@ -242,7 +244,8 @@ pub async fn next_due_in(pool: &PgPool, board: &str) -> Result<Option<Duration>,
     let seconds = sqlx::query_scalar!(
         r#"SELECT extract(epoch FROM min(next_attempt_at) - now())::float8 AS "seconds"
            FROM postings
-           WHERE board = $1 AND status IN ('queued', 'retry_scheduled', 'verifying', 'submitted')"#,
+           WHERE board = $1 AND status IN ('queued', 'retry_scheduled', 'verifying', 'submitted')
+             AND NOT EXISTS (SELECT 1 FROM board_pauses WHERE board = $1)"#,
         board,
     )
     .fetch_one(pool)
@@ -255,7 +258,8 @@ pub async fn boards_with_due_work(pool: &PgPool) -> Result<Vec<String>, sqlx::Er
     sqlx::query_scalar!(
         r#"SELECT DISTINCT board AS "board!" FROM postings
            WHERE status IN ('queued', 'retry_scheduled', 'verifying', 'submitted')
-             AND next_attempt_at <= now()"#
+             AND next_attempt_at <= now()
+             AND board NOT IN (SELECT board FROM board_pauses)"#
     )
     .fetch_all(pool)
     .await

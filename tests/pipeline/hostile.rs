@@ -147,11 +147,14 @@ async fn spawn_worker(env: &mut TestEnv) -> Worker {
     let (ready, attached) = tokio::sync::oneshot::channel();
     let ops = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     env.ops_url = format!("http://{}", ops.local_addr().unwrap());
-    env.settings.ops.public_url = Some(env.ops_url.clone());
+    let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    env.public_url = format!("http://{}", public.local_addr().unwrap());
+    env.settings.ops.public_url = Some(env.public_url.clone());
     let task = tokio::spawn(boardcast::worker::run(
         Arc::new(env.settings.clone()),
         pool,
         ops,
+        public,
         Some(ready),
         shutdown.clone(),
     ));

@@ -1,0 +1,180 @@
+//! Board-wide controls that every replica honours, kept where claims happen:
+//! pauses (ops stop a board; its postings wait without using attempts) and
+//! request budgets (a board's documented limits, shared by all replicas).
+//!
+//! A budget is "at most `requests` in any `period`", counted over the
+//! `board_requests` log: a sliding window, so no minute (or ten minutes, or
+//! day) ever holds more than the board allows, whichever replicas sent them.
+//! Claims for one budgeted board are serialised by a transaction-scoped
+//! advisory lock, so two replicas never both see the same room left.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+use super::postings::{self, Claimed};
+
+/// Added to every budget's window (see [`claim_within_budgets`]).
+const ARRIVAL_MARGIN: Duration = Duration::from_secs(1);
+
+/// "At most `requests` in any `period`", for every replica together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub requests: u32,
+    pub period: Duration,
+}
+
+/// A paused board, as ops see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pause {
+    pub board: String,
+    pub paused_by: String,
+    pub reason: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub paused_at: OffsetDateTime,
+}
+
+/// Pauses `board` for every replica; recorded in the operator log. Pausing
+/// a paused board keeps the first pause (who and why).
+pub async fn pause(
+    pool: &PgPool,
+    board: &str,
+    actor: &str,
+    reason: &str,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let paused = sqlx::query!(
+        "INSERT INTO board_pauses (board, paused_by, reason) VALUES ($1, $2, $3) ON CONFLICT (board) DO NOTHING",
+        board,
+        actor,
+        reason,
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    log(&mut tx, actor, "pause", board, reason, paused).await?;
+    tx.commit().await?;
+    Ok(paused)
+}
+
+/// Resumes `board`; its due postings go at the next claim.
+pub async fn resume(pool: &PgPool, board: &str, actor: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let resumed = sqlx::query!("DELETE FROM board_pauses WHERE board = $1", board)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        == 1;
+    log(&mut tx, actor, "resume", board, "", resumed).await?;
+    tx.commit().await?;
+    Ok(resumed)
+}
+
+async fn log(
+    tx: &mut sqlx::PgConnection,
+    actor: &str,
+    action: &str,
+    board: &str,
+    reason: &str,
+    changed: bool,
+) -> Result<(), sqlx::Error> {
+    let filter = serde_json::json!({ "board": board, "reason": reason });
+    sqlx::query!(
+        "INSERT INTO operator_actions (actor, action, filter, affected) VALUES ($1, $2, $3, $4)",
+        actor,
+        action,
+        filter,
+        i32::from(changed),
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Every paused board.
+pub async fn pauses(pool: &PgPool) -> Result<Vec<Pause>, sqlx::Error> {
+    sqlx::query_as!(
+        Pause,
+        "SELECT board, paused_by, reason, paused_at FROM board_pauses ORDER BY board"
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Claims like [`postings::claim`], but no more than `budgets` leave room
+/// for across all replicas; each claimed posting counts as one request.
+/// When a budget is spent, also says how long until it has room again.
+pub async fn claim_within_budgets(
+    pool: &PgPool,
+    board: &str,
+    limit: i64,
+    lease: Duration,
+    worker: &str,
+    budgets: &[Budget],
+) -> Result<(Vec<Claimed>, Option<Duration>), sqlx::Error> {
+    let requests: Vec<i64> = budgets.iter().map(|b| i64::from(b.requests)).collect();
+    // A request leaves its window a little after the period: what the board
+    // counts is when it received it, a moment after we claimed it.
+    let windows: Vec<f64> = budgets
+        .iter()
+        .map(|b| (b.period + ARRIVAL_MARGIN).as_secs_f64())
+        .collect();
+    let mut tx = pool.begin().await?;
+    // Taken before the statements below, so their snapshots see every
+    // request the previous holder logged.
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('boardcast.budget.' || $1, 0))",
+        board
+    )
+    .execute(&mut *tx)
+    .await?;
+    let room = sqlx::query!(
+        r#"SELECT min(b.requests - w.used)::bigint AS "room!",
+                  -- A full window has room again when its oldest request leaves it.
+                  max(CASE WHEN w.used >= b.requests
+                      THEN extract(epoch FROM w.oldest + b.span_s * interval '1 second' - clock_timestamp())
+                      END)::float8 AS "wait"
+           FROM unnest($2::bigint[], $3::float8[]) AS b(requests, span_s)
+           CROSS JOIN LATERAL (
+             SELECT count(*) AS used, min(r.sent_at) AS oldest FROM board_requests r
+             WHERE r.board = $1 AND r.sent_at > clock_timestamp() - b.span_s * interval '1 second') w"#,
+        board,
+        &requests,
+        &windows,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let (room, wait) = (room.room, room.wait);
+    let wait = wait.map(|s| Duration::from_secs_f64(s.max(0.001)));
+    let grant = limit.min(room.max(0));
+    if grant == 0 {
+        tx.commit().await?;
+        return Ok((Vec::new(), wait));
+    }
+    let claimed = postings::claim(&mut *tx, board, grant, lease, worker).await?;
+    let longest = windows.iter().copied().fold(0.0, f64::max);
+    sqlx::query!(
+        r#"WITH logged AS (
+             INSERT INTO board_requests (board, sent_at)
+             SELECT $1, clock_timestamp() FROM generate_series(1, $2::int))
+           DELETE FROM board_requests WHERE board = $1 AND sent_at < clock_timestamp() - $3 * interval '1 second'"#,
+        board,
+        claimed.len() as i32,
+        longest,
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let full = claimed.len() as i64 >= room;
+    Ok((
+        claimed,
+        if full {
+            wait.or(Some(Duration::from_millis(100)))
+        } else {
+            None
+        },
+    ))
+}
