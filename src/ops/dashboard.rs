@@ -79,7 +79,7 @@ pub async fn security_headers(mut response: Response) -> Response {
 fn document(title: &str, header: &str, body: &str) -> Html<String> {
     Html(format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>{} · boardcast</title><style>{STYLE}</style></head>\
-         <body><p><a href=\"/\">boardcast</a>{header}</p><h1>{}</h1>{body}</body></html>",
+         <body><div><a href=\"/\">boardcast</a>{header}</div><h1>{}</h1>{body}</body></html>",
         e(title),
         e(title)
     ))
