@@ -180,8 +180,16 @@ pub fn form<'a>(
 }
 
 /// Serialises a feed document with its XML declaration.
+/// Characters XML 1.0 cannot carry even escaped (a control character in a
+/// title would make the whole document ill-formed) are dropped.
 pub fn to_xml(feed: &JobFeed) -> String {
     let body = quick_xml::se::to_string(feed).expect("feed documents serialise");
+    let body: String = body
+        .chars()
+        .filter(|&c| {
+            matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{fffe}' | '\u{ffff}'))
+        })
+        .collect();
     format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}")
 }
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use crate::support::{BoardTwin, context, publish_samples, sample, settings};
 use boardcast::boards::bundesagentur::{
-    Account, DELETE_MARK, ID, MAX_OBJECTIVE, MAX_TITLE, error_file_name, file_name, render,
-    render_withdrawal,
+    Account, DELETE_MARK, ID, MAX_OBJECTIVE, MAX_TITLE, error_file_name, file_name, form_body,
+    render, render_withdrawal,
 };
 use boardcast::boards::{Board, BoardError, ErrorClass, PostingContext, Receipt};
 use boardcast::intake::message::{EmploymentType, Job, primary_language};
@@ -95,6 +95,23 @@ fn golden_requests() {
                 &format!("{stem}.publish.{locale}.xml"),
                 &upload.document,
             );
+            // The form upload around the file, as it goes on the wire.
+            let form = form_body(&upload).expect("frames");
+            crate::support::golden(
+                ID,
+                &format!("{stem}.publish.{locale}.form.txt"),
+                &String::from_utf8(form).unwrap(),
+            );
+            // An update uploads the same kind of file.
+            let mut revised = job.clone();
+            revised.revision += 1;
+            let update = render(
+                &context(&revised, &revised.ads[locale.as_str()], &reference, locale),
+                &account,
+                AT,
+            )
+            .unwrap();
+            crate::support::golden(ID, &format!("{stem}.update.{locale}.xml"), &update.document);
             let withdrawal = render_withdrawal(&reference, &account, AT);
             crate::support::golden(
                 ID,

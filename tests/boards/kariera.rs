@@ -34,6 +34,24 @@ fn golden_messages() {
         }
     }
     assert!(compared >= 4, "{compared}");
+
+    // One golden per further operation.
+    let (tenant, job) = sample("account-executive");
+    let reference = posting_reference(&tenant, &job.id, "el");
+    for (operation, name) in [
+        (Operation::Update, "update"),
+        (Operation::Withdraw, "withdraw"),
+    ] {
+        let mail = render(&context(&job, &job.ads["el"], &reference, "el"), operation).unwrap();
+        let text = format!(
+            "Subject: {}\nMessage-ID: {}\nReply-To: {}\n\n{}",
+            mail.subject,
+            mail.message_id,
+            mail.reply_to.as_deref().unwrap_or("-"),
+            mail.body
+        );
+        crate::support::golden(ID, &format!("account-executive.{name}.el.txt"), &text);
+    }
 }
 
 #[test]

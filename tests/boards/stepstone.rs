@@ -254,3 +254,21 @@ fn the_status_code_table_decides_the_class() {
         assert!(error.message.contains(&format!("words {code}")));
     }
 }
+
+/// A control character in a title made the document ill-formed XML 1.0: a
+/// strict parser (StepStone's, and the twin's `roxmltree`) refuses it whole.
+#[tokio::test]
+async fn a_control_character_in_a_value_does_not_break_the_document() {
+    let twin = BoardTwin::start(ID).await;
+    let (mut job, reference) = contoso();
+    job.ads.get_mut("de").unwrap().title = "Account Executive\u{b} (m/w/d)".into();
+    job.ads.get_mut("de").unwrap().summary = "Neukunden\u{1}gewinnen.".into();
+    let xml = document(&job, "de", &reference, Action::Insert);
+    roxmltree::Document::parse(&xml).expect("well-formed XML 1.0");
+    let posting = context(&job, &job.ads["de"], &reference, "de");
+    assert!(matches!(
+        twin.publish(&posting).await.unwrap(),
+        Receipt::Live { .. }
+    ));
+    assert_eq!(twin.only().title, "Account Executive (m/w/d)");
+}
