@@ -1386,3 +1386,35 @@ async fn a_403_says_the_site_is_not_approved_for_the_indexing_api() {
         error.message
     );
 }
+
+/// Golden requests for every operation the adapter sends besides the page:
+/// the notification of a publish/update (`URL_UPDATED`), of a withdrawal
+/// (`URL_DELETED`), and the confirmation's URL Inspection request.
+#[test]
+fn golden_requests_for_every_operation() {
+    let url = page_url("https://boardcast.example", REFERENCE);
+    for (operation, kind) in [
+        ("publish", google_jobs::NotificationType::UrlUpdated),
+        ("withdraw", google_jobs::NotificationType::UrlDeleted),
+    ] {
+        let body = google_jobs::UrlNotification {
+            url: url.clone(),
+            kind,
+        };
+        crate::support::golden(
+            ID,
+            &format!("notification.{operation}.json"),
+            &serde_json::to_string_pretty(&body).unwrap(),
+        );
+    }
+    let inspection = google_jobs::InspectionRequest {
+        inspection_url: url,
+        site_url: "https://boardcast.example/".into(),
+        language_code: "en-US".into(),
+    };
+    crate::support::golden(
+        ID,
+        "inspection.confirm.json",
+        &serde_json::to_string_pretty(&inspection).unwrap(),
+    );
+}
