@@ -1418,3 +1418,26 @@ fn golden_requests_for_every_operation() {
         &serde_json::to_string_pretty(&inspection).unwrap(),
     );
 }
+
+/// The inspection is of a URL inside the Search Console property the
+/// service account may read (option `site_url`); another property's
+/// answer is 403, which stops the board and names the property.
+#[tokio::test]
+async fn an_inspection_outside_the_property_is_refused_naming_it() {
+    let s = setup_with(&[("site_url", "https://other.example/")]).await;
+    let job = northwind();
+    s.pages.live(REFERENCE, &job, "en");
+    let posting = context(&job, &job.ads["en"], REFERENCE, "en");
+    s.publish(&posting).await.unwrap();
+    let error = s
+        .confirm(&posting, &s.pages.page_url(REFERENCE))
+        .await
+        .unwrap_err();
+    assert_eq!(error.class, ErrorClass::Auth, "{error:?}");
+    assert_eq!(error.http_status, Some(403));
+    assert!(
+        error.message.contains("https://other.example/"),
+        "{}",
+        error.message
+    );
+}
