@@ -13,8 +13,24 @@
 //! - **the notification**: publish and update check [`json_ld`]'s rules
 //!   (nothing is sent when one breaks), then `POST <base>/v3/urlNotifications:publish`
 //!   with `{"url": <page>, "type": "URL_UPDATED"}`; withdraw sends
-//!   `URL_DELETED`. A 200 means Google accepted the notification and the page
-//!   carries valid markup: the posting is [`Receipt::Live`] with the page URL.
+//!   `URL_DELETED`. A 200 means Google was *notified*, not that it indexed a
+//!   valid page: the posting is [`Receipt::Accepted`] (`submitted`) with the
+//!   page URL as its task;
+//! - **the confirmation**: [`Board::confirm`] asks Search Console's URL
+//!   Inspection API (`POST https://searchconsole.googleapis.com/v1/urlInspection/index:inspect`,
+//!   body `{inspectionUrl, siteUrl, languageCode}`, same service account,
+//!   scope `webmasters.readonly`) and reads
+//!   `inspectionResult.indexStatusResult` (`verdict`, `coverageState`,
+//!   `indexingState`, `pageFetchState`, `googleCanonical`) and
+//!   `richResultsResult` (`verdict`, `detectedItems[].items[].issues[]`):
+//!   indexed (`PASS`, or an alternate whose Google-chosen canonical is
+//!   indexed) is [`Receipt::Live`]; blocked, unreadable, or a failing job
+//!   posting rich result fails the posting with Google's words; anything
+//!   else ("URL is unknown to Google", "Crawled - currently not indexed")
+//!   is [`Receipt::Pending`]. The property (`siteUrl`) is option `site_url`
+//!   (default: our public URL with a trailing `/`, a URL-prefix property);
+//!   the endpoint is option `inspection_url` (absolute, or relative to
+//!   `base_url` as the sandbox's configuration sets it).
 //!
 //! Documented [V] (§3.5, §4.1): required properties `title`, `description`
 //! (HTML; must not equal the title), `datePosted` (ISO 8601),
@@ -86,6 +102,11 @@ pub const TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
 const NAME: &str = "Google for Jobs";
 /// The OAuth2 scope of the Indexing API.
 pub const SCOPE: &str = "https://www.googleapis.com/auth/indexing";
+/// The OAuth2 scope of Search Console's URL Inspection API (read only).
+pub const INSPECTION_SCOPE: &str = "https://www.googleapis.com/auth/webmasters.readonly";
+/// Search Console's URL Inspection endpoint.
+pub const INSPECTION_URL: &str =
+    "https://searchconsole.googleapis.com/v1/urlInspection/index:inspect";
 /// RFC 7523's grant type: a signed JWT for an access token.
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// Google's default quota of publish calls (updates and deletes) a day per project.
@@ -136,6 +157,141 @@ pub struct UrlNotificationInfo {
     #[serde(rename = "type")]
     pub kind: NotificationType,
     pub notify_time: String,
+}
+
+/// The URL Inspection API's request.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InspectionRequest {
+    pub inspection_url: String,
+    /// The Search Console property: `https://example.com/` or `sc-domain:example.com`.
+    pub site_url: String,
+    pub language_code: String,
+}
+
+/// The URL Inspection API's answer (only what we read).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct InspectionResponse {
+    pub inspection_result: UrlInspectionResult,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct UrlInspectionResult {
+    pub index_status_result: Option<IndexStatusResult>,
+    pub rich_results_result: Option<RichResultsResult>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct IndexStatusResult {
+    /// PASS, PARTIAL, FAIL, NEUTRAL or VERDICT_UNSPECIFIED.
+    pub verdict: String,
+    pub coverage_state: String,
+    pub indexing_state: String,
+    pub page_fetch_state: String,
+    pub google_canonical: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RichResultsResult {
+    pub verdict: String,
+    pub detected_items: Vec<DetectedItems>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DetectedItems {
+    pub rich_result_type: String,
+    pub items: Vec<RichResultItem>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RichResultItem {
+    pub name: String,
+    pub issues: Vec<RichResultIssue>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RichResultIssue {
+    pub issue_message: String,
+    /// ERROR or WARNING.
+    pub severity: String,
+}
+
+/// Page fetch states that mean Googlebot cannot read the page at all.
+const UNREADABLE: [&str; 8] = [
+    "SOFT_404",
+    "BLOCKED_ROBOTS_TXT",
+    "NOT_FOUND",
+    "ACCESS_DENIED",
+    "ACCESS_FORBIDDEN",
+    "BLOCKED_4XX",
+    "REDIRECT_ERROR",
+    "INVALID_URL",
+];
+
+/// What an inspection of `url` says of the posting: live, still pending,
+/// or refused with Google's words. Warnings of a valid rich result go to
+/// `notes`.
+pub fn read_inspection(
+    url: &str,
+    result: &UrlInspectionResult,
+    notes: &mut Vec<String>,
+) -> Result<Receipt, BoardError> {
+    let Some(index) = &result.index_status_result else {
+        return Ok(Receipt::Pending);
+    };
+    if index.indexing_state.starts_with("BLOCKED") {
+        return Err(BoardError::rule(format!(
+            "Google will not index {url}: {} ({})",
+            index.indexing_state, index.coverage_state
+        )));
+    }
+    if UNREADABLE.contains(&index.page_fetch_state.as_str()) {
+        return Err(BoardError::rule(format!(
+            "Googlebot could not read {url}: {} ({})",
+            index.page_fetch_state, index.coverage_state
+        )));
+    }
+    if let Some(rich) = &result.rich_results_result {
+        let issues = |severity: &str| -> Vec<String> {
+            rich.detected_items
+                .iter()
+                .flat_map(|detected| &detected.items)
+                .flat_map(|item| &item.issues)
+                .filter(|issue| issue.severity == severity)
+                .map(|issue| issue.issue_message.clone())
+                .collect()
+        };
+        if rich.verdict == "FAIL" {
+            return Err(BoardError::rule(format!(
+                "Google indexed {url} but its job posting markup is invalid: {}",
+                issues("ERROR").join("; ")
+            )));
+        }
+        let warnings = issues("WARNING");
+        if !warnings.is_empty() {
+            notes.push(format!(
+                "Google's warnings on {url}: {}",
+                warnings.join("; ")
+            ));
+        }
+    }
+    let live = |shown: &str| Receipt::Live {
+        external_id: url.to_owned(),
+        url: Some(shown.to_owned()),
+    };
+    match (index.verdict.as_str(), &index.google_canonical) {
+        ("PASS", _) => Ok(live(url)),
+        // A language variant: Google indexes the job's canonical page instead.
+        ("NEUTRAL", Some(canonical)) if canonical != url => Ok(live(canonical)),
+        _ => Ok(Receipt::Pending),
+    }
 }
 
 /// Google's error body: `{"error": {"code", "message", "status"}}`.
@@ -519,6 +675,9 @@ pub struct GoogleJobs {
     private_key_pem: SecretString,
     /// Our public URL: job pages are `<public_url>/jobs/<reference>`.
     public_url: String,
+    inspection_url: url::Url,
+    /// The Search Console property the pages belong to.
+    site_url: String,
     timeout: Duration,
     token: Mutex<Option<Token>>,
     daily_limit: u32,
@@ -544,6 +703,19 @@ impl GoogleJobs {
             client_email: config.option("client_email")?,
             private_key_pem: config.credential("private_key_pem")?,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            inspection_url: match config.settings.options.get("inspection_url") {
+                None => url::Url::parse(INSPECTION_URL).expect("a static URL parses"),
+                Some(text) => base.join(text).map_err(|error| BuildError::BaseUrl {
+                    board: config.id.to_owned(),
+                    error,
+                })?,
+            },
+            site_url: config
+                .settings
+                .options
+                .get("site_url")
+                .cloned()
+                .unwrap_or_else(|| format!("{}/", public_url.trim_end_matches('/'))),
             timeout: config.request_timeout,
             token: Mutex::new(None),
             daily_limit,
@@ -654,7 +826,7 @@ impl GoogleJobs {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = ServiceAccountClaims {
             iss: self.client_email.clone(),
-            scope: SCOPE.to_owned(),
+            scope: format!("{SCOPE} {INSPECTION_SCOPE}"),
             aud: self.token_url.to_string(),
             iat: now,
             exp: now + ASSERTION_LIFETIME,
@@ -784,7 +956,10 @@ impl GoogleJobs {
             403 => BoardError::new(
                 ErrorClass::Auth,
                 Some(403),
-                format!("{said}; the service account must own the site in Search Console"),
+                format!(
+                    "{said}; the site is not approved for the Indexing API for this project, or the service account {} does not own it in Search Console (Google answers 403 to both)",
+                    self.client_email
+                ),
             ),
             429 => {
                 let daily = message.contains("per day");
@@ -814,10 +989,61 @@ impl GoogleJobs {
         json_ld(posting, OffsetDateTime::now_utc())?;
         let url = self.page_url(posting.reference);
         self.notify(&url, NotificationType::UrlUpdated, log).await?;
-        Ok(Receipt::Live {
-            external_id: url.clone(),
-            url: Some(url),
+        // Notified, not indexed: confirm() asks Search Console.
+        Ok(Receipt::Accepted {
+            task: url.clone(),
+            external_id: Some(url),
         })
+    }
+
+    /// Asks Search Console's URL Inspection API how Google sees `url`; a
+    /// 401 refreshes the token once.
+    async fn inspect(&self, url: &str, log: &mut CallLog) -> Result<Receipt, BoardError> {
+        let body = serde_json::to_vec(&InspectionRequest {
+            inspection_url: url.to_owned(),
+            site_url: self.site_url.clone(),
+            language_code: "en-US".to_owned(),
+        })
+        .expect("an inspection request serialises");
+        for first_try in [true, false] {
+            let token = self.token(log).await?;
+            let request = self
+                .http
+                .post(self.inspection_url.clone())
+                .bearer_auth(token.expose_secret())
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone())
+                .timeout(self.timeout);
+            let reply = http::send(NAME, request, Some(&body), log).await?;
+            if reply.status == 401 && first_try {
+                self.token.lock().await.take();
+                continue;
+            }
+            if reply.is_success() {
+                let answer: InspectionResponse = reply.json(NAME)?;
+                return read_inspection(url, &answer.inspection_result, &mut log.notes);
+            }
+            let said = http::excerpt(&format!(
+                "Search Console answered {} to the inspection of {url}: {}",
+                reply.status, reply.body
+            ));
+            return Err(match reply.status {
+                401 | 403 => BoardError::new(
+                    ErrorClass::Auth,
+                    Some(reply.status),
+                    format!(
+                        "{said}; the service account {} must be a user of the Search Console property {}",
+                        self.client_email, self.site_url
+                    ),
+                ),
+                // The inspection quota is its own (per property), not the Indexing API's.
+                429 => BoardError::new(ErrorClass::Throttled, Some(429), said).with_retry_after(
+                    Some(http::retry_after(&reply.headers).unwrap_or(PER_MINUTE_WAIT)),
+                ),
+                status => http::classify(status, &reply.headers, &said),
+            });
+        }
+        unreachable!("the loop returns on its second pass")
     }
 }
 
@@ -854,6 +1080,17 @@ impl Board for GoogleJobs {
         log: &mut CallLog,
     ) -> Result<Receipt, BoardError> {
         self.updated(posting, log).await
+    }
+
+    /// The notification was taken; is the page indexed, with a valid job
+    /// posting? `task` is the page's URL.
+    async fn confirm(
+        &self,
+        _posting: &PostingContext<'_>,
+        task: &str,
+        log: &mut CallLog,
+    ) -> Result<Receipt, BoardError> {
+        self.inspect(task, log).await
     }
 
     /// The page answers 410 once the posting is withdrawn; `URL_DELETED`

@@ -13,9 +13,9 @@
 //! Inferred [I]: `expiration_date` uses `date`'s DD/MM/YYYY; `content` is
 //! plain text (Trovit does not say it takes HTML): the summary, then each
 //! section under its heading in the ad's language, one "- " line per item;
-//! `requirements` repeats the requirement lines; `url` is the job's apply
-//! URL (we host no job page yet), so a job with only an apply e-mail cannot
-//! go; `telecommute` is `true` for remote jobs, `false` for on-site ones,
+//! `requirements` repeats the requirement lines; `url` is our job page
+//! (`/jobs/<reference>`, [`crate::feeds::job_pages`]), not the apply URL;
+//! `telecommute` is `true` for remote jobs, `false` for on-site ones,
 //! and left out for hybrid ones; `contract` and `working_hours` only where
 //! the employment type says them. One item per posting, at the job's first
 //! location (Trovit's ad has one city); Trovit runs a site per country, and

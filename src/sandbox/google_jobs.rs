@@ -49,10 +49,49 @@ use time::{Date, OffsetDateTime};
 
 use super::oauth::TokenStatus;
 use super::{Gate, HeldPosting, Sandbox, Twin, answer};
-use crate::boards::google_jobs::{
-    NotificationType, PublishResponse, ServiceAccountClaims, UrlNotificationInfo,
-    UrlNotificationMetadata, pacific_day,
-};
+use crate::boards::google_jobs::pacific_day;
+
+/// The claims Google's token endpoint reads from a service account's JWT
+/// (developers.google.com/identity/protocols/oauth2/service-account,
+/// "Forming the JWT claim set"): the twin's own reading, not the adapter's type.
+#[derive(Debug, Deserialize)]
+struct Claims {
+    #[allow(dead_code)]
+    iss: String,
+    scope: String,
+    #[allow(dead_code)]
+    aud: String,
+    iat: u64,
+    exp: u64,
+}
+
+/// The Indexing API's notification types (developers.google.com/search/apis/indexing-api/v3/reference/indexing/rest/v3/UrlNotificationType).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NotificationType {
+    UrlUpdated,
+    UrlDeleted,
+}
+
+impl NotificationType {
+    fn name(self) -> &'static str {
+        match self {
+            Self::UrlUpdated => "URL_UPDATED",
+            Self::UrlDeleted => "URL_DELETED",
+        }
+    }
+}
+
+/// The URL Inspection API's request, as Search Console documents it
+/// (developers.google.com/webmaster-tools/v1/urlInspection.index/inspect).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct InspectRequest {
+    inspection_url: String,
+    site_url: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    language_code: Option<String>,
+}
 
 pub const BOARD: &str = "google-jobs";
 /// The sandbox's service account (`client_email` in config/default.toml).
@@ -77,6 +116,8 @@ const EMPLOYMENT_TYPES: [&str; 8] = [
 
 /// The twin's token endpoint (Google's own is oauth2.googleapis.com, not the API host).
 pub const TOKEN_PATH: &str = "/token";
+/// Search Console's URL Inspection endpoint, under the twin.
+pub const INSPECT_PATH: &str = "/v1/urlInspection/index:inspect";
 
 pub const TWIN: Twin = Twin {
     board: BOARD,
@@ -88,6 +129,7 @@ pub fn routes(sandbox: Sandbox) -> Router {
     Router::new()
         .route(TOKEN_PATH, post(token))
         .route("/v3/urlNotifications:publish", post(publish))
+        .route(INSPECT_PATH, post(inspect))
         .with_state(sandbox)
 }
 
@@ -194,11 +236,7 @@ async fn token(
     validation.set_issuer(&[SERVICE_ACCOUNT]);
     validation.set_required_spec_claims(&["exp", "iat", "iss", "aud"]);
     validation.leeway = 0;
-    let claims = match jsonwebtoken::decode::<ServiceAccountClaims>(
-        &form.assertion,
-        &key,
-        &validation,
-    ) {
+    let claims = match jsonwebtoken::decode::<Claims>(&form.assertion, &key, &validation) {
         Ok(data) => data.claims,
         Err(error) => {
             use jsonwebtoken::errors::ErrorKind;
@@ -314,25 +352,16 @@ async fn fetch(url: &str) -> Result<(u16, String), String> {
 }
 
 fn metadata(url: &str, kind: NotificationType) -> Response {
-    let info = UrlNotificationInfo {
-        url: url.to_owned(),
-        kind,
-        notify_time: OffsetDateTime::now_utc()
-            .format(&Rfc3339)
-            .expect("now formats"),
+    let info = json!({
+        "url": url,
+        "type": kind.name(),
+        "notifyTime": OffsetDateTime::now_utc().format(&Rfc3339).expect("now formats"),
+    });
+    let latest = match kind {
+        NotificationType::UrlUpdated => "latestUpdate",
+        NotificationType::UrlDeleted => "latestRemove",
     };
-    let mut metadata = UrlNotificationMetadata {
-        url: url.to_owned(),
-        ..UrlNotificationMetadata::default()
-    };
-    match kind {
-        NotificationType::UrlUpdated => metadata.latest_update = Some(info),
-        NotificationType::UrlDeleted => metadata.latest_remove = Some(info),
-    }
-    Json(PublishResponse {
-        url_notification_metadata: metadata,
-    })
-    .into_response()
+    Json(json!({"urlNotificationMetadata": {"url": url, latest: info}})).into_response()
 }
 
 fn updated(
@@ -697,4 +726,122 @@ fn check_salary(salary: &Value) -> Result<(), String> {
             "a QuantitativeValue is required",
         )),
     }
+}
+
+// ---------------------------------------------------------------------------
+// Search Console's URL Inspection API.
+
+/// How Google's index sees a URL, as the inspection reports it.
+fn index_status(verdict: &str, coverage: &str, fetch: &str, url: &str) -> Value {
+    json!({
+        "verdict": verdict,
+        "coverageState": coverage,
+        "robotsTxtState": "ALLOWED",
+        "indexingState": "INDEXING_ALLOWED",
+        "pageFetchState": fetch,
+        "googleCanonical": url,
+        "userCanonical": url,
+    })
+}
+
+/// `POST /v1/urlInspection/index:inspect`: Googlebot reads the page again
+/// now (Google re-crawls after a notification) and reports the index
+/// status and the job posting rich result. A URL Google was never told of
+/// is unknown (NEUTRAL); a page that answers 404/410 is not found (FAIL);
+/// a page whose JobPosting breaks a rule is indexed with a failing rich
+/// result, naming the rule; a valid one passes both.
+async fn inspect(State(sandbox): State<Sandbox>, headers: HeaderMap, body: String) -> Response {
+    if sandbox.token_status(BOARD, &headers) != TokenStatus::Valid {
+        return api_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "Request had invalid authentication credentials.",
+        );
+    }
+    let timing = match sandbox.gate(BOARD) {
+        Gate::Refuse(response) => return response,
+        Gate::Proceed { latency, hang } => (latency, hang),
+    };
+    let request: InspectRequest = match serde_json::from_str(&body) {
+        Ok(request) => request,
+        Err(error) => {
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_ARGUMENT",
+                format!("Invalid JSON payload received: {error}"),
+            );
+        }
+    };
+    // A URL-prefix property holds the URLs under it; a domain property
+    // (`sc-domain:host`) every URL of the host.
+    let in_property = match request.site_url.strip_prefix("sc-domain:") {
+        Some(domain) => url::Url::parse(&request.inspection_url)
+            .ok()
+            .and_then(|u| {
+                u.host_str()
+                    .map(|h| h == domain || h.ends_with(&format!(".{domain}")))
+            })
+            .unwrap_or(false),
+        None => {
+            request.site_url.ends_with('/') && request.inspection_url.starts_with(&request.site_url)
+        }
+    };
+    if !in_property {
+        return api_error(
+            StatusCode::FORBIDDEN,
+            "PERMISSION_DENIED",
+            format!(
+                "You do not own this site, or the inspected URL is not part of this property: {}",
+                request.site_url
+            ),
+        );
+    }
+    let url = request.inspection_url;
+    let reference = url::Url::parse(&url)
+        .ok()
+        .and_then(|u| {
+            u.path_segments()
+                .and_then(|mut s| s.next_back().map(str::to_owned))
+        })
+        .unwrap_or_default();
+    let known = sandbox.with_postings(BOARD, |postings| postings.contains_key(&reference));
+    let result = if !known {
+        json!({"indexStatusResult": index_status("NEUTRAL", "URL is unknown to Google", "PAGE_FETCH_STATE_UNSPECIFIED", &url)})
+    } else {
+        match fetch(&url).await {
+            Ok((200, html)) => {
+                let rich = match job_posting(&html)
+                    .and_then(|ld| check(&ld, OffsetDateTime::now_utc()).map(|()| ld))
+                {
+                    Ok(ld) => {
+                        let title = ld["title"].as_str().unwrap_or_default().to_owned();
+                        json!({"verdict": "PASS", "detectedItems": [{"richResultType": "Job postings", "items": [{"name": title, "issues": []}]}]})
+                    }
+                    Err(problem) => {
+                        json!({"verdict": "FAIL", "detectedItems": [{"richResultType": "Job postings", "items": [{"name": "Unnamed item", "issues": [{"issueMessage": problem, "severity": "ERROR"}]}]}]})
+                    }
+                };
+                json!({
+                    "indexStatusResult": index_status("PASS", "Submitted and indexed", "SUCCESSFUL", &url),
+                    "richResultsResult": rich,
+                })
+            }
+            Ok((404 | 410, _)) => {
+                json!({"indexStatusResult": index_status("FAIL", "Not found (404)", "NOT_FOUND", &url)})
+            }
+            Ok(_) | Err(_) => {
+                json!({"indexStatusResult": index_status("FAIL", "Server error (5xx)", "SERVER_ERROR", &url)})
+            }
+        }
+    };
+    let mut result = result;
+    result["inspectionResultLink"] = json!(format!(
+        "https://search.google.com/search-console/inspect?resource_id={}&id={}",
+        request.site_url, reference
+    ));
+    answer(
+        timing,
+        Json(json!({"inspectionResult": result})).into_response(),
+    )
+    .await
 }

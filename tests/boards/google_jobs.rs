@@ -599,6 +599,15 @@ impl Setup {
     async fn withdraw(&self, posting: &PostingContext<'_>) -> Result<Receipt, BoardError> {
         self.board.withdraw(posting, &mut CallLog::default()).await
     }
+    async fn confirm(
+        &self,
+        posting: &PostingContext<'_>,
+        task: &str,
+    ) -> Result<Receipt, BoardError> {
+        self.board
+            .confirm(posting, task, &mut CallLog::default())
+            .await
+    }
     fn tokens_issued(&self) -> u64 {
         self.twin.sandbox.tokens_issued(ID)
     }
@@ -646,9 +655,17 @@ async fn publish_update_withdraw_and_back() {
     let mut posting = context(&job, &job.ads["en"], REFERENCE, "en");
     let url = s.pages.page_url(REFERENCE);
 
+    // Notified, not yet indexed: Search Console confirms it.
     let receipt = s.publish(&posting).await.unwrap();
     assert_eq!(
         receipt,
+        Receipt::Accepted {
+            task: url.clone(),
+            external_id: Some(url.clone())
+        }
+    );
+    assert_eq!(
+        s.confirm(&posting, &url).await.unwrap(),
         Receipt::Live {
             external_id: url.clone(),
             url: Some(url.clone())
@@ -1288,4 +1305,140 @@ fn language_variants_name_one_canonical_page_and_each_other() {
     let html = page_html(&posting, FIRST_PUBLISHED, &links, false).unwrap();
     assert!(!html.contains("application/ld+json"), "{html}");
     assert!(html.contains("<h1>"), "{html}");
+}
+
+/// Issue 13: a 200 from the Indexing API means Google was notified, not that
+/// it indexed a valid page. The posting stays accepted (`submitted`) until
+/// Search Console's URL Inspection API says the page is indexed with a valid
+/// job posting; an invalid rich result fails it with Google's words.
+#[tokio::test]
+async fn notified_is_not_indexed_until_url_inspection_confirms() {
+    let s = setup().await;
+    let job = northwind();
+    let posting = context(&job, &job.ads["en"], REFERENCE, "en");
+    let url = s.pages.page_url(REFERENCE);
+
+    // Never notified: Google does not know the URL yet.
+    assert_eq!(s.confirm(&posting, &url).await.unwrap(), Receipt::Pending);
+
+    s.pages.live(REFERENCE, &job, "en");
+    let receipt = s.publish(&posting).await.unwrap();
+    assert!(
+        matches!(&receipt, Receipt::Accepted { task, .. } if *task == url),
+        "{receipt:?}"
+    );
+    assert_eq!(
+        s.confirm(&posting, &url).await.unwrap(),
+        Receipt::Live {
+            external_id: url.clone(),
+            url: Some(url.clone())
+        }
+    );
+
+    // Google re-crawls a page whose markup now breaks a rule: the rich
+    // result fails, and the posting with it, naming the property.
+    let html = page_html(
+        &context(&job, &job.ads["en"], REFERENCE, "en"),
+        FIRST_PUBLISHED,
+        &PageLinks::single(&url, "en"),
+        true,
+    )
+    .unwrap()
+    .replace("\"name\": \"Northwind Traders\"", "\"name\": \"\"");
+    s.pages.set(REFERENCE, Page::Raw(200, html));
+    let error = s.confirm(&posting, &url).await.unwrap_err();
+    assert_eq!(error.class, ErrorClass::Rejected, "{error:?}");
+    assert!(
+        error.message.contains("job posting markup is invalid"),
+        "{}",
+        error.message
+    );
+    assert!(
+        error.message.contains("hiringOrganization"),
+        "{}",
+        error.message
+    );
+
+    // The page is gone: Googlebot cannot read it.
+    s.pages.set(REFERENCE, Page::Raw(404, String::new()));
+    let error = s.confirm(&posting, &url).await.unwrap_err();
+    assert!(error.message.contains("NOT_FOUND"), "{}", error.message);
+}
+
+/// Issue 13: Google answers 403 to a site not approved for the Indexing
+/// API; the error says so (and stops the board, not the postings).
+#[tokio::test]
+async fn a_403_says_the_site_is_not_approved_for_the_indexing_api() {
+    let s = setup().await;
+    let job = northwind();
+    s.pages.live(REFERENCE, &job, "en");
+    let posting = context(&job, &job.ads["en"], REFERENCE, "en");
+    s.twin.faults(Faults {
+        fail_times: 1,
+        fail_status: 403,
+        ..Faults::default()
+    });
+    let error = s.publish(&posting).await.unwrap_err();
+    assert_eq!(error.class, ErrorClass::Auth, "{error:?}");
+    assert_eq!(error.http_status, Some(403));
+    assert!(
+        error.message.contains("not approved for the Indexing API"),
+        "{}",
+        error.message
+    );
+}
+
+/// Golden requests for every operation the adapter sends besides the page:
+/// the notification of a publish/update (`URL_UPDATED`), of a withdrawal
+/// (`URL_DELETED`), and the confirmation's URL Inspection request.
+#[test]
+fn golden_requests_for_every_operation() {
+    let url = page_url("https://boardcast.example", REFERENCE);
+    for (operation, kind) in [
+        ("publish", google_jobs::NotificationType::UrlUpdated),
+        ("withdraw", google_jobs::NotificationType::UrlDeleted),
+    ] {
+        let body = google_jobs::UrlNotification {
+            url: url.clone(),
+            kind,
+        };
+        crate::support::golden(
+            ID,
+            &format!("notification.{operation}.json"),
+            &serde_json::to_string_pretty(&body).unwrap(),
+        );
+    }
+    let inspection = google_jobs::InspectionRequest {
+        inspection_url: url,
+        site_url: "https://boardcast.example/".into(),
+        language_code: "en-US".into(),
+    };
+    crate::support::golden(
+        ID,
+        "inspection.confirm.json",
+        &serde_json::to_string_pretty(&inspection).unwrap(),
+    );
+}
+
+/// The inspection is of a URL inside the Search Console property the
+/// service account may read (option `site_url`); another property's
+/// answer is 403, which stops the board and names the property.
+#[tokio::test]
+async fn an_inspection_outside_the_property_is_refused_naming_it() {
+    let s = setup_with(&[("site_url", "https://other.example/")]).await;
+    let job = northwind();
+    s.pages.live(REFERENCE, &job, "en");
+    let posting = context(&job, &job.ads["en"], REFERENCE, "en");
+    s.publish(&posting).await.unwrap();
+    let error = s
+        .confirm(&posting, &s.pages.page_url(REFERENCE))
+        .await
+        .unwrap_err();
+    assert_eq!(error.class, ErrorClass::Auth, "{error:?}");
+    assert_eq!(error.http_status, Some(403));
+    assert!(
+        error.message.contains("https://other.example/"),
+        "{}",
+        error.message
+    );
 }

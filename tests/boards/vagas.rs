@@ -373,3 +373,15 @@ fn portuguese_cities_go_by_their_portuguese_names() {
         .unwrap();
     assert!(item.contains("<city><![CDATA[Porto]]></city>"), "{item}");
 }
+
+/// Issue 13: the twin reads the feed with a strict XML 1.0 parser, as a
+/// real crawler does: a control character (not allowed in XML 1.0, not
+/// even in CDATA) makes the whole document unreadable.
+#[test]
+fn the_twin_refuses_a_document_a_strict_xml_parser_refuses() {
+    let document = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<jobs><job><title><![CDATA[Sales\u{1}Executive]]></title></job></jobs>";
+    let checked = (FEED.check)(document.as_bytes());
+    let error = checked.document_error.expect("refused");
+    assert!(error.starts_with("not well-formed XML"), "{error}");
+    assert!(checked.items.is_empty());
+}

@@ -418,3 +418,47 @@ async fn every_feed_posting_has_a_job_page_and_the_feed_links_it() {
     assert_eq!(unknown.status(), 404);
     app.stop().await;
 }
+
+/// Issue 13: Google's 200 is "notified": the posting waits in `submitted`
+/// until Search Console's URL Inspection API (the twin's) reports the page
+/// indexed with a valid job posting, then it is `posted`, with both steps
+/// in its history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn google_postings_are_posted_once_url_inspection_confirms() {
+    let app = spawn_app_with(|settings| {
+        for (key, board) in settings.boards.iter_mut() {
+            board.enabled = key == "google_jobs";
+        }
+    })
+    .await;
+    app.publish_sample("sales-account-executive.publish.json")
+        .await;
+    let rows = app
+        .wait_for("Google's postings to be posted", || async {
+            let rows: Vec<_> = app
+                .postings()
+                .await
+                .into_iter()
+                .filter(|r| r.board == "google-jobs" && r.status != "skipped")
+                .collect();
+            (!rows.is_empty() && rows.iter().all(|r| r.status == "posted")).then_some(rows)
+        })
+        .await;
+    for row in &rows {
+        let history = boardcast::store::postings::attempts(&app.env.pool, row.id)
+            .await
+            .unwrap();
+        let steps: Vec<(&str, &str)> = history
+            .iter()
+            .map(|a| (a.operation.as_str(), a.outcome.as_str()))
+            .collect();
+        assert!(steps.contains(&("publish", "accepted")), "{steps:?}");
+        assert!(
+            steps
+                .iter()
+                .any(|(operation, outcome)| *operation == "confirm" && *outcome == "posted"),
+            "{steps:?}"
+        );
+    }
+    app.stop().await;
+}
