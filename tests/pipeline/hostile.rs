@@ -143,6 +143,32 @@ async fn a_message_id_longer_than_a_short_string_is_refused_by_the_publisher() {
     env.cleanup().await;
 }
 
+/// Finding 11, the CLI: `boardcast publish` of a file whose message_id is
+/// 300 characters exits with an error that says why, not a panic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boardcast_publish_refuses_a_message_id_longer_than_a_short_string() {
+    let env = test_env().await;
+    let file = std::env::temp_dir().join(format!("long-id-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&file, edited(|m| m["message_id"] = json!("m".repeat(300)))).unwrap();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_boardcast"))
+        .args([
+            "--config-dir",
+            crate::helpers::crate_dir().join("config").to_str().unwrap(),
+            "publish",
+            file.to_str().unwrap(),
+        ])
+        .envs(env.worker_env())
+        .output()
+        .await
+        .expect("running boardcast");
+    std::fs::remove_file(&file).ok();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("at most 255 bytes"), "{stderr}");
+    env.cleanup().await;
+}
+
 /// A worker in this process whose database pool gives up fast (1 s), so an
 /// outage shows within seconds what it would do over minutes.
 struct Worker {
