@@ -327,7 +327,13 @@ impl Consumer<'_> {
 
     async fn handle(&self, delivery: lapin::message::Delivery) -> Result<(), AmqpError> {
         // Name the message on every line about it, even one that fails validation.
-        let (message_id, tenant, job) = super::message::identify(&delivery.data);
+        // An oversized message is not parsed even for its ids: bounded work.
+        let (message_id, tenant, job) =
+            if delivery.data.len() <= self.settings.amqp.max_message_bytes {
+                super::message::identify(&delivery.data)
+            } else {
+                (None, None, None)
+            };
         // The publisher's text, maybe hostile: escaped and cut short for every line.
         let field = |value: Option<String>| clean(value.as_deref().unwrap_or("?"), 100);
         let span = tracing::Span::current();
