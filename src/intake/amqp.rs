@@ -43,6 +43,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 use crate::config::{AmqpSettings, Settings};
 use crate::dispatch::Wakers;
 use crate::ops::metrics::{IntakeLabels, Metrics, ReasonLabel};
+use crate::store::rejected::clean;
 
 use super::{Processed, process};
 
@@ -326,11 +327,19 @@ impl Consumer<'_> {
 
     async fn handle(&self, delivery: lapin::message::Delivery) -> Result<(), AmqpError> {
         // Name the message on every line about it, even one that fails validation.
-        let (message_id, tenant, job) = super::message::identify(&delivery.data);
+        // An oversized message is not parsed even for its ids: bounded work.
+        let (message_id, tenant, job) =
+            if delivery.data.len() <= self.settings.amqp.max_message_bytes {
+                super::message::identify(&delivery.data)
+            } else {
+                (None, None, None)
+            };
+        // The publisher's text, maybe hostile: escaped and cut short for every line.
+        let field = |value: Option<String>| clean(value.as_deref().unwrap_or("?"), 100);
         let span = tracing::Span::current();
-        span.record("message_id", message_id.as_deref().unwrap_or("?"));
-        span.record("tenant", tenant.as_deref().unwrap_or("?"));
-        span.record("job", job.as_deref().unwrap_or("?"));
+        span.record("message_id", field(message_id).as_str());
+        span.record("tenant", field(tenant).as_str());
+        span.record("job", field(job).as_str());
         let routing_key = delivery.routing_key.as_str().to_owned();
         let Some(outcome) = self.commit_holding(&delivery, &routing_key).await else {
             // Shutting down while the database is away: the delivery goes

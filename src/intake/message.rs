@@ -56,7 +56,7 @@ pub enum RejectReason {
     TooMany,
     /// A date outside the years intake takes.
     BadDate,
-    /// The database refused the content (SQLSTATE class 22 or 23): a data
+    /// The database refused the content (SQLSTATE class 22, 23 or 54): a data
     /// error, not an outage, so the message is rejected rather than retried.
     RefusedByDatabase,
 }

@@ -68,7 +68,7 @@ pub struct Delivery<'a> {
 }
 
 /// Commits a parsed submission. A database error about the content (a data
-/// error, SQLSTATE class 22 or 23) rejects the message: retrying would fail
+/// error, SQLSTATE class 22, 23 or 54) rejects the message: retrying would fail
 /// the same way forever. Any other error is an outage: `Err`.
 pub async fn commit(
     pool: &PgPool,
@@ -108,15 +108,19 @@ async fn reject(
 }
 
 /// A rejection for an error that is about the data, not the database being
-/// unreachable: SQLSTATE class 22 (data exception: NUL in text, bad
-/// encoding, value out of range) or 23 (integrity constraint violation), per
-/// PostgreSQL's "Appendix A. PostgreSQL Error Codes".
+/// unreachable, per PostgreSQL's "Appendix A. PostgreSQL Error Codes": class
+/// 22 (data exception: NUL in text, bad encoding, value out of range), 23
+/// (integrity constraint violation) and 54 (program limit exceeded: an index
+/// row too large for its b-tree). Retrying these fails the same way forever.
 pub fn data_error(error: &sqlx::Error) -> Option<InvalidMessage> {
     let sqlx::Error::Database(database) = error else {
         return None;
     };
     let code = database.code()?;
-    if !(code.starts_with("22") || code.starts_with("23")) {
+    if !["22", "23", "54"]
+        .iter()
+        .any(|class| code.starts_with(class))
+    {
         return None;
     }
     Some(InvalidMessage {
