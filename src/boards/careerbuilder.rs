@@ -948,7 +948,9 @@ impl CareerBuilder {
             .header("SOAPAction", soap_action)
             .timeout(self.timeout)
             .body(message.clone());
-        http::send(NAME, request, Some(message.as_bytes()), log).await
+        // The attempt's hash covers everything sent but the account password.
+        log.record_redacted(&message, &[self.password.expose_secret()]);
+        http::send(NAME, request, None, log).await
     }
 
     /// Sends one DPI job; answers the result with its HTTP status.
@@ -1235,6 +1237,19 @@ mod tests {
             panic!("an unknown PostStatus is not a success");
         };
         assert_eq!(error.class, ErrorClass::Ambiguous);
+    }
+
+    #[test]
+    fn the_hash_input_masks_the_password_even_escaped_twice() {
+        // The DPI document travels escaped inside xmlJob: `&` becomes `&amp;amp;`.
+        let password = "p&ss<w>\"o'rd";
+        let message = status_message(&DpiHeader::new("v", "a", password), "bc1");
+        assert!(message.contains("p&amp;amp;ss&amp;lt;w"), "{message}");
+        let hashed = crate::boards::redact(&message, &[password]);
+        assert!(!hashed.contains("ss&amp;amp;lt;w") && !hashed.contains("p&amp;amp;ss"));
+        assert!(hashed.contains("AccountPassword&gt;********&lt;/AccountPassword"));
+        let other = status_message(&DpiHeader::new("v", "a", "hunter2"), "bc1");
+        assert_eq!(hashed, crate::boards::redact(&other, &["hunter2"]));
     }
 
     #[test]

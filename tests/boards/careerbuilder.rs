@@ -708,3 +708,38 @@ async fn wrong_credentials_are_an_auth_failure() {
     live(receipt);
     assert_eq!(twin.only().creates, 1);
 }
+
+/// Issue 12, finding 14: the hash kept with each attempt covers what was
+/// sent, but not the account password.
+#[tokio::test]
+async fn the_request_hash_does_not_depend_on_the_password() {
+    let (job, reference) = contoso();
+    let posting = context(&job, &job.ads["en"], &reference, "en");
+    let twin = twin().await;
+    let mut hashes = Vec::new();
+    for password in [twin.credential("password"), "second-p&ssword"] {
+        let mut log = CallLog::default();
+        // The second is refused (402), but its request was sent and hashed.
+        let _ = twin
+            .adapter_with(&[("password", password)])
+            .publish(&posting, &mut log)
+            .await;
+        hashes.push(log.request_hash.expect("a hash is kept"));
+    }
+    assert_eq!(twin.only().creates, 1);
+    assert_eq!(
+        hashes[0], hashes[1],
+        "two requests differing only in password"
+    );
+
+    // What is hashed is the request with the password masked.
+    let header = config_header("second-p&ssword");
+    let message = render(&posting, &header, Action::Add).unwrap();
+    let input = boardcast::boards::redact(&message, &["second-p&ssword"]);
+    assert!(!input.contains("second-p"), "{input}");
+    assert_eq!(
+        hashes[1],
+        boardcast::boards::http::hash(input.as_bytes()),
+        "the hash is of the masked request"
+    );
+}
