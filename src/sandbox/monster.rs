@@ -222,9 +222,23 @@ struct InJobInformation {
     #[serde(default)]
     salary: Option<InSalary>,
     #[serde(default)]
+    contact: Option<InContact>,
+    #[serde(default)]
     physical_address: Option<InAddress>,
+    #[serde(rename = "CustomApplyOnlineURL", default)]
+    custom_apply_online_url: Option<String>,
     #[serde(default)]
     job_body: Option<String>,
+}
+
+/// `Contact` as RTP clients send it (Odoo's integration, a PHP client).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct InContact {
+    #[serde(default)]
+    company_name: Option<String>,
+    #[serde(rename = "E-mail", default)]
+    email: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -672,6 +686,7 @@ fn validate_content(job: &InJob, problems: &mut Vec<String>) {
     if information.physical_address.is_some() {
         validate_address("PhysicalAddress", &information.physical_address, problems);
     }
+    problems.extend(apply_routing(information));
     match information.job_body.as_deref() {
         None => problems.push("JobBody is required".to_owned()),
         Some(body) => {
@@ -712,6 +727,39 @@ fn validate_content(job: &InJob, problems: &mut Vec<String>) {
         }
         problems.extend(monster_id("BoardName", &posting.board_name, |_| true));
     }
+}
+
+/// How candidates reach the employer: an apply page (`CustomApplyOnlineURL`,
+/// an absolute http(s) URL) or an e-mail (`Contact/E-mail`); a job with
+/// neither cannot be applied to.
+fn apply_routing(information: &InJobInformation) -> Vec<String> {
+    let mut problems = Vec::new();
+    let url = text(&information.custom_apply_online_url);
+    let email = information.contact.as_ref().and_then(|c| text(&c.email));
+    if url.is_none() && email.is_none() {
+        problems.push(
+            "the job has no apply routing: CustomApplyOnlineURL or Contact/E-mail is required"
+                .to_owned(),
+        );
+    }
+    if let Some(url) = url
+        && !((url.starts_with("https://") || url.starts_with("http://"))
+            && url.len() > "https://".len()
+            && !url.contains(char::is_whitespace))
+    {
+        problems.push(format!(
+            "CustomApplyOnlineURL {url} is not an absolute http(s) URL"
+        ));
+    }
+    if let Some(email) = email {
+        let valid = email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.contains('@')
+        }) && !email.contains(char::is_whitespace);
+        if !valid {
+            problems.push(format!("Contact/E-mail {email} is not an e-mail address"));
+        }
+    }
+    problems
 }
 
 /// The job's rules; the action to take if it passes.
