@@ -89,6 +89,23 @@ fn golden_requests() {
                 let document = envelope(element, USERNAME, PASSWORD, Some(TOKEN));
                 crate::support::golden(ID, &format!("{stem}.{operation}.{locale}.xml"), &document);
             }
+            // The calls every publish may start with: the token, then the dictionaries.
+            use boardcast::boards::infojobs::{ListName, access_token_request, dictionary_request};
+            let email = &settings.board(ID).unwrap().options["email"];
+            let document = envelope(access_token_request(email), USERNAME, PASSWORD, None);
+            crate::support::golden(ID, "token.xml", &document);
+            for (name, list, parent) in [
+                ("contracts", ListName::Contracts, None),
+                ("provinces", ListName::Provinces, Some(17)),
+            ] {
+                let document = envelope(
+                    dictionary_request(list, parent),
+                    USERNAME,
+                    PASSWORD,
+                    Some(TOKEN),
+                );
+                crate::support::golden(ID, &format!("dictionary.{name}.xml"), &document);
+            }
             compared += 1;
         }
     }

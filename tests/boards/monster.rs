@@ -111,6 +111,13 @@ fn golden_requests() {
             let (text, malformed) = WINDOWS_1252.decode_without_bom_handling(&bytes);
             assert!(!malformed);
             crate::support::golden(ID, &format!("{stem}.publish.{locale}.xml"), &text);
+            // The withdrawal of the same posting: the reference alone.
+            let delete = render(&posting, &account, JobAction::Delete).unwrap();
+            let bytes =
+                encode(&envelope(&delete, golden_header(), "username", "password")).unwrap();
+            let (text, malformed) = WINDOWS_1252.decode_without_bom_handling(&bytes);
+            assert!(!malformed);
+            crate::support::golden(ID, &format!("{stem}.withdraw.{locale}.xml"), &text);
             compared += 1;
         }
     }
