@@ -12,7 +12,8 @@
 //! `JobTitle` 1–100, the required elements and their lookup ids, `JobBody` ≥ 25
 //! characters with only the tags Monster keeps.
 //!
-//! Answers: a `JobResponse` with the `postingId` and the job's public page;
+//! Answers (written as text, not with the adapter's types): a `JobResponse`
+//! with the `postingId` and the job's public page;
 //! faults with HTTP 500, `SOAP-ENV:Client` for what the job gets wrong,
 //! `SOAP-ENV:Client.JobNotFound` for deleting what it does not hold,
 //! `wsse:FailedAuthentication` for credentials, `SOAP-ENV:VersionMismatch`
@@ -30,10 +31,6 @@ use quick_xml::name::ResolveResult;
 use serde::{Deserialize, Serialize};
 
 use super::{Gate, HeldPosting, Sandbox, Twin, answer};
-use crate::boards::monster::{
-    Descriptions, Fault, JobPostingResponse, JobResponse, MonsterHeader, PostedJob, ResponseBody,
-    ResponseEnvelope, ResponseHeader, ReturnCode, Status, to_xml_fragment,
-};
 
 pub const BOARD: &str = "monster";
 
@@ -295,11 +292,18 @@ struct InOccupations {
 // ---------------------------------------------------------------------------
 // Answers.
 
-fn xml(status: StatusCode, document: &ResponseEnvelope) -> Response {
-    let body = format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{}\n",
-        to_xml_fragment(document)
-    );
+// Written as text from the answer shape recorded in docs/boards/monster.md,
+// never with the adapter's types.
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn xml(status: StatusCode, envelope: String) -> Response {
+    let body = format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{envelope}\n");
     let mut response = (status, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -310,19 +314,17 @@ fn xml(status: StatusCode, document: &ResponseEnvelope) -> Response {
 
 /// A SOAP 1.1 fault: always HTTP 500.
 fn fault(faultcode: &str, faultstring: impl Into<String>) -> Response {
-    let document = ResponseEnvelope {
-        xmlns: SOAP_ENV.to_owned(),
-        header: None,
-        body: ResponseBody {
-            fault: Some(Fault {
-                xmlns_wsse: faultcode.starts_with("wsse:").then(|| WSSE.to_owned()),
-                faultcode: faultcode.to_owned(),
-                faultstring: faultstring.into(),
-            }),
-            job_response: None,
-        },
+    let wsse = if faultcode.starts_with("wsse:") {
+        format!(" xmlns:wsse=\"{WSSE}\"")
+    } else {
+        String::new()
     };
-    xml(StatusCode::INTERNAL_SERVER_ERROR, &document)
+    let envelope = format!(
+        "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{SOAP_ENV}\"><SOAP-ENV:Body><SOAP-ENV:Fault{wsse}><faultcode>{}</faultcode><faultstring>{}</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>",
+        escape(faultcode),
+        escape(&faultstring.into())
+    );
+    xml(StatusCode::INTERNAL_SERVER_ERROR, envelope)
 }
 
 fn client_fault(reason: impl Into<String>) -> Response {
@@ -335,41 +337,23 @@ fn done(
     description: &str,
     posted: Option<&HeldPosting>,
 ) -> Response {
-    let document = ResponseEnvelope {
-        xmlns: SOAP_ENV.to_owned(),
-        header: Some(ResponseHeader {
-            monster_header: MonsterHeader {
-                xmlns: HEADER.to_owned(),
-                message_data: crate::boards::monster::MessageData {
-                    message_id: message_id.to_owned(),
-                    timestamp: timestamp(),
-                },
-            },
-        }),
-        body: ResponseBody {
-            fault: None,
-            job_response: Some(JobResponse {
-                job_ref_code: job_ref_code.to_owned(),
-                xmlns: MONSTER.to_owned(),
-                status: Status {
-                    return_code: ReturnCode {
-                        return_code_type: "success".to_owned(),
-                        value: "0".to_owned(),
-                    },
-                    descriptions: Some(Descriptions {
-                        description: vec![description.to_owned()],
-                    }),
-                },
-                posting: posted.map(|posting| JobPostingResponse {
-                    job_posting: vec![PostedJob {
-                        posting_id: posting.external_id.clone(),
-                        job_view_url: Some(posting.url.clone()),
-                    }],
-                }),
-            }),
-        },
-    };
-    xml(StatusCode::OK, &document)
+    let posting = posted
+        .map(|posting| {
+            format!(
+                "<JobPostingResponse><JobPosting postingId=\"{}\"><JobViewURL>{}</JobViewURL></JobPosting></JobPostingResponse>",
+                escape(&posting.external_id),
+                escape(&posting.url)
+            )
+        })
+        .unwrap_or_default();
+    let envelope = format!(
+        "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{SOAP_ENV}\"><SOAP-ENV:Header><mh:MonsterHeader xmlns:mh=\"{HEADER}\"><mh:MessageData><mh:MessageId>{}</mh:MessageId><mh:Timestamp>{}</mh:Timestamp></mh:MessageData></mh:MonsterHeader></SOAP-ENV:Header><SOAP-ENV:Body><JobResponse jobRefCode=\"{}\" xmlns=\"{MONSTER}\"><Status><ReturnCode returnCodeType=\"success\">0</ReturnCode><Descriptions><Description>{}</Description></Descriptions></Status>{posting}</JobResponse></SOAP-ENV:Body></SOAP-ENV:Envelope>",
+        escape(message_id),
+        timestamp(),
+        escape(job_ref_code),
+        escape(description)
+    );
+    xml(StatusCode::OK, envelope)
 }
 
 fn timestamp() -> String {
@@ -837,6 +821,11 @@ async fn broker(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes)
         Ok(document) => document,
         Err(reason) => return client_fault(reason),
     };
+    // A strict XML 1.0 parser first, as the real gateway would be: a control
+    // character or a broken tag is refused before anything else is read.
+    if let Err(error) = roxmltree::Document::parse(&document) {
+        return client_fault(format!("the request is not well-formed XML 1.0: {error}"));
+    }
     if let Err(response) = namespaces(&document) {
         return response;
     }

@@ -825,3 +825,18 @@ async fn the_twin_refuses_a_job_candidates_cannot_apply_to() {
     );
     assert!(twin.held().is_empty());
 }
+
+/// The twin reads requests with a strict XML 1.0 parser: a repeated
+/// attribute, which XML 1.0 forbids, is refused rather than read leniently.
+#[tokio::test]
+async fn the_twin_parses_requests_as_strict_xml() {
+    let twin = twin().await;
+    let body = valid_request(&twin, |_| {}).replace(
+        "jobAction=\"addOrUpdate\"",
+        "jobAction=\"addOrUpdate\" jobAction=\"delete\"",
+    );
+    assert!(body.contains("jobAction=\"delete\""));
+    let raw = post_raw(&twin, CP1252, windows_1252(&body)).await;
+    assert_client_fault(&raw, &["not well-formed XML 1.0"]);
+    assert!(twin.held().is_empty());
+}
