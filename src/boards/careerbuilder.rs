@@ -34,11 +34,13 @@
 //!   the job broke (`Rejected`), 301/302/303 say what CareerBuilder holds
 //!   for the Job ID (the adapter acts on them), 4xx refuse our Vendor ID or
 //!   account (`Auth`) and 5xx mean CareerBuilder failed mid-way (`Ambiguous`).
-//! * `RealTimeJobStatus.GetJobPostStatus` answers what CareerBuilder holds
-//!   for a Job ID (`Active`, `Expired` or `NotFound`); publish asks it first
-//!   when an earlier send may have landed (`may_exist`). An Add of a Job ID
-//!   CareerBuilder holds answers 302, so even without the hint no second copy
-//!   is made: the adapter sends Update instead.
+//! * An Add of a Job ID CareerBuilder holds answers 302, so a re-send after a
+//!   lost answer makes no second copy: the adapter sends Update instead.
+//!   `RealTimeJobStatus.GetJobPostStatus` is documented [V, its ASMX page] to
+//!   take only `sTGDID`, the TransactionDID of a queued post, so it cannot
+//!   find a job by our Job ID and the adapter no longer calls it.
+//!   [`status_message`] (a DPI document with our Job ID) is what the twin's
+//!   status service still reads; it is not CareerBuilder's operation.
 //! * SOAP faults arrive, as from any ASMX service, with HTTP 500:
 //!   `soap:Client` (the request was not understood, nothing happened) is
 //!   `Rejected`, `soap:Server` is `Ambiguous`; 503 is `Transient` and 429 with
@@ -74,7 +76,8 @@ use super::{
 use crate::intake::message::{EmploymentType, PayPeriod, primary_language};
 
 /// How the board takes jobs, for `boardcast boards`.
-pub const MECHANISM: &str = "SOAP RealTimeJobPost (DPI document: Add/Update/Expire), RealTimeJobStatus look-up; Vendor ID + account password";
+pub const MECHANISM: &str =
+    "SOAP RealTimeJobPost (DPI document: Add/Update/Expire); Vendor ID + account password";
 pub const ID: &str = "careerbuilder";
 const NAME: &str = "CareerBuilder";
 /// Not documented for CareerBuilder [I]: Monster RTP's documented JobTitle limit.
@@ -897,19 +900,10 @@ pub fn verdict(status: u16, result: &ProcessJobResult, expected: &str) -> Verdic
 pub struct CareerBuilder {
     http: reqwest::Client,
     post_url: url::Url,
-    status_url: url::Url,
     vendor_id: String,
     account_code: String,
     password: SecretString,
     timeout: std::time::Duration,
-}
-
-/// What CareerBuilder holds for a Job ID.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Held {
-    Active,
-    Expired,
-    NotFound,
 }
 
 impl CareerBuilder {
@@ -918,7 +912,6 @@ impl CareerBuilder {
         Ok(Self {
             http: config.http.clone(),
             post_url: base.join(POST_PATH).expect("a static path joins"),
-            status_url: base.join(STATUS_PATH).expect("a static path joins"),
             vendor_id: config.option("vendor_id")?,
             account_code: config.option("account_code")?,
             password: config.credential("password")?,
@@ -948,7 +941,9 @@ impl CareerBuilder {
             .header("SOAPAction", soap_action)
             .timeout(self.timeout)
             .body(message.clone());
-        http::send(NAME, request, Some(message.as_bytes()), log).await
+        // The attempt's hash covers everything sent but the account password.
+        log.record_redacted(&message, &[self.password.expose_secret()]);
+        http::send(NAME, request, None, log).await
     }
 
     /// Sends one DPI job; answers the result with its HTTP status.
@@ -974,45 +969,6 @@ impl CareerBuilder {
             )
         })?;
         Ok((reply.status, response.result))
-    }
-
-    /// Asks `RealTimeJobStatus` what CareerBuilder holds for our Job ID.
-    async fn held(&self, job_id: &str, log: &mut CallLog) -> Result<Held, BoardError> {
-        let message = status_message(&self.header(), job_id);
-        let reply = self
-            .call(&self.status_url, STATUS_ACTION, message, log)
-            .await?;
-        let body: StatusReplyBody = read_reply(&reply, |b: &StatusReplyBody| b.fault.as_ref())?;
-        let Some(response) = body.response else {
-            return Err(BoardError::new(
-                ErrorClass::Ambiguous,
-                Some(reply.status),
-                format!(
-                    "{NAME} answered without a GetJobPostStatusResult: {}",
-                    http::excerpt(&reply.body)
-                ),
-            ));
-        };
-        let result = response.result;
-        match result.job_status.as_deref().map(str::trim) {
-            Some(STATUS_ACTIVE) => Ok(Held::Active),
-            Some(STATUS_EXPIRED) => Ok(Held::Expired),
-            Some(STATUS_NOT_FOUND) => Ok(Held::NotFound),
-            other => {
-                if result.errors.failures().next().is_some() {
-                    Err(failure(reply.status, &result.errors, other))
-                } else {
-                    Err(BoardError::new(
-                        ErrorClass::Ambiguous,
-                        Some(reply.status),
-                        format!(
-                            "{NAME} answered JobStatus {} for Job ID {job_id}",
-                            other.unwrap_or("(none)")
-                        ),
-                    ))
-                }
-            }
-        }
     }
 
     /// Adds or updates the job; on "exists" / "unknown" switches to the
@@ -1098,11 +1054,10 @@ impl Board for CareerBuilder {
         posting: &PostingContext<'_>,
         log: &mut CallLog,
     ) -> Result<Receipt, BoardError> {
-        // Refuse what breaks a rule before asking anything.
-        render_job(posting, Action::Add)?;
-        if posting.may_exist && self.held(posting.reference, log).await? != Held::NotFound {
-            return self.post_once(posting, Action::Update, log).await;
-        }
+        // Also when an earlier send may have landed (`may_exist`): an Add of
+        // a Job ID CareerBuilder holds answers 302 and turns into an Update.
+        // RealTimeJobStatus cannot tell: it takes only the TransactionDID of
+        // a queued post (`sTGDID`), which a lost answer never gave us.
         self.post(posting, Action::Add, log).await
     }
 
@@ -1235,6 +1190,19 @@ mod tests {
             panic!("an unknown PostStatus is not a success");
         };
         assert_eq!(error.class, ErrorClass::Ambiguous);
+    }
+
+    #[test]
+    fn the_hash_input_masks_the_password_even_escaped_twice() {
+        // The DPI document travels escaped inside xmlJob: `&` becomes `&amp;amp;`.
+        let password = "p&ss<w>\"o'rd";
+        let message = status_message(&DpiHeader::new("v", "a", password), "bc1");
+        assert!(message.contains("p&amp;amp;ss&amp;lt;w"), "{message}");
+        let hashed = crate::boards::redact(&message, &[password]);
+        assert!(!hashed.contains("ss&amp;amp;lt;w") && !hashed.contains("p&amp;amp;ss"));
+        assert!(hashed.contains("AccountPassword&gt;********&lt;/AccountPassword"));
+        let other = status_message(&DpiHeader::new("v", "a", "hunter2"), "bc1");
+        assert_eq!(hashed, crate::boards::redact(&other, &["hunter2"]));
     }
 
     #[test]

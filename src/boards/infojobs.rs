@@ -1,47 +1,57 @@
 //! InfoJobs (Spain): SOAP 1.1 web services with employer credentials
-//! (BOARDS.md §2 row 18, §3.13, §6.1, §6.2).
+//! (BOARDS.md §2 row 18, §3.13, §6.1, §6.2, and its December 2026
+//! corrections). The conformance record is `docs/boards/infojobs.md`.
 //!
-//! Documented (BOARDS.md §3.13, from developer.infojobs.net's createOffer V2
-//! page): `createOffer` on `WSOfferV2Service`, role `ROLE_EMPLOYER`;
-//! `jobTitle` 3–255 characters and one position per offer; `jobDescription`
-//! 100–4,000 characters of plain text (no HTML), without links to external
-//! sites or contact details; `city` 3–500 characters; `contractTypeId`,
-//! `countryId` (17 = Spain) and `provinceId` (9 = Barcelona) are ids from the
-//! dictionaries `findByListName` returns for a `publicNameKey` (`CONTRACTS`,
-//! ...). The same site's pages, read for this adapter, add: `editOffer` on
-//! `WSOfferV2Service` takes the offer `code` returned on creation and wants a
-//! `city` of at least 5 characters; `enableOffer(offerCode)` on
-//! `WSOfferService` puts an archived or expired offer back online and answers
-//! `WS.1102` for an unknown code and `WS.1110` for an offer already enabled;
-//! its example envelope authenticates with a WS-Security `UsernameToken`
-//! (`PasswordText`) in namespace `http://offer.endpoints.www.soap.infojobs.net/`;
-//! an offer summary carries `offerCode`, `jobTitle`, `jobReference` ("used by
-//! the company for classification purposes") and `provinceId`.
-//! From public copies of InfoJobs' dictionaries [V2]: CONTRACTS (1
-//! Indefinido, 3 Formativo, 4 A tiempo parcial, 5 Otros contratos, 8 De
-//! duración determinada, ...), PROVINCES (33 = Madrid, 43 = Sevilla, ...,
-//! each with the country as `parent`), and offer links of the form
-//! `https://www.infojobs.net/<province>/<title>/of-i<code>`.
+//! Documented by InfoJobs (developer.infojobs.net, operation pages):
+//! `createOffer` and `editOffer` on `WSOfferV2Service`, role
+//! `ROLE_EMPLOYER`; `jobTitle` 3–255 characters, one position per offer;
+//! `jobDescription` 100–4,000 characters of plain text (no HTML), without
+//! links to external sites or contact details; `city` 3–500 characters (at
+//! least 5 to edit); `contractTypeId`, `countryId` (17 = Spain) and
+//! `provinceId` (9 = Barcelona) are ids from the `findByListName`
+//! dictionaries (`CONTRACTS`, ...); `editOffer` takes the offer `code` the
+//! create returned; `enableOffer(offerCode)` on `WSOfferService` puts an
+//! archived or expired offer back online, answers a summary of the offer and
+//! the codes `WS.1101`, `WS.1102` (unknown code) and `WS.1110` (already
+//! enabled); the example envelope authenticates with a WS-Security
+//! `UsernameToken` (`PasswordText`).
+//!
+//! Seen in a public client (angepili/php-infojobs-api, `infojobs.php`), which
+//! matches the issue-13 findings: the dictionaries come from
+//! `WSListOfValuesService` (namespace `http://listOfValues.service.ws.infojobs.net/`):
+//! `findByListName{publicNameKey}` and, for PROVINCES of a country,
+//! `findByListNameAndParentId{publicNameKey, parentId}`, answered as
+//! `listOfValues/items{id, valor}`; an access token from
+//! `WSAccessTokenService.getAccessToken{email}` travels in every later call as
+//! the header `ij:authnHeader{token}` (namespace
+//! `http://api.infojobs.net/soap/authn`) beside the UsernameToken; the offer
+//! fields are wrapped in `wsCreateOfferRequestBean` / `wsEditOfferRequestBean`
+//! and answered in `wsCreateOfferResponseBean` / `wsEditOfferResponseBean`
+//! (`offerCode`); the take-down is `disableOffer{offerCode}` (answer
+//! `offerSummary`; `eraseOffer` deletes for good) and the employer's offers are
+//! listed by `findOffersPublishedByEmployer` (namespace
+//! `http://offerV3.endpoints.www.soap.infojobs.net/`), both on
+//! `WSOfferV3Service`, each listed offer with `name`, `offerCode`, `status`.
 //!
 //! Inferred [I], and modelled the same way in the sandbox twin:
-//! * mechanism: the WS-Security UsernameToken of the documented example,
-//!   with the employer's `username` and `password` as credentials;
-//! * the request element names (`<offer>` around the fields), every response
-//!   body (`<return>` with `offerCode`, `jobReference`, `state`
-//!   `active`|`archived` and `link`), and `findByListName` items
-//!   (`id`, `key`, `value`, `parent`) shaped like the REST dictionary;
-//! * `archiveOffer(offerCode)` on `WSOfferService` as the take-down, because
-//!   the documented `enableOffer` brings back exactly archived offers;
-//!   `WS.1112` for an offer already archived;
-//! * our posting reference travels in `jobReference`, and
-//!   `findOffersByJobReference(jobReference)` finds offers by it: InfoJobs
-//!   keys offers by its own code, so a create whose answer was lost is found
-//!   this way instead of being created twice;
-//! * faults: `Client` faults (HTTP 500, as SOAP 1.1 sends every fault) carry
-//!   `WS.<n>` codes in `detail/infojobsFault`; refused credentials are the
-//!   WS-Security fault `wsse:FailedAuthentication`; `Server` faults mean the
-//!   board may have acted; 503 and 429 (with `Retry-After`) come as plain HTTP;
-//! * dictionaries change rarely: they are fetched once and kept 24 hours.
+//! * a lost create is found again among the employer's offers by its title
+//!   (`name`): no documented field carries our reference. Several live offers
+//!   with that title are ambiguous and refused rather than guessed;
+//! * `status` values: `disabled`, `archived`, `expired` and `erased` (any
+//!   case) are not live, anything else is;
+//! * faults: `Client` faults carry `WS.<n>` codes in `detail/infojobsFault`;
+//!   refused credentials are `wsse:FailedAuthentication` or a token code
+//!   `WS.150`–`WS.156` (the cached token is dropped and fetched once more);
+//!   `Server` faults mean the board may have acted; 503 and 429 come as plain
+//!   HTTP; `WS.1112` for an offer already disabled;
+//! * the offer page `https://www.infojobs.net/<province>/<title>/of-i<code>`
+//!   (the form public copies of offer links show): the create answer has no link;
+//! * dictionaries change rarely: they are fetched once and kept 24 hours;
+//!   the access token is kept until InfoJobs refuses it.
+//!
+//! Answers are read with `roxmltree` (a strict XML 1.0 parser that builds
+//! its tree without recursion) and walked along fixed paths only, so a
+//! hostile, deeply nested answer costs no stack (issue 12, finding 4).
 //!
 //! One offer is one position in one place, so a job is offered at its first
 //! location in Spain. The ad becomes plain text: the summary, then each
@@ -54,7 +64,6 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use super::http::{self, Reply};
@@ -65,17 +74,23 @@ use super::{
 use crate::intake::message::{EmploymentType, LocalizedAd, Location, primary_language};
 
 /// How the board takes jobs, for `boardcast boards`.
-pub const MECHANISM: &str =
-    "SOAP WSOfferV2Service (createOffer/editOffer, archive/enable), WS-Security UsernameToken";
+pub const MECHANISM: &str = "SOAP WSOfferV2Service (createOffer/editOffer), WSOfferV3Service (disableOffer, findOffersPublishedByEmployer), WSOfferService (enableOffer), WSListOfValuesService dictionaries; UsernameToken + access token";
 pub const ID: &str = "infojobs";
 const NAME: &str = "InfoJobs";
 
 /// Paths under the base URL (`https://api.infojobs.net/` in production).
 pub const OFFER_SERVICE_V2: &str = "soap/WSOfferV2Service";
+pub const OFFER_SERVICE_V3: &str = "soap/WSOfferV3Service";
 pub const OFFER_SERVICE: &str = "soap/WSOfferService";
+pub const LIST_OF_VALUES_SERVICE: &str = "soap/WSListOfValuesService";
+pub const ACCESS_TOKEN_SERVICE: &str = "soap/WSAccessTokenService";
 
 pub const NS_SOAP_ENVELOPE: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 pub const NS_OFFER: &str = "http://offer.endpoints.www.soap.infojobs.net/";
+pub const NS_OFFER_V3: &str = "http://offerV3.endpoints.www.soap.infojobs.net/";
+pub const NS_LIST_OF_VALUES: &str = "http://listOfValues.service.ws.infojobs.net/";
+pub const NS_ACCESS_TOKEN: &str = "http://accesstoken.endpoints.www.soap.infojobs.net/";
+pub const NS_AUTHN: &str = "http://api.infojobs.net/soap/authn";
 pub const NS_WSSE: &str =
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
 pub const PASSWORD_TEXT: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText";
@@ -92,11 +107,13 @@ const LANGUAGE: &str = "es";
 const COUNTRY: &str = "ES";
 /// How long a fetched dictionary is trusted.
 pub const DICTIONARY_TTL: Duration = Duration::from_secs(24 * 3600);
+/// The most nodes an answer may have: a bound on what a hostile answer costs.
+pub const MAX_ANSWER_NODES: u32 = 200_000;
 
 /// InfoJobs' codes the adapter acts on.
 pub const OFFER_NOT_FOUND: &str = "WS.1102";
 pub const ALREADY_ENABLED: &str = "WS.1110";
-pub const ALREADY_ARCHIVED: &str = "WS.1112";
+pub const ALREADY_DISABLED: &str = "WS.1112";
 
 /// The dictionaries an offer needs, by `publicNameKey`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -118,19 +135,22 @@ impl ListName {
     }
 }
 
-/// One entry of a `findByListName` dictionary.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One entry of a dictionary: `items{id, valor}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DictionaryItem {
     pub id: i64,
-    /// Normalised text (`a-coruna`).
-    pub key: String,
     /// What people read (`A Coruña`).
     pub value: String,
-    /// The country of a province.
-    pub parent: Option<i64>,
 }
 
-/// The three dictionaries, as last fetched.
+impl DictionaryItem {
+    /// The value as a comparable key (`a-coruna`).
+    pub fn key(&self) -> String {
+        normalise(&self.value)
+    }
+}
+
+/// The three dictionaries, as last fetched (PROVINCES of Spain only).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Dictionaries {
     pub contracts: Vec<DictionaryItem>,
@@ -146,11 +166,9 @@ pub enum Operation<'a> {
 }
 
 /// The fields of `createOffer` / `editOffer`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OfferRequest {
     /// The offer's code: `editOffer` only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     pub job_title: String,
     pub job_description: String,
@@ -158,90 +176,107 @@ pub struct OfferRequest {
     pub contract_type_id: i64,
     pub country_id: i64,
     pub province_id: i64,
-    /// Our posting reference, by which a lost create is found again.
-    pub job_reference: String,
+    /// The province's name, for the offer's page.
+    pub province: String,
 }
 
 impl OfferRequest {
-    /// `<off:createOffer>` or `<off:editOffer>` with this offer.
+    /// `<off:createOffer>` or `<off:editOffer>`, the fields in their bean.
     pub fn to_element(&self) -> XmlElement {
-        let operation = if self.code.is_some() {
-            "off:editOffer"
+        let (operation, bean) = if self.code.is_some() {
+            ("off:editOffer", "wsEditOfferRequestBean")
         } else {
-            "off:createOffer"
+            ("off:createOffer", "wsCreateOfferRequestBean")
         };
-        let mut offer = XmlElement::new("offer");
+        let mut fields = XmlElement::new(bean);
         if let Some(code) = &self.code {
-            offer.push(XmlElement::leaf("code", code));
+            fields.push(XmlElement::leaf("code", code));
         }
-        offer.push(XmlElement::leaf("jobTitle", &self.job_title));
-        offer.push(XmlElement::leaf("jobDescription", &self.job_description));
-        offer.push(XmlElement::leaf("city", &self.city));
-        offer.push(XmlElement::leaf(
+        fields.push(XmlElement::leaf("jobTitle", &self.job_title));
+        fields.push(XmlElement::leaf("jobDescription", &self.job_description));
+        fields.push(XmlElement::leaf("city", &self.city));
+        fields.push(XmlElement::leaf(
             "contractTypeId",
             &self.contract_type_id.to_string(),
         ));
-        offer.push(XmlElement::leaf("countryId", &self.country_id.to_string()));
-        offer.push(XmlElement::leaf(
+        fields.push(XmlElement::leaf("countryId", &self.country_id.to_string()));
+        fields.push(XmlElement::leaf(
             "provinceId",
             &self.province_id.to_string(),
         ));
-        offer.push(XmlElement::leaf("jobReference", &self.job_reference));
-        XmlElement::new(operation).with(offer)
+        XmlElement::new(operation)
+            .attribute("xmlns:off", NS_OFFER)
+            .with(fields)
+    }
+
+    /// The offer's public page [I: the form of public offer links].
+    pub fn page(&self, code: &str) -> String {
+        format!(
+            "https://www.infojobs.net/{}/{}/of-i{code}",
+            normalise(&self.province),
+            normalise(&self.job_title)
+        )
     }
 }
 
-/// The summary of an offer InfoJobs answers with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OfferSummary {
+/// `getAccessToken{email}`.
+pub fn access_token_request(email: &str) -> XmlElement {
+    XmlElement::new("acc:getAccessToken")
+        .attribute("xmlns:acc", NS_ACCESS_TOKEN)
+        .with(XmlElement::leaf("email", email))
+}
+
+/// `findByListName{publicNameKey}`, or with `parentId` for a country's provinces.
+pub fn dictionary_request(list: ListName, parent: Option<i64>) -> XmlElement {
+    let operation = match parent {
+        None => "lis:findByListName",
+        Some(_) => "lis:findByListNameAndParentId",
+    };
+    let mut element = XmlElement::new(operation)
+        .attribute("xmlns:lis", NS_LIST_OF_VALUES)
+        .with(XmlElement::leaf("publicNameKey", list.as_str()));
+    if let Some(parent) = parent {
+        element.push(XmlElement::leaf("parentId", &parent.to_string()));
+    }
+    element
+}
+
+/// `enableOffer{offerCode}` (WSOfferService) or `disableOffer{offerCode}` (WSOfferV3Service).
+pub fn offer_code_request(operation: &str, code: &str) -> XmlElement {
+    XmlElement::new(&format!("off:{operation}"))
+        .attribute("xmlns:off", NS_OFFER)
+        .with(XmlElement::leaf("offerCode", code))
+}
+
+/// `findOffersPublishedByEmployer`, without arguments.
+pub fn published_offers_request() -> XmlElement {
+    XmlElement::new("off:findOffersPublishedByEmployer").attribute("xmlns:off", NS_OFFER_V3)
+}
+
+/// One offer of `findOffersPublishedByEmployer`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedOffer {
     pub offer_code: String,
-    pub job_reference: Option<String>,
-    pub job_title: Option<String>,
-    /// `active` or `archived`.
-    pub state: Option<String>,
-    pub link: Option<String>,
+    pub name: String,
+    pub status: String,
 }
 
-impl OfferSummary {
-    pub fn from_element(element: &XmlElement) -> Option<Self> {
-        let text = |name: &str| element.child_text(name).map(str::to_owned);
-        Some(Self {
-            offer_code: text("offerCode").filter(|c| !c.is_empty())?,
-            job_reference: text("jobReference"),
-            job_title: text("jobTitle"),
-            state: text("state"),
-            link: text("link"),
-        })
-    }
-
-    pub fn to_element(&self, name: &str) -> XmlElement {
-        let mut element =
-            XmlElement::new(name).with(XmlElement::leaf("offerCode", &self.offer_code));
-        for (field, value) in [
-            ("jobTitle", &self.job_title),
-            ("jobReference", &self.job_reference),
-            ("state", &self.state),
-            ("link", &self.link),
-        ] {
-            if let Some(value) = value {
-                element.push(XmlElement::leaf(field, value));
-            }
-        }
-        element
-    }
-
-    pub fn is_active(&self) -> bool {
-        self.state.as_deref() == Some("active")
+impl PublishedOffer {
+    /// Every status but the ones that mean "down" [I].
+    pub fn is_live(&self) -> bool {
+        !matches!(
+            self.status.trim().to_ascii_lowercase().as_str(),
+            "disabled" | "archived" | "expired" | "erased"
+        )
     }
 }
 
 // ---------------------------------------------------------------------------
-// A small XML tree: enough for SOAP envelopes, written with indentation and
-// read back by local names (prefixes vary between SOAP stacks).
+// Writing requests: a small element tree, written with indentation.
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct XmlElement {
-    /// As written (`off:createOffer`); as read, the local name (`createOffer`).
+    /// As written (`off:createOffer`).
     pub name: String,
     pub attributes: Vec<(String, String)>,
     pub children: Vec<XmlElement>,
@@ -283,35 +318,6 @@ impl XmlElement {
         self.name.rsplit(':').next().unwrap_or(&self.name)
     }
 
-    pub fn child(&self, local: &str) -> Option<&XmlElement> {
-        self.children.iter().find(|c| c.local_name() == local)
-    }
-
-    pub fn children_named<'a>(&'a self, local: &'a str) -> impl Iterator<Item = &'a XmlElement> {
-        self.children
-            .iter()
-            .filter(move |c| c.local_name() == local)
-    }
-
-    pub fn child_text(&self, local: &str) -> Option<&str> {
-        self.child(local).map(|c| c.text.as_str())
-    }
-
-    /// The first element named `local` at any depth (this one included).
-    pub fn find(&self, local: &str) -> Option<&XmlElement> {
-        if self.local_name() == local {
-            return Some(self);
-        }
-        self.children.iter().find_map(|c| c.find(local))
-    }
-
-    pub fn attribute_value(&self, local: &str) -> Option<&str> {
-        self.attributes
-            .iter()
-            .find(|(name, _)| name.rsplit(':').next() == Some(local))
-            .map(|(_, value)| value.as_str())
-    }
-
     /// The document, UTF-8, with an XML declaration.
     pub fn to_document(&self) -> String {
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -319,6 +325,7 @@ impl XmlElement {
         out
     }
 
+    // Requests are a few levels deep and built by us: recursion is bounded.
     fn write(&self, out: &mut String, depth: usize) {
         let indent = "  ".repeat(depth);
         out.push_str(&indent);
@@ -345,84 +352,34 @@ impl XmlElement {
         }
         out.push_str(&format!("{indent}</{}>\n", self.name));
     }
-
-    /// Reads a document; element names become local names.
-    pub fn parse(xml: &str) -> Result<XmlElement, String> {
-        use quick_xml::events::Event;
-        let mut reader = quick_xml::Reader::from_str(xml);
-        let mut stack: Vec<XmlElement> = Vec::new();
-        let open = |e: &quick_xml::events::BytesStart<'_>| -> Result<XmlElement, String> {
-            let mut element = XmlElement::new(e.local_name().as_ref());
-            for attribute in e.attributes() {
-                let attribute = attribute.map_err(|error| error.to_string())?;
-                let value = attribute
-                    .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                    .map_err(|error| error.to_string())?;
-                element
-                    .attributes
-                    .push((attribute.key.as_ref().to_owned(), value.into_owned()));
-            }
-            Ok(element)
-        };
-        loop {
-            match reader.read_event().map_err(|error| error.to_string())? {
-                Event::Start(e) => stack.push(open(&e)?),
-                Event::Empty(e) => {
-                    let element = open(&e)?;
-                    match stack.last_mut() {
-                        Some(parent) => parent.children.push(element),
-                        None => return Ok(element),
-                    }
-                }
-                Event::End(_) => {
-                    let element = stack.pop().ok_or("an end tag without a start")?;
-                    match stack.last_mut() {
-                        Some(parent) => parent.children.push(element),
-                        None => return Ok(element),
-                    }
-                }
-                Event::Text(e) => {
-                    if let Some(top) = stack.last_mut() {
-                        top.text.push_str(&e.xml10_content());
-                    }
-                }
-                Event::CData(e) => {
-                    if let Some(top) = stack.last_mut() {
-                        top.text.push_str(&e.into_inner());
-                    }
-                }
-                Event::GeneralRef(e) => {
-                    let resolved = match e.resolve_char_ref().map_err(|error| error.to_string())? {
-                        Some(c) => c.to_string(),
-                        None => quick_xml::escape::resolve_predefined_entity(&e)
-                            .ok_or_else(|| format!("unknown entity &{};", &*e))?
-                            .to_owned(),
-                    };
-                    if let Some(top) = stack.last_mut() {
-                        top.text.push_str(&resolved);
-                    }
-                }
-                Event::Eof => return Err("the document ends inside an element".into()),
-                _ => {}
-            }
-        }
-    }
 }
 
-/// The SOAP 1.1 envelope around one operation, with the WS-Security
-/// UsernameToken header.
-pub fn envelope(operation: XmlElement, username: &str, password: &str) -> String {
-    let token = XmlElement::new("wsse:UsernameToken")
+/// The SOAP 1.1 envelope around one operation: the WS-Security
+/// UsernameToken, and the access token once there is one.
+pub fn envelope(
+    operation: XmlElement,
+    username: &str,
+    password: &str,
+    token: Option<&str>,
+) -> String {
+    let credentials = XmlElement::new("wsse:UsernameToken")
         .with(XmlElement::leaf("wsse:Username", username))
         .with(XmlElement::leaf("wsse:Password", password).attribute("Type", PASSWORD_TEXT));
     let security = XmlElement::new("wsse:Security")
         .attribute("soapenv:mustUnderstand", "1")
         .attribute("xmlns:wsse", NS_WSSE)
-        .with(token);
+        .with(credentials);
+    let mut header = XmlElement::new("soapenv:Header").with(security);
+    if let Some(token) = token {
+        header.push(
+            XmlElement::new("ij:authnHeader")
+                .attribute("xmlns:ij", NS_AUTHN)
+                .with(XmlElement::leaf("token", token)),
+        );
+    }
     XmlElement::new("soapenv:Envelope")
         .attribute("xmlns:soapenv", NS_SOAP_ENVELOPE)
-        .attribute("xmlns:off", NS_OFFER)
-        .with(XmlElement::new("soapenv:Header").with(security))
+        .with(header)
         .with(XmlElement::new("soapenv:Body").with(operation))
         .to_document()
 }
@@ -610,7 +567,7 @@ pub fn render(
     let location = location(posting)?;
     let contract_type_id = contract_type_id(posting.job.employment_type, &dictionaries.contracts)?;
     let country_id = country_id(&location.country, &dictionaries.countries)?;
-    let province_id = province_id(location, country_id, &dictionaries.provinces)?;
+    let province = province(location, &dictionaries.provinces)?;
     Ok(OfferRequest {
         code: match operation {
             Operation::Create => None,
@@ -621,8 +578,8 @@ pub fn render(
         city: location.city.trim().to_owned(),
         contract_type_id,
         country_id,
-        province_id,
-        job_reference: posting.reference.to_owned(),
+        province_id: province.id,
+        province: province.value.clone(),
     })
 }
 
@@ -651,7 +608,7 @@ pub fn contract_type_id(
     contracts: &[DictionaryItem],
 ) -> Result<i64, BoardError> {
     contract_key(kind)
-        .and_then(|key| contracts.iter().find(|item| item.key == key))
+        .and_then(|key| contracts.iter().find(|item| item.key() == key))
         .map(|item| item.id)
         .ok_or_else(|| {
             missing(
@@ -672,7 +629,7 @@ pub fn country_id(iso: &str, countries: &[DictionaryItem]) -> Result<i64, BoardE
     };
     countries
         .iter()
-        .find(|item| !key.is_empty() && (item.key == key || normalise(&item.value) == key))
+        .find(|item| !key.is_empty() && item.key() == key)
         .map(|item| item.id)
         .ok_or_else(|| missing(&format!("country {iso}"), ListName::Countries))
 }
@@ -704,14 +661,13 @@ const PROVINCE_ALIASES: [(&str, &str); 22] = [
     ("palma-de-mallorca", "illes-balears"),
 ];
 
-/// The PROVINCES entry of the location: its region, else its city, matched on
-/// the dictionary's key or any of the names in its value ("Valencia/València").
-pub fn province_id(
+/// The PROVINCES entry of the location (the dictionary holds the country's
+/// provinces only): its region, else its city, matched on the whole value or
+/// any of the names in it ("Valencia/València").
+pub fn province<'a>(
     location: &Location,
-    country_id: i64,
-    provinces: &[DictionaryItem],
-) -> Result<i64, BoardError> {
-    let in_country = |item: &&DictionaryItem| item.parent.is_none_or(|p| p == country_id);
+    provinces: &'a [DictionaryItem],
+) -> Result<&'a DictionaryItem, BoardError> {
     let candidates = location
         .region
         .iter()
@@ -722,16 +678,17 @@ pub fn province_id(
             .iter()
             .find(|(alias, _)| *alias == candidate)
             .map(|(_, key)| (*key).to_owned());
-        let found = provinces.iter().filter(in_country).find(|item| {
-            item.key == candidate
-                || aliased.as_deref() == Some(item.key.as_str())
+        let found = provinces.iter().find(|item| {
+            let key = item.key();
+            key == candidate
+                || aliased.as_deref() == Some(key.as_str())
                 || item
                     .value
                     .split('/')
                     .any(|name| normalise(name) == candidate)
         });
         if let Some(item) = found {
-            return Ok(item.id);
+            return Ok(item);
         }
     }
     let place = match &location.region {
@@ -767,7 +724,7 @@ pub fn normalise(text: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// Answers.
+// Answers: parsed strictly, walked along fixed paths (no recursion).
 
 /// A `Client` fault: InfoJobs' verdict on the request, with its code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -799,89 +756,170 @@ fn is_auth_code(code: &str) -> bool {
     )
 }
 
-/// Reads one answer: the `<operation>Response` element, InfoJobs' refusal
-/// (`Ok(Err(fault))`), or the error class of anything else.
-pub fn read_answer(
+type Node<'a, 'input> = roxmltree::Node<'a, 'input>;
+
+/// The element child named `local` (any namespace prefix).
+pub fn child<'a, 'input>(node: Node<'a, 'input>, local: &str) -> Option<Node<'a, 'input>> {
+    node.children()
+        .find(|c| c.is_element() && c.tag_name().name() == local)
+}
+
+/// The text directly inside `node`, trimmed.
+pub fn own_text(node: Node<'_, '_>) -> String {
+    node.children()
+        .filter(|c| c.is_text())
+        .filter_map(|c| c.text())
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+pub fn child_text(node: Node<'_, '_>, local: &str) -> Option<String> {
+    child(node, local).map(own_text)
+}
+
+/// Parses an answer with a bound on its size in nodes.
+pub fn parse_answer(body: &str) -> Result<roxmltree::Document<'_>, roxmltree::Error> {
+    roxmltree::Document::parse_with_options(
+        body,
+        roxmltree::ParsingOptions {
+            allow_dtd: false,
+            nodes_limit: MAX_ANSWER_NODES,
+            ..roxmltree::ParsingOptions::default()
+        },
+    )
+}
+
+/// Reads one answer: `extract` gets the `<operation>Response` element; a
+/// `Client` fault is InfoJobs' refusal (`Ok(Err(fault))`); anything else is
+/// the error class it stands for.
+pub fn read_answer<T>(
     reply: &Reply,
     operation: &str,
-) -> Result<Result<XmlElement, Fault>, BoardError> {
-    let document = XmlElement::parse(&reply.body).ok();
-    if let Some(fault) = document.as_ref().and_then(|d| d.find("Fault")) {
-        let faultcode = fault.child_text("faultcode").unwrap_or_default().trim();
-        let faultstring = fault.child_text("faultstring").unwrap_or_default().trim();
-        let detail = fault.find("infojobsFault");
-        let code = detail
-            .and_then(|d| d.child_text("code"))
-            .map(|c| c.trim().to_owned());
-        let message = detail
-            .and_then(|d| d.child_text("message"))
-            .map(|m| m.trim().to_owned())
-            .unwrap_or_else(|| faultstring.to_owned());
-        let kind = faultcode.rsplit(':').next().unwrap_or(faultcode);
-        let headline = format!(
-            "{NAME} answered {} with fault {faultcode}: {message}",
-            reply.status
-        );
-        if matches!(
-            kind,
-            "FailedAuthentication" | "InvalidSecurity" | "InvalidSecurityToken" | "FailedCheck"
-        ) || code.as_deref().is_some_and(is_auth_code)
-        {
+    extract: impl FnOnce(Node<'_, '_>) -> Option<T>,
+) -> Result<Result<T, Fault>, BoardError> {
+    let document = match parse_answer(&reply.body) {
+        Ok(document) => document,
+        Err(_) if !reply.is_success() => return Err(reply.error(NAME)),
+        Err(error) => {
             return Err(BoardError::new(
-                ErrorClass::Auth,
+                ErrorClass::Ambiguous,
                 Some(reply.status),
-                format!("{NAME} refused our employer credentials ({faultcode}: {faultstring})"),
+                format!(
+                    "{NAME} answered {} with a document we could not read ({error}): {}",
+                    reply.status,
+                    http::excerpt(&reply.body)
+                ),
             ));
         }
-        if kind == "Client" {
-            return Ok(Err(Fault { code, message }));
-        }
-        // A Server fault: InfoJobs may have acted, unless the status says it
-        // did not (503) or asks us to slow down (429).
-        return Err(match reply.status {
-            408 | 429 | 503 => http::classify(reply.status, &reply.headers, &headline),
-            _ => BoardError::new(ErrorClass::Ambiguous, Some(reply.status), headline),
-        });
+    };
+    let root = document.root_element();
+    let first = (root.tag_name().name() == "Envelope")
+        .then(|| child(root, "Body"))
+        .flatten()
+        .and_then(|body| body.children().find(|c| c.is_element()));
+    if let Some(fault) = first.filter(|n| n.tag_name().name() == "Fault") {
+        return read_fault(reply, fault).map(Err);
     }
     if !reply.is_success() {
         return Err(reply.error(NAME));
     }
     let response = format!("{operation}Response");
-    document
-        .as_ref()
-        .and_then(|d| d.find(&response))
-        .cloned()
-        .map(Ok)
-        .ok_or_else(|| {
-            BoardError::new(
-                ErrorClass::Ambiguous,
-                Some(reply.status),
-                format!(
-                    "{NAME} answered without a {response}: {}",
-                    http::excerpt(&reply.body)
-                ),
-            )
-        })
+    let unreadable = || {
+        BoardError::new(
+            ErrorClass::Ambiguous,
+            Some(reply.status),
+            format!(
+                "{NAME} answered without a readable {response}: {}",
+                http::excerpt(&reply.body)
+            ),
+        )
+    };
+    let found = first
+        .filter(|n| n.tag_name().name() == response)
+        .ok_or_else(unreadable)?;
+    extract(found).map(Ok).ok_or_else(unreadable)
 }
 
-fn summary(response: &XmlElement) -> Result<OfferSummary, BoardError> {
-    response
-        .child("return")
-        .and_then(OfferSummary::from_element)
-        .ok_or_else(|| {
-            BoardError::new(
-                ErrorClass::Ambiguous,
-                Some(200),
-                format!("{NAME}'s answer names no offer code"),
-            )
-        })
-}
-
-fn live(summary: OfferSummary) -> Receipt {
-    Receipt::Live {
-        external_id: summary.offer_code,
-        url: summary.link,
+/// What a SOAP fault means: `Ok` is InfoJobs' refusal of the request,
+/// `Err` any other class.
+fn read_fault(reply: &Reply, fault: Node<'_, '_>) -> Result<Fault, BoardError> {
+    let faultcode = child_text(fault, "faultcode").unwrap_or_default();
+    let faultstring = child_text(fault, "faultstring").unwrap_or_default();
+    let detail = child(fault, "detail").and_then(|d| child(d, "infojobsFault"));
+    let code = detail.and_then(|d| child_text(d, "code"));
+    let message = detail
+        .and_then(|d| child_text(d, "message"))
+        .unwrap_or_else(|| faultstring.clone());
+    let kind = faultcode.rsplit(':').next().unwrap_or(&faultcode);
+    let headline = format!(
+        "{NAME} answered {} with fault {faultcode}: {message}",
+        reply.status
+    );
+    if matches!(
+        kind,
+        "FailedAuthentication" | "InvalidSecurity" | "InvalidSecurityToken" | "FailedCheck"
+    ) || code.as_deref().is_some_and(is_auth_code)
+    {
+        return Err(BoardError::new(
+            ErrorClass::Auth,
+            Some(reply.status),
+            format!("{NAME} refused our employer credentials ({faultcode}: {faultstring})"),
+        ));
     }
+    if kind == "Client" {
+        return Ok(Fault { code, message });
+    }
+    // A Server fault: InfoJobs may have acted, unless the status says it
+    // did not (503) or asks us to slow down (429).
+    Err(match reply.status {
+        408 | 429 | 503 => http::classify(reply.status, &reply.headers, &headline),
+        _ => BoardError::new(ErrorClass::Ambiguous, Some(reply.status), headline),
+    })
+}
+
+/// `getAccessTokenResponse/token`.
+pub fn read_token(response: Node<'_, '_>) -> Option<String> {
+    child_text(response, "token").filter(|t| !t.is_empty())
+}
+
+/// `...Response/listOfValues/items{id, valor}`.
+pub fn read_dictionary(response: Node<'_, '_>) -> Option<Vec<DictionaryItem>> {
+    let list = child(response, "listOfValues")?;
+    list.children()
+        .filter(|c| c.is_element() && c.tag_name().name() == "items")
+        .map(|item| {
+            Some(DictionaryItem {
+                id: child_text(item, "id")?.parse().ok()?,
+                value: child_text(item, "valor")?,
+            })
+        })
+        .collect()
+}
+
+/// The `offerCode` inside the answer's `bean` (`wsCreateOfferResponseBean`,
+/// `wsEditOfferResponseBean`, `offerSummary`).
+pub fn read_offer_code(response: Node<'_, '_>, bean: &str) -> Option<String> {
+    child(response, bean)
+        .and_then(|b| child_text(b, "offerCode"))
+        .filter(|c| !c.is_empty())
+}
+
+/// `findOffersPublishedByEmployerResponse/offerList/*{name, offerCode, status}`.
+pub fn read_published(response: Node<'_, '_>) -> Option<Vec<PublishedOffer>> {
+    let list = child(response, "offerList")?;
+    Some(
+        list.children()
+            .filter(|c| c.is_element())
+            .filter_map(|offer| {
+                Some(PublishedOffer {
+                    offer_code: child_text(offer, "offerCode").filter(|c| !c.is_empty())?,
+                    name: child_text(offer, "name").unwrap_or_default(),
+                    status: child_text(offer, "status").unwrap_or_default(),
+                })
+            })
+            .collect(),
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -892,58 +930,136 @@ struct CachedList {
     items: Vec<DictionaryItem>,
 }
 
+struct Endpoints {
+    offer_v2: url::Url,
+    offer_v3: url::Url,
+    offer_v1: url::Url,
+    list_of_values: url::Url,
+    access_token: url::Url,
+}
+
 pub struct InfoJobs {
     http: reqwest::Client,
-    v2_url: url::Url,
-    v1_url: url::Url,
+    endpoints: Endpoints,
     username: SecretString,
     password: SecretString,
+    /// The employer account's e-mail, for `getAccessToken`.
+    email: String,
     timeout: Duration,
     /// Dictionaries by list, each with the time it was fetched.
     dictionaries: Mutex<HashMap<ListName, CachedList>>,
+    token: Mutex<Option<SecretString>>,
 }
 
-/// What stands in for the password in the hash kept with each attempt.
-const REDACTED: &str = "********";
+/// A served operation: where it goes and how its answer is named.
+struct Call {
+    url: url::Url,
+    operation: XmlElement,
+}
 
 impl InfoJobs {
     pub fn new(config: &BoardConfig<'_>) -> Result<Self, BuildError> {
         let base = config.base_url()?;
+        let join = |path: &str| base.join(path).expect("a static path joins");
         Ok(Self {
             http: config.http.clone(),
-            v2_url: base.join(OFFER_SERVICE_V2).expect("a static path joins"),
-            v1_url: base.join(OFFER_SERVICE).expect("a static path joins"),
+            endpoints: Endpoints {
+                offer_v2: join(OFFER_SERVICE_V2),
+                offer_v3: join(OFFER_SERVICE_V3),
+                offer_v1: join(OFFER_SERVICE),
+                list_of_values: join(LIST_OF_VALUES_SERVICE),
+                access_token: join(ACCESS_TOKEN_SERVICE),
+            },
             username: config.credential("username")?,
             password: config.credential("password")?,
+            email: config.option("email")?,
             timeout: config.request_timeout,
             dictionaries: Mutex::new(HashMap::new()),
+            token: Mutex::new(None),
         })
     }
 
-    /// Sends one operation and reads its answer.
-    async fn call(
+    /// Sends one operation with `token` (if any) and returns the answer.
+    async fn send(
         &self,
-        url: &url::Url,
-        operation: XmlElement,
+        call: &Call,
+        token: Option<&str>,
         log: &mut CallLog,
-    ) -> Result<Result<XmlElement, Fault>, BoardError> {
-        let name = operation.local_name().to_owned();
+    ) -> Result<Reply, BoardError> {
         let username = self.username.expose_secret();
-        // The attempt's hash covers everything sent but the password.
-        let recorded = envelope(operation.clone(), username, REDACTED);
-        let body = envelope(operation, username, self.password.expose_secret());
+        let password = self.password.expose_secret();
+        let body = envelope(call.operation.clone(), username, password, token);
+        // The attempt's hash covers everything sent but the secrets.
+        let secrets: Vec<&str> = [Some(password), token].into_iter().flatten().collect();
+        log.record_redacted(&body, &secrets);
         let request = self
             .http
-            .post(url.clone())
+            .post(call.url.clone())
             .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
             .header("SOAPAction", "\"\"")
             .timeout(self.timeout)
             .body(body);
-        let reply = http::send(NAME, request, Some(recorded.as_bytes()), log).await?;
-        read_answer(&reply, &name)
+        http::send(NAME, request, None, log).await
     }
 
-    /// The three dictionaries, fetched once and then kept for a day.
+    /// The access token, fetched when there is none.
+    async fn token(&self, log: &mut CallLog) -> Result<SecretString, BoardError> {
+        let mut cached = self.token.lock().await;
+        if let Some(token) = cached.as_ref() {
+            return Ok(token.clone());
+        }
+        let call = Call {
+            url: self.endpoints.access_token.clone(),
+            operation: access_token_request(&self.email),
+        };
+        let reply = self.send(&call, None, log).await?;
+        let token =
+            read_answer(&reply, "getAccessToken", read_token)?.map_err(Fault::into_error)?;
+        let token = SecretString::from(token);
+        *cached = Some(token.clone());
+        Ok(token)
+    }
+
+    /// Sends one operation with the access token and reads its answer; a
+    /// refused token is dropped and fetched once more.
+    async fn call<T>(
+        &self,
+        call: Call,
+        extract: impl Fn(Node<'_, '_>) -> Option<T>,
+        log: &mut CallLog,
+    ) -> Result<Result<T, Fault>, BoardError> {
+        let name = call.operation.local_name().to_owned();
+        let mut retried = false;
+        loop {
+            let token = self.token(log).await?;
+            let reply = self.send(&call, Some(token.expose_secret()), log).await?;
+            match read_answer(&reply, &name, &extract) {
+                Err(error) if error.class == ErrorClass::Auth && !retried => {
+                    *self.token.lock().await = None;
+                    retried = true;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn dictionary(
+        &self,
+        list: ListName,
+        parent: Option<i64>,
+        log: &mut CallLog,
+    ) -> Result<Vec<DictionaryItem>, BoardError> {
+        let call = Call {
+            url: self.endpoints.list_of_values.clone(),
+            operation: dictionary_request(list, parent),
+        };
+        self.call(call, read_dictionary, log)
+            .await?
+            .map_err(Fault::into_error)
+    }
+
+    /// The three dictionaries, fetched once and then kept for a day; the
+    /// provinces are Spain's.
     async fn dictionaries(&self, log: &mut CallLog) -> Result<Dictionaries, BoardError> {
         let mut cache = self.dictionaries.lock().await;
         for list in ListName::ALL {
@@ -953,19 +1069,17 @@ impl InfoJobs {
             {
                 continue;
             }
-            let operation = XmlElement::new("off:findByListName")
-                .with(XmlElement::leaf("publicNameKey", list.as_str()));
-            let response = self
-                .call(&self.v2_url, operation, log)
-                .await?
-                .map_err(Fault::into_error)?;
-            let items = read_dictionary(&response).ok_or_else(|| {
-                BoardError::new(
-                    ErrorClass::Ambiguous,
-                    Some(200),
-                    format!("{NAME}'s {} dictionary could not be read", list.as_str()),
-                )
-            })?;
+            let parent = match list {
+                ListName::Provinces => {
+                    let countries = cache
+                        .get(&ListName::Countries)
+                        .map(|c| c.items.as_slice())
+                        .unwrap_or_default();
+                    Some(country_id(COUNTRY, countries)?)
+                }
+                _ => None,
+            };
+            let items = self.dictionary(list, parent, log).await?;
             cache.insert(
                 list,
                 CachedList {
@@ -987,23 +1101,49 @@ impl InfoJobs {
         })
     }
 
-    /// Offers InfoJobs holds under our reference.
+    /// The employer's offers titled `title` (our offer, if InfoJobs has it).
     async fn find(
         &self,
-        reference: &str,
+        title: &str,
         log: &mut CallLog,
-    ) -> Result<Vec<OfferSummary>, BoardError> {
-        let operation = XmlElement::new("off:findOffersByJobReference")
-            .with(XmlElement::leaf("jobReference", reference));
-        let response = self
-            .call(&self.v2_url, operation, log)
+    ) -> Result<Vec<PublishedOffer>, BoardError> {
+        let call = Call {
+            url: self.endpoints.offer_v3.clone(),
+            operation: published_offers_request(),
+        };
+        let offers = self
+            .call(call, read_published, log)
             .await?
             .map_err(Fault::into_error)?;
-        Ok(response
-            .children_named("return")
-            .filter_map(OfferSummary::from_element)
-            .filter(|offer| offer.job_reference.as_deref() == Some(reference))
+        Ok(offers
+            .into_iter()
+            .filter(|offer| offer.name.trim() == title.trim())
             .collect())
+    }
+
+    /// The one offer that can be ours, or none; several live ones titled the
+    /// same cannot be told apart, so nothing is guessed.
+    async fn find_one(
+        &self,
+        posting: &PostingContext<'_>,
+        log: &mut CallLog,
+    ) -> Result<Option<PublishedOffer>, BoardError> {
+        let found = self.find(&posting.ad.title, log).await?;
+        let live: Vec<&PublishedOffer> = found.iter().filter(|o| o.is_live()).collect();
+        match live.as_slice() {
+            [one] => Ok(Some((*one).clone())),
+            [] => Ok(found.into_iter().next()),
+            several => Err(BoardError::rule(format!(
+                "{NAME} holds {} live offers titled {:?} ({}); this posting's cannot be told apart, so none is touched",
+                several.len(),
+                posting.ad.title.trim(),
+                several
+                    .iter()
+                    .map(|o| o.offer_code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
     }
 
     async fn create(
@@ -1013,11 +1153,19 @@ impl InfoJobs {
         log: &mut CallLog,
     ) -> Result<Receipt, BoardError> {
         let offer = render(posting, dictionaries, Operation::Create)?;
-        let response = self
-            .call(&self.v2_url, offer.to_element(), log)
+        let call = Call {
+            url: self.endpoints.offer_v2.clone(),
+            operation: offer.to_element(),
+        };
+        let code = self
+            .call(
+                call,
+                |r| read_offer_code(r, "wsCreateOfferResponseBean"),
+                log,
+            )
             .await?
             .map_err(Fault::into_error)?;
-        Ok(live(summary(&response)?))
+        Ok(live(&offer, code))
     }
 
     /// Edits offer `code` and puts it online if it is not; `None` when
@@ -1030,51 +1178,57 @@ impl InfoJobs {
         log: &mut CallLog,
     ) -> Result<Option<Receipt>, BoardError> {
         let offer = render(posting, dictionaries, Operation::Edit { code })?;
-        let edited = match self.call(&self.v2_url, offer.to_element(), log).await? {
-            Ok(response) => summary(&response)?,
+        let call = Call {
+            url: self.endpoints.offer_v2.clone(),
+            operation: offer.to_element(),
+        };
+        let edited = match self
+            .call(call, |r| read_offer_code(r, "wsEditOfferResponseBean"), log)
+            .await?
+        {
+            Ok(edited) => edited,
             Err(fault) if fault.is(OFFER_NOT_FOUND) => return Ok(None),
             Err(fault) => return Err(fault.into_error()),
         };
-        if edited.is_active() && posting.live_at_board {
-            return Ok(Some(live(edited)));
+        if posting.live_at_board {
+            return Ok(Some(live(&offer, edited)));
         }
-        let operation =
-            XmlElement::new("off:enableOffer").with(XmlElement::leaf("offerCode", code));
-        match self.call(&self.v1_url, operation, log).await? {
-            Ok(response) => Ok(Some(live(summary(&response)?))),
-            Err(fault) if fault.is(ALREADY_ENABLED) => Ok(Some(live(edited))),
+        let call = Call {
+            url: self.endpoints.offer_v1.clone(),
+            operation: offer_code_request("enableOffer", code),
+        };
+        match self
+            .call(call, |r| read_offer_code(r, "offerSummary"), log)
+            .await?
+        {
+            Ok(enabled) => Ok(Some(live(&offer, enabled))),
+            Err(fault) if fault.is(ALREADY_ENABLED) => Ok(Some(live(&offer, edited))),
             Err(fault) => Err(fault.into_error()),
         }
     }
 
-    async fn archive(&self, code: &str, log: &mut CallLog) -> Result<(), BoardError> {
-        let operation =
-            XmlElement::new("off:archiveOffer").with(XmlElement::leaf("offerCode", code));
-        match self.call(&self.v1_url, operation, log).await? {
+    async fn disable(&self, code: &str, log: &mut CallLog) -> Result<(), BoardError> {
+        let call = Call {
+            url: self.endpoints.offer_v3.clone(),
+            operation: offer_code_request("disableOffer", code),
+        };
+        match self
+            .call(call, |r| read_offer_code(r, "offerSummary"), log)
+            .await?
+        {
             Ok(_) => Ok(()),
             // Gone or down already: what we wanted.
-            Err(fault) if fault.is(OFFER_NOT_FOUND) || fault.is(ALREADY_ARCHIVED) => Ok(()),
+            Err(fault) if fault.is(OFFER_NOT_FOUND) || fault.is(ALREADY_DISABLED) => Ok(()),
             Err(fault) => Err(fault.into_error()),
         }
     }
 }
 
-/// The items of a `findByListNameResponse`.
-pub fn read_dictionary(response: &XmlElement) -> Option<Vec<DictionaryItem>> {
-    let list = response.child("return")?;
-    list.children_named("item")
-        .map(|item| {
-            Some(DictionaryItem {
-                id: item.child_text("id")?.trim().parse().ok()?,
-                key: item.child_text("key")?.trim().to_owned(),
-                value: item.child_text("value")?.trim().to_owned(),
-                parent: match item.child_text("parent") {
-                    Some(parent) => Some(parent.trim().parse().ok()?),
-                    None => None,
-                },
-            })
-        })
-        .collect()
+fn live(offer: &OfferRequest, code: String) -> Receipt {
+    Receipt::Live {
+        url: Some(offer.page(&code)),
+        external_id: code,
+    }
 }
 
 #[async_trait]
@@ -1092,10 +1246,9 @@ impl Board for InfoJobs {
         let dictionaries = self.dictionaries(log).await?;
         if posting.may_exist {
             // An earlier create may have landed: bring that offer in line instead.
-            let found = self.find(posting.reference, log).await?;
-            if let Some(offer) = found.iter().find(|o| o.is_active()).or(found.first()) {
+            if let Some(offer) = self.find_one(posting, log).await? {
                 let mut existing = *posting;
-                existing.live_at_board = offer.is_active();
+                existing.live_at_board = offer.is_live();
                 if let Some(receipt) = self
                     .edit(&existing, &dictionaries, &offer.offer_code, log)
                     .await?
@@ -1116,14 +1269,7 @@ impl Board for InfoJobs {
         let dictionaries = self.dictionaries(log).await?;
         let code = match posting.external_id {
             Some(code) => Some(code.to_owned()),
-            None => {
-                let found = self.find(posting.reference, log).await?;
-                found
-                    .iter()
-                    .find(|o| o.is_active())
-                    .or(found.first())
-                    .map(|o| o.offer_code.clone())
-            }
+            None => self.find_one(posting, log).await?.map(|o| o.offer_code),
         };
         if let Some(code) = code
             && let Some(receipt) = self.edit(posting, &dictionaries, &code, log).await?
@@ -1139,18 +1285,16 @@ impl Board for InfoJobs {
         posting: &PostingContext<'_>,
         log: &mut CallLog,
     ) -> Result<Receipt, BoardError> {
-        let codes = match posting.external_id {
-            Some(code) => vec![code.to_owned()],
+        let code = match posting.external_id {
+            Some(code) => Some(code.to_owned()),
             None => self
-                .find(posting.reference, log)
+                .find_one(posting, log)
                 .await?
-                .into_iter()
-                .filter(OfferSummary::is_active)
-                .map(|o| o.offer_code)
-                .collect(),
+                .filter(PublishedOffer::is_live)
+                .map(|o| o.offer_code),
         };
-        for code in codes {
-            self.archive(&code, log).await?;
+        if let Some(code) = code {
+            self.disable(&code, log).await?;
         }
         Ok(Receipt::Withdrawn)
     }
@@ -1210,15 +1354,17 @@ mod tests {
     }
 
     #[test]
-    fn text_round_trips_through_the_tree() {
+    fn text_survives_writing_and_strict_reading() {
         let element = XmlElement::new("off:createOffer")
+            .attribute("xmlns:off", NS_OFFER)
             .with(XmlElement::leaf("jobTitle", "¿Diseñador/a & más <ya>?"));
         let document = element.to_document();
         assert!(document.contains("¿Diseñador/a &amp; más &lt;ya&gt;?"));
-        let parsed = XmlElement::parse(&document).unwrap();
-        assert_eq!(parsed.name, "createOffer");
+        let parsed = parse_answer(&document).unwrap();
+        let root = parsed.root_element();
+        assert_eq!(root.tag_name().name(), "createOffer");
         assert_eq!(
-            parsed.child_text("jobTitle"),
+            child_text(root, "jobTitle").as_deref(),
             Some("¿Diseñador/a & más <ya>?")
         );
     }

@@ -148,6 +148,55 @@ pub struct CallLog {
     pub notes: Vec<String>,
 }
 
+/// What stands in for a credential in the text a request hash covers.
+pub const REDACTED: &str = "********";
+
+impl CallLog {
+    /// Keeps the hash of `body` with every secret in it masked, so two
+    /// requests that differ only in a password hash the same and the hash
+    /// input never holds a password (issue 12, finding 14).
+    pub fn record_redacted(&mut self, body: &str, secrets: &[&str]) {
+        self.request_hash = Some(http::hash(redact(body, secrets).as_bytes()));
+    }
+}
+
+/// `body` with each secret replaced by [`REDACTED`], also where XML escaped
+/// it once or twice (a document carried as a string inside a SOAP body).
+pub fn redact(body: &str, secrets: &[&str]) -> String {
+    let escapers: [fn(&str) -> String; 3] = [
+        |text| quick_xml::escape::escape(text).into_owned(),
+        |text| quick_xml::escape::partial_escape(text).into_owned(),
+        |text| quick_xml::escape::minimal_escape(text).into_owned(),
+    ];
+    let mut forms: Vec<String> = Vec::new();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        // Raw, then escaped once and twice by any of the escapers in use.
+        let mut level = vec![(*secret).to_owned()];
+        for _ in 0..3 {
+            let mut next = Vec::new();
+            for form in &level {
+                if !forms.contains(form) {
+                    forms.push(form.clone());
+                }
+                for escape in escapers {
+                    let escaped = escape(form);
+                    if !next.contains(&escaped) {
+                        next.push(escaped);
+                    }
+                }
+            }
+            level = next;
+        }
+    }
+    // Longest first: an escaped form contains the raw one's prefix.
+    forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+    let mut text = body.to_owned();
+    for form in &forms {
+        text = text.replace(form.as_str(), REDACTED);
+    }
+    text
+}
+
 /// A board's documented request limits, honoured by the dispatcher per replica.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BoardLimits {

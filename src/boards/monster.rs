@@ -30,6 +30,15 @@
 //! board), `JobBody` at least 25 characters, and the answer's `postingId`
 //! attribute with the public page `jobview.monster.com/getjob.aspx?jobid=…`.
 //!
+//! Apply routing [V2, Odoo's Monster RTP integration,
+//! `hr_recruitment_integration_monster` `_prepare_monster_data` and its
+//! website extension]: `JobInformation/Contact{Name, CompanyName, E-mail}`,
+//! `E-mail` set when candidates apply by e-mail, and
+//! `JobInformation/CustomApplyOnlineURL` with the job's apply page when they
+//! apply on the employer's site. The position of `Contact` (before
+//! `PhysicalAddress`) follows a public PHP RTP client; that of
+//! `CustomApplyOnlineURL` (after `PhysicalAddress`) is [I].
+//!
 //! Inferred [I], and modelled the same way in the sandbox: the countries (US,
 //! GB, DE, AT, CH, FR, ES) and languages (en, de, fr, es) we send; the answer
 //! document (`JobResponse{Status{ReturnCode, Descriptions}, JobPostingResponse/
@@ -179,9 +188,27 @@ pub struct JobInformation {
     pub job_status: MonsterId,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub salary: Option<Salary>,
+    /// Who candidates reach, with the apply e-mail when there is one.
+    pub contact: Contact,
     pub physical_address: Address,
+    /// The employer's apply page: Monster's apply button sends candidates there.
+    #[serde(
+        rename = "CustomApplyOnlineURL",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub custom_apply_online_url: Option<String>,
     /// HTML, reduced to [`BODY_TAGS`].
     pub job_body: String,
+}
+
+/// `JobInformation/Contact` as Odoo's Monster RTP integration sends it:
+/// `CompanyName` always, `E-mail` when candidates apply by e-mail.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Contact {
+    pub company_name: String,
+    #[serde(rename = "E-mail", skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -660,6 +687,32 @@ pub fn render(
         check_carried("postal code", postal_code)?;
     }
 
+    // Apply routing: without it candidates cannot reach the employer.
+    let apply_url = job
+        .apply
+        .url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty());
+    let apply_email = job
+        .apply
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty());
+    if apply_url.is_none() && apply_email.is_none() {
+        return Err(BoardError::rule(format!(
+            "{NAME} needs an apply URL or e-mail to route candidates; this job has neither"
+        )));
+    }
+    if let Some(url) = apply_url {
+        check_carried("apply URL", url)?;
+    }
+    if let Some(email) = apply_email {
+        check_carried("apply e-mail", email)?;
+    }
+    check_carried("company name", &job.company.name)?;
+
     let salary = match &job.salary {
         None => None,
         Some(salary) => {
@@ -697,7 +750,12 @@ pub fn render(
             JOB_STATUS_FULL_TIME
         }),
         salary,
+        contact: Contact {
+            company_name: job.company.name.clone(),
+            email: apply_email.map(str::to_owned),
+        },
         physical_address: address.clone(),
+        custom_apply_online_url: apply_url.map(str::to_owned),
         job_body: body,
     });
     request.job_postings = Some(JobPostings {

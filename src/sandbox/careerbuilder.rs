@@ -22,9 +22,9 @@ use time::OffsetDateTime;
 
 use super::{Gate, HeldPosting, Sandbox, Twin, answer};
 use crate::boards::careerbuilder::{
-    DpiError, DpiErrors, DpiHeader, DpiJob, DpiJobPost, DpiJobStatus, Envelope, Fault,
-    JobStatusResult, ProcessJobBody, ProcessJobReplyBody, ProcessJobResponse, ProcessJobResult,
-    StatusBody, StatusReplyBody, StatusResponse,
+    DpiError, DpiErrors, DpiHeader, DpiJob, DpiJobPost, Envelope, Fault, JobStatusResult,
+    ProcessJobBody, ProcessJobReplyBody, ProcessJobResponse, ProcessJobResult, StatusReplyBody,
+    StatusResponse,
 };
 
 pub const BOARD: &str = "careerbuilder";
@@ -540,13 +540,17 @@ fn status_response(result: JobStatusResult) -> Response {
     )
 }
 
+/// `GetJobPostStatus` as CareerBuilder documents it (its ASMX page): one
+/// parameter, `sTGDID`, the TransactionDID of a queued post. Read strictly;
+/// a request without `sTGDID` (a Job ID lookup, say) is refused, as is any
+/// TransactionDID the twin never issued [inferred: the twin queues nothing].
 async fn job_status(State(sandbox): State<Sandbox>, headers: HeaderMap, body: String) -> Response {
     let timing = match gate(&sandbox, &headers, STATUS_ACTION) {
         Ok(timing) => timing,
         Err(response) => return response,
     };
-    let envelope: Envelope<StatusBody> = match quick_xml::de::from_str(&body) {
-        Ok(envelope) => envelope,
+    let document = match roxmltree::Document::parse(&body) {
+        Ok(document) => document,
         Err(error) => {
             return fault(
                 "soap:Client",
@@ -554,50 +558,31 @@ async fn job_status(State(sandbox): State<Sandbox>, headers: HeaderMap, body: St
             );
         }
     };
-    let request = &envelope.body.get_job_post_status.xml_status_request;
-    let document: DpiJobStatus = match quick_xml::de::from_str(request) {
-        Ok(document) => document,
-        Err(error) => {
-            let result = JobStatusResult {
-                errors: DpiErrors {
-                    items: vec![dpi_error(codes::NOT_A_DOCUMENT, &error.to_string())],
-                },
-                ..JobStatusResult::default()
-            };
-            return answer(timing, status_response(result)).await;
-        }
-    };
-    if let Some(error) = authorise(&sandbox, &document.header) {
-        let result = JobStatusResult {
-            errors: DpiErrors { items: vec![error] },
-            user_job_id: Some(document.job_id),
-            ..JobStatusResult::default()
-        };
-        return answer(timing, status_response(result)).await;
-    }
-    let reference = document.job_id;
-    let found = sandbox.with_postings(BOARD, |held| {
-        held.get(&reference)
-            .map(|p| (p.external_id.clone(), p.live))
+    let operation = document.descendants().find(|n| {
+        n.is_element()
+            && n.tag_name().name() == "GetJobPostStatus"
+            && n.tag_name().namespace() == Some(STATUS_NS)
     });
-    let result = match found {
-        Some((job_did, live)) => JobStatusResult {
-            errors: DpiErrors {
-                items: vec![dpi_error(codes::PROCESSED, "")],
-            },
-            user_job_id: Some(reference),
-            job_did: Some(job_did),
-            job_status: Some(if live { "Active" } else { "Expired" }.to_owned()),
-            pr_end_date: None,
+    let transaction = operation.and_then(|op| {
+        op.children()
+            .find(|c| c.is_element() && c.tag_name().name() == "sTGDID")
+            .and_then(|c| c.text())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    });
+    let Some(transaction) = transaction else {
+        return fault(
+            "soap:Client",
+            "GetJobPostStatus takes one parameter, sTGDID (the TransactionDID of a queued post)"
+                .to_owned(),
+        );
+    };
+    let result = JobStatusResult {
+        errors: DpiErrors {
+            items: vec![dpi_error(codes::UNKNOWN_JOB, &transaction)],
         },
-        None => JobStatusResult {
-            errors: DpiErrors {
-                items: vec![dpi_error(codes::UNKNOWN_JOB, &reference)],
-            },
-            user_job_id: Some(reference),
-            job_status: Some("NotFound".to_owned()),
-            ..JobStatusResult::default()
-        },
+        ..JobStatusResult::default()
     };
     answer(timing, status_response(result)).await
 }

@@ -1,33 +1,46 @@
-//! InfoJobs' twin: two SOAP 1.1 endpoints, `/soap/WSOfferV2Service`
-//! (`createOffer`, `editOffer`, `findByListName`, `findOffersByJobReference`)
-//! and `/soap/WSOfferService` (`enableOffer`, `archiveOffer`), behind a
-//! WS-Security UsernameToken. It serves the CONTRACTS, COUNTRIES and
-//! PROVINCES dictionaries and checks offers on its own against InfoJobs'
-//! documented rules: title 3–255 characters, description 100–4,000 of plain
-//! text without links or contact details, city 3–500 (at least 5 to edit),
-//! and ids that exist in the dictionaries, the province in the country.
-//! Offers are keyed by InfoJobs' own code: creating the same `jobReference`
-//! twice makes two offers, as InfoJobs does.
+//! InfoJobs' twin, written from InfoJobs' operation pages and the public
+//! client named in `docs/boards/infojobs.md` — never from the adapter's
+//! types: it reads requests with `roxmltree` (strict XML 1.0, namespaces
+//! resolved) into its own structures and writes its answers as text.
 //!
-//! Inferred, as in the adapter (see `boards::infojobs`): the element names of
-//! requests and answers, `archiveOffer` and `findOffersByJobReference`, the
-//! `WS.10xx` validation codes and `WS.1112`, the `infojobsFault` detail, and
-//! `wsse:FailedAuthentication` for refused credentials. `WS.1101`, `WS.1102`
-//! and `WS.1110` are InfoJobs' documented `enableOffer` codes.
+//! Services (SOAP 1.1, paths under the board URL):
+//! * `/soap/WSAccessTokenService`: `getAccessToken{email}` → `token`;
+//! * `/soap/WSListOfValuesService`: `findByListName{publicNameKey}` and
+//!   `findByListNameAndParentId{publicNameKey, parentId}` →
+//!   `listOfValues/items{id, valor}`;
+//! * `/soap/WSOfferV2Service`: `createOffer{wsCreateOfferRequestBean}` →
+//!   `wsCreateOfferResponseBean{offerCode}`, `editOffer{wsEditOfferRequestBean}`
+//!   → `wsEditOfferResponseBean{offerCode}`;
+//! * `/soap/WSOfferV3Service`: `disableOffer{offerCode}` → `offerSummary`,
+//!   `findOffersPublishedByEmployer` → `offerList/offer{name, offerCode, status}`;
+//! * `/soap/WSOfferService`: `enableOffer{offerCode}` → `offerSummary`.
+//!
+//! Every call carries the WS-Security UsernameToken; every call but
+//! `getAccessToken` also the `authnHeader` token the twin issued. Operation
+//! elements must be in their service's namespace. Offers are checked on
+//! their own against InfoJobs' documented rules: title 3–255 characters,
+//! description 100–4,000 of plain text without links or contact details,
+//! city 3–500 (at least 5 to edit), ids that exist in the dictionaries (the
+//! province among the country's), and no field the operation does not know.
+//! Offers are keyed by InfoJobs' own code: creating the same offer twice
+//! makes two offers, as InfoJobs does.
+//!
+//! Inferred, as in the record: the `WS.10xx` validation codes, `WS.151` for a
+//! missing or unknown token, `WS.1112` for an offer already disabled, the
+//! `infojobsFault` detail, `wsse:FailedAuthentication`, the `status` values
+//! `ACTIVE`/`DISABLED`, the `offer` element name inside `offerList`.
+//! `WS.1101`, `WS.1102` and `WS.1110` are InfoJobs' documented codes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
 
 use super::{Gate, HeldPosting, Sandbox, Twin, answer};
-use crate::boards::infojobs::{
-    DictionaryItem, NS_OFFER, NS_SOAP_ENVELOPE, NS_WSSE, OfferSummary, PASSWORD_TEXT, XmlElement,
-};
 
 pub const BOARD: &str = "infojobs";
 
@@ -37,110 +50,164 @@ pub const TWIN: Twin = Twin {
     routes,
 };
 
-const V2_OPERATIONS: [&str; 4] = [
-    "createOffer",
-    "editOffer",
-    "findByListName",
-    "findOffersByJobReference",
+const SOAP_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+const WSSE: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
+const PASSWORD_TEXT: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText";
+const AUTHN: &str = "http://api.infojobs.net/soap/authn";
+const OFFER: &str = "http://offer.endpoints.www.soap.infojobs.net/";
+const OFFER_V3: &str = "http://offerV3.endpoints.www.soap.infojobs.net/";
+const LIST_OF_VALUES: &str = "http://listOfValues.service.ws.infojobs.net/";
+const ACCESS_TOKEN: &str = "http://accesstoken.endpoints.www.soap.infojobs.net/";
+
+/// Each service's operations and the namespace they are in.
+const SERVICES: [(&str, &[(&str, &str)]); 5] = [
+    ("WSAccessTokenService", &[("getAccessToken", ACCESS_TOKEN)]),
+    (
+        "WSListOfValuesService",
+        &[
+            ("findByListName", LIST_OF_VALUES),
+            ("findByListNameAndParentId", LIST_OF_VALUES),
+        ],
+    ),
+    (
+        "WSOfferV2Service",
+        &[("createOffer", OFFER), ("editOffer", OFFER)],
+    ),
+    (
+        "WSOfferV3Service",
+        &[
+            ("disableOffer", OFFER),
+            ("findOffersPublishedByEmployer", OFFER_V3),
+        ],
+    ),
+    ("WSOfferService", &[("enableOffer", OFFER)]),
 ];
-const V1_OPERATIONS: [&str; 2] = ["enableOffer", "archiveOffer"];
+
+/// The fields the offer beans take (InfoJobs' createOffer/editOffer pages
+/// and the public client); anything else is refused.
+const OFFER_FIELDS: [&str; 26] = [
+    "code",
+    "jobTitle",
+    "jobDescription",
+    "city",
+    "zip",
+    "contractTypeId",
+    "countryId",
+    "provinceId",
+    "department",
+    "desiredJobSkills",
+    "requiredJobSkills",
+    "emailFeedbackInsc",
+    "urlExternalApplication",
+    "levelId",
+    "jobIndustryId",
+    "jobSubindustryId",
+    "minimumStudiesId",
+    "minimumExperienceId",
+    "numberOfVacancies",
+    "workingDayId",
+    "salaryPerId",
+    "salaryFromId",
+    "salaryToId",
+    "hideSalary",
+    "timetable",
+    "jobDuration",
+];
 
 /// CONTRACTS as InfoJobs lists them (public copies of the dictionary).
-const CONTRACTS: [(i64, &str, &str); 8] = [
-    (10, "autonomo", "Autónomo"),
-    (8, "de-duracion-determinada", "De duración determinada"),
-    (6, "de-relevo", "De relevo"),
-    (9, "fijo-discontinuo", "Fijo discontinuo"),
-    (3, "formativo", "Formativo"),
-    (1, "indefinido", "Indefinido"),
-    (4, "a-tiempo-parcial", "A tiempo parcial"),
-    (5, "otros-contratos", "Otros contratos"),
+const CONTRACTS: [(i64, &str); 8] = [
+    (10, "Autónomo"),
+    (8, "De duración determinada"),
+    (6, "De relevo"),
+    (9, "Fijo discontinuo"),
+    (3, "Formativo"),
+    (1, "Indefinido"),
+    (4, "A tiempo parcial"),
+    (5, "Otros contratos"),
 ];
 
 /// COUNTRIES: only Spain's id (17) is known to us; the twin lists no others.
-const COUNTRIES: [(i64, &str, &str); 1] = [(17, "espana", "España")];
+const COUNTRIES: [(i64, &str); 1] = [(17, "España")];
 const SPAIN: i64 = 17;
 
 /// PROVINCES of Spain (parent 17), ids as InfoJobs' dictionary has them.
-const PROVINCES: [(i64, &str, &str); 52] = [
-    (28, "a-coruna", "A Coruña"),
-    (2, "alava", "Álava"),
-    (3, "albacete", "Albacete"),
-    (4, "alicante-alacant", "Alicante/Alacant"),
-    (5, "almeria", "Almería"),
-    (6, "asturias", "Asturias"),
-    (7, "avila", "Ávila"),
-    (8, "badajoz", "Badajoz"),
-    (9, "barcelona", "Barcelona"),
-    (10, "burgos", "Burgos"),
-    (11, "caceres", "Cáceres"),
-    (12, "cadiz", "Cádiz"),
-    (13, "cantabria", "Cantabria"),
-    (14, "castellon-castello", "Castellón/Castelló"),
-    (15, "ceuta", "Ceuta"),
-    (16, "ciudad-real", "Ciudad Real"),
-    (17, "cordoba", "Córdoba"),
-    (18, "cuenca", "Cuenca"),
-    (19, "girona", "Girona"),
-    (21, "granada", "Granada"),
-    (22, "guadalajara", "Guadalajara"),
-    (23, "guipuzcoa", "Guipúzcoa"),
-    (24, "huelva", "Huelva"),
-    (25, "huesca", "Huesca"),
-    (26, "illes-balears", "Illes Balears"),
-    (27, "jaen", "Jaén"),
-    (29, "la-rioja", "La Rioja"),
-    (20, "las-palmas", "Las Palmas"),
-    (30, "leon", "León"),
-    (31, "lleida", "Lleida"),
-    (32, "lugo", "Lugo"),
-    (33, "madrid", "Madrid"),
-    (34, "malaga", "Málaga"),
-    (35, "melilla", "Melilla"),
-    (36, "murcia", "Murcia"),
-    (37, "navarra", "Navarra"),
-    (38, "ourense", "Ourense"),
-    (39, "palencia", "Palencia"),
-    (40, "pontevedra", "Pontevedra"),
-    (41, "salamanca", "Salamanca"),
-    (46, "santa-cruz-de-tenerife", "Santa Cruz de Tenerife"),
-    (42, "segovia", "Segovia"),
-    (43, "sevilla", "Sevilla"),
-    (44, "soria", "Soria"),
-    (45, "tarragona", "Tarragona"),
-    (47, "teruel", "Teruel"),
-    (48, "toledo", "Toledo"),
-    (49, "valencia-valencia", "Valencia/València"),
-    (50, "valladolid", "Valladolid"),
-    (51, "vizcaya", "Vizcaya"),
-    (52, "zamora", "Zamora"),
-    (53, "zaragoza", "Zaragoza"),
+const PROVINCES: [(i64, &str); 52] = [
+    (28, "A Coruña"),
+    (2, "Álava"),
+    (3, "Albacete"),
+    (4, "Alicante/Alacant"),
+    (5, "Almería"),
+    (6, "Asturias"),
+    (7, "Ávila"),
+    (8, "Badajoz"),
+    (9, "Barcelona"),
+    (10, "Burgos"),
+    (11, "Cáceres"),
+    (12, "Cádiz"),
+    (13, "Cantabria"),
+    (14, "Castellón/Castelló"),
+    (15, "Ceuta"),
+    (16, "Ciudad Real"),
+    (17, "Córdoba"),
+    (18, "Cuenca"),
+    (19, "Girona"),
+    (21, "Granada"),
+    (22, "Guadalajara"),
+    (23, "Guipúzcoa"),
+    (24, "Huelva"),
+    (25, "Huesca"),
+    (26, "Illes Balears"),
+    (27, "Jaén"),
+    (29, "La Rioja"),
+    (20, "Las Palmas"),
+    (30, "León"),
+    (31, "Lleida"),
+    (32, "Lugo"),
+    (33, "Madrid"),
+    (34, "Málaga"),
+    (35, "Melilla"),
+    (36, "Murcia"),
+    (37, "Navarra"),
+    (38, "Ourense"),
+    (39, "Palencia"),
+    (40, "Pontevedra"),
+    (41, "Salamanca"),
+    (46, "Santa Cruz de Tenerife"),
+    (42, "Segovia"),
+    (43, "Sevilla"),
+    (44, "Soria"),
+    (45, "Tarragona"),
+    (47, "Teruel"),
+    (48, "Toledo"),
+    (49, "Valencia/València"),
+    (50, "Valladolid"),
+    (51, "Vizcaya"),
+    (52, "Zamora"),
+    (53, "Zaragoza"),
 ];
 
-/// A dictionary as the twin serves it now, by `publicNameKey`.
-pub fn dictionary(list: &str) -> Option<Vec<DictionaryItem>> {
-    let items = |table: &[(i64, &str, &str)], parent: Option<i64>| {
+/// A dictionary as the twin serves it now: `(id, valor)`; PROVINCES are Spain's.
+pub fn dictionary(list: &str) -> Option<Vec<(i64, String)>> {
+    let items = |table: &[(i64, &str)]| {
         table
             .iter()
-            .map(|(id, key, value)| DictionaryItem {
-                id: *id,
-                key: (*key).to_owned(),
-                value: (*value).to_owned(),
-                parent,
-            })
+            .map(|(id, value)| (*id, (*value).to_owned()))
             .collect()
     };
     match list {
-        "CONTRACTS" => Some(items(&CONTRACTS, None)),
-        "COUNTRIES" => Some(items(&COUNTRIES, None)),
-        "PROVINCES" => Some(items(&PROVINCES, Some(SPAIN))),
+        "CONTRACTS" => Some(items(&CONTRACTS)),
+        "COUNTRIES" => Some(items(&COUNTRIES)),
+        "PROVINCES" => Some(items(&PROVINCES)),
         _ => None,
     }
 }
 
-/// The twin's dictionaries, which a test may change (InfoJobs retires entries).
+/// The twin's own state: dictionaries (a test may retire entries) and the
+/// access tokens it issued.
 struct Desk {
-    dictionaries: BTreeMap<String, Vec<DictionaryItem>>,
+    dictionaries: BTreeMap<String, Vec<(i64, String)>>,
+    tokens: BTreeSet<String>,
 }
 
 impl Default for Desk {
@@ -149,7 +216,10 @@ impl Default for Desk {
             .into_iter()
             .map(|list| (list.to_owned(), dictionary(list).unwrap_or_default()))
             .collect();
-        Self { dictionaries }
+        Self {
+            dictionaries,
+            tokens: BTreeSet::new(),
+        }
     }
 }
 
@@ -158,49 +228,45 @@ impl Default for Desk {
 pub fn retire_entry(sandbox: &Sandbox, list: &str, id: i64) {
     sandbox.with_extra::<Desk, _>(BOARD, |desk| {
         if let Some(items) = desk.dictionaries.get_mut(list) {
-            items.retain(|item| item.id != id);
+            items.retain(|(item, _)| *item != id);
         }
     });
 }
 
-fn lookup(sandbox: &Sandbox, list: &str, id: i64) -> Option<DictionaryItem> {
+/// Forgets every token issued, as when InfoJobs expires them.
+pub fn expire_tokens(sandbox: &Sandbox) {
+    sandbox.with_extra::<Desk, _>(BOARD, |desk| desk.tokens.clear());
+}
+
+fn lookup(sandbox: &Sandbox, list: &str, id: i64) -> Option<String> {
     sandbox.with_extra::<Desk, _>(BOARD, |desk| {
         desk.dictionaries
             .get(list)
-            .and_then(|items| items.iter().find(|item| item.id == id).cloned())
+            .and_then(|items| items.iter().find(|(item, _)| *item == id))
+            .map(|(_, value)| value.clone())
     })
 }
 
 pub fn routes(sandbox: Sandbox) -> Router {
     Router::new()
-        .route("/soap/WSOfferV2Service", post(v2))
-        .route("/soap/WSOfferService", post(v1))
+        .route("/soap/{service}", post(serve))
         .with_state(sandbox)
 }
 
-async fn v2(State(sandbox): State<Sandbox>, headers: HeaderMap, body: String) -> Response {
-    serve(
-        &sandbox,
-        "WSOfferV2Service",
-        &V2_OPERATIONS,
-        &headers,
-        &body,
-    )
-    .await
-}
-
-async fn v1(State(sandbox): State<Sandbox>, headers: HeaderMap, body: String) -> Response {
-    serve(&sandbox, "WSOfferService", &V1_OPERATIONS, &headers, &body).await
-}
-
 // ---------------------------------------------------------------------------
-// Envelopes.
+// Answers, written as text.
 
-fn soap(status: StatusCode, body: XmlElement) -> Response {
-    let document = XmlElement::new("soapenv:Envelope")
-        .attribute("xmlns:soapenv", NS_SOAP_ENVELOPE)
-        .with(XmlElement::new("soapenv:Body").with(body))
-        .to_document();
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn soap(status: StatusCode, body: String) -> Response {
+    let document = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<soap:Envelope xmlns:soap=\"{SOAP_ENV}\"><soap:Body>{body}</soap:Body></soap:Envelope>"
+    );
     let mut response = (status, document).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -209,79 +275,119 @@ fn soap(status: StatusCode, body: XmlElement) -> Response {
     response
 }
 
-fn success(operation: &str, content: Vec<XmlElement>) -> Response {
-    let mut element =
-        XmlElement::new(&format!("off:{operation}Response")).attribute("xmlns:off", NS_OFFER);
-    element.children = content;
-    soap(StatusCode::OK, element)
+fn success(operation: &str, namespace: &str, content: String) -> Response {
+    soap(
+        StatusCode::OK,
+        format!(
+            "<ns1:{operation}Response xmlns:ns1=\"{namespace}\">{content}</ns1:{operation}Response>"
+        ),
+    )
 }
 
 /// A `Client` fault with InfoJobs' code (HTTP 500, as SOAP 1.1 sends faults).
 fn client_fault(code: &str, message: &str) -> Response {
-    let detail = XmlElement::new("off:infojobsFault")
-        .attribute("xmlns:off", NS_OFFER)
-        .with(XmlElement::leaf("code", code))
-        .with(XmlElement::leaf("message", message));
-    let fault = XmlElement::new("soapenv:Fault")
-        .with(XmlElement::leaf("faultcode", "soapenv:Client"))
-        .with(XmlElement::leaf(
-            "faultstring",
-            &format!("{code}: {message}"),
-        ))
-        .with(XmlElement::new("detail").with(detail));
-    soap(StatusCode::INTERNAL_SERVER_ERROR, fault)
+    let message = escape(message);
+    soap(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!(
+            "<soap:Fault><faultcode>soap:Client</faultcode><faultstring>{code}: {message}</faultstring><detail><ns1:infojobsFault xmlns:ns1=\"{OFFER}\"><code>{code}</code><message>{message}</message></ns1:infojobsFault></detail></soap:Fault>"
+        ),
+    )
 }
 
 fn auth_fault() -> Response {
-    let fault = XmlElement::new("soapenv:Fault")
-        .attribute("xmlns:wsse", NS_WSSE)
-        .with(XmlElement::leaf("faultcode", "wsse:FailedAuthentication"))
-        .with(XmlElement::leaf(
-            "faultstring",
-            "The security token could not be authenticated or authorized",
-        ));
-    soap(StatusCode::INTERNAL_SERVER_ERROR, fault)
+    soap(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!(
+            "<soap:Fault xmlns:wsse=\"{WSSE}\"><faultcode>wsse:FailedAuthentication</faultcode><faultstring>The security token could not be authenticated or authorized</faultstring></soap:Fault>"
+        ),
+    )
 }
 
-fn authorised(sandbox: &Sandbox, envelope: &XmlElement) -> bool {
-    let Some(token) = envelope
-        .child("Header")
-        .and_then(|h| h.child("Security"))
-        .and_then(|s| s.child("UsernameToken"))
+fn offer_summary(code: &str, title: &str) -> String {
+    format!(
+        "<offerSummary><offerCode>{}</offerCode><jobTitle>{}</jobTitle></offerSummary>",
+        escape(code),
+        escape(title)
+    )
+}
+
+// ---------------------------------------------------------------------------
+// Reading requests.
+
+type Node<'a, 'input> = roxmltree::Node<'a, 'input>;
+
+fn child<'a, 'input>(
+    node: Node<'a, 'input>,
+    namespace: Option<&str>,
+    local: &str,
+) -> Option<Node<'a, 'input>> {
+    node.children().find(|c| {
+        c.is_element() && c.tag_name().name() == local && c.tag_name().namespace() == namespace
+    })
+}
+
+fn text_of(node: Node<'_, '_>) -> String {
+    node.children()
+        .filter(|c| c.is_text())
+        .filter_map(|c| c.text())
+        .collect()
+}
+
+/// The UsernameToken matches the twin's credentials.
+fn authorised(sandbox: &Sandbox, header: Option<Node<'_, '_>>) -> bool {
+    let Some(token) = header
+        .and_then(|h| child(h, Some(WSSE), "Security"))
+        .and_then(|s| child(s, Some(WSSE), "UsernameToken"))
     else {
         return false;
     };
-    let Some(password) = token.child("Password") else {
+    let (Some(username), Some(password)) = (
+        child(token, Some(WSSE), "Username"),
+        child(token, Some(WSSE), "Password"),
+    ) else {
         return false;
     };
-    let plain_text = password
-        .attribute_value("Type")
-        .is_none_or(|kind| kind == PASSWORD_TEXT);
-    plain_text
-        && token.child_text("Username") == Some(sandbox.credential(BOARD, "username"))
-        && password.text == sandbox.credential(BOARD, "password")
+    password
+        .attribute("Type")
+        .is_none_or(|kind| kind == PASSWORD_TEXT)
+        && text_of(username) == sandbox.credential(BOARD, "username")
+        && text_of(password) == sandbox.credential(BOARD, "password")
+}
+
+/// The access token of `authnHeader`, if the twin issued it.
+fn token_valid(sandbox: &Sandbox, header: Option<Node<'_, '_>>) -> bool {
+    let Some(token) = header
+        .and_then(|h| child(h, Some(AUTHN), "authnHeader"))
+        .and_then(|a| child(a, None, "token"))
+        .map(text_of)
+    else {
+        return false;
+    };
+    sandbox.with_extra::<Desk, _>(BOARD, |desk| desk.tokens.contains(token.trim()))
 }
 
 async fn serve(
-    sandbox: &Sandbox,
-    service: &str,
-    operations: &[&str],
-    headers: &HeaderMap,
-    body: &str,
+    State(sandbox): State<Sandbox>,
+    Path(service): Path<String>,
+    headers: HeaderMap,
+    body: String,
 ) -> Response {
+    let Some((_, operations)) = SERVICES.iter().find(|(name, _)| *name == service) else {
+        return (StatusCode::NOT_FOUND, "no such service").into_response();
+    };
     let charset_ok = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_none_or(|v| {
+        .is_some_and(|v| {
             let v = v.to_ascii_lowercase();
-            !v.contains("charset=") || v.contains("charset=utf-8")
+            v.starts_with("text/xml") && (!v.contains("charset=") || v.contains("charset=utf-8"))
         });
     if !charset_ok {
-        return client_fault("WS.1000", "requests must be encoded in UTF-8");
+        return client_fault("WS.1000", "requests are text/xml in UTF-8");
     }
-    let envelope = match XmlElement::parse(body) {
-        Ok(envelope) if envelope.local_name() == "Envelope" => envelope,
-        Ok(_) => return client_fault("WS.1000", "the request is not a SOAP envelope"),
+    let document = match roxmltree::Document::parse(&body) {
+        Ok(document) => document,
         Err(error) => {
             return client_fault(
                 "WS.1000",
@@ -289,28 +395,46 @@ async fn serve(
             );
         }
     };
-    if !authorised(sandbox, &envelope) {
+    let envelope = document.root_element();
+    if envelope.tag_name().namespace() != Some(SOAP_ENV) || envelope.tag_name().name() != "Envelope"
+    {
+        return client_fault("WS.1000", "the request is not a SOAP 1.1 envelope");
+    }
+    let header = child(envelope, Some(SOAP_ENV), "Header");
+    if !authorised(&sandbox, header) {
         return auth_fault();
     }
     let timing = match sandbox.gate(BOARD) {
         Gate::Refuse(response) => return response,
         Gate::Proceed { latency, hang } => (latency, hang),
     };
-    let Some(operation) = envelope.child("Body").and_then(|b| b.children.first()) else {
+    let Some(operation) =
+        child(envelope, Some(SOAP_ENV), "Body").and_then(|b| b.children().find(|c| c.is_element()))
+    else {
         return answer(timing, client_fault("WS.1000", "the SOAP Body is empty")).await;
     };
-    let name = operation.local_name();
-    let response = if !operations.contains(&name) {
-        client_fault("WS.1000", &format!("{service} has no operation {name}"))
-    } else {
-        match name {
-            "createOffer" => create(sandbox, operation),
-            "editOffer" => edit(sandbox, operation),
-            "findByListName" => find_by_list_name(sandbox, operation),
-            "findOffersByJobReference" => find_by_reference(sandbox, operation),
-            "enableOffer" => enable(sandbox, operation),
-            _ => archive(sandbox, operation),
+    let name = operation.tag_name().name();
+    let namespace = operation.tag_name().namespace().unwrap_or_default();
+    let response = match operations.iter().find(|(op, _)| *op == name) {
+        None => client_fault("WS.1000", &format!("{service} has no operation {name}")),
+        Some((_, expected)) if *expected != namespace => client_fault(
+            "WS.1000",
+            &format!("{name} belongs to namespace {expected}, not {namespace:?}"),
+        ),
+        Some(_) if name != "getAccessToken" && !token_valid(&sandbox, header) => {
+            client_fault("WS.151", "Invalid or missing access token")
         }
+        Some((_, namespace)) => match name {
+            "getAccessToken" => issue_token(&sandbox, operation, namespace),
+            "findByListName" | "findByListNameAndParentId" => {
+                list_of_values(&sandbox, operation, name, namespace)
+            }
+            "createOffer" => create(&sandbox, operation),
+            "editOffer" => edit(&sandbox, operation),
+            "enableOffer" => set_live(&sandbox, operation, true),
+            "disableOffer" => set_live(&sandbox, operation, false),
+            _ => published(&sandbox, namespace),
+        },
     };
     answer(timing, response).await
 }
@@ -325,8 +449,8 @@ struct Offer {
     city: String,
     contract_type_id: i64,
     country_id: i64,
-    province: DictionaryItem,
-    reference: Option<String>,
+    province_id: i64,
+    province: String,
 }
 
 type Refusal = (&'static str, String);
@@ -400,23 +524,33 @@ fn forbidden(text: &str) -> Option<&'static str> {
     None
 }
 
-fn id_field(offer: &XmlElement, field: &str) -> Result<i64, Refusal> {
-    offer
-        .child_text(field)
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or(("WS.1000", format!("{field} is required")))?
-        .parse()
-        .map_err(|_| ("WS.1000", format!("{field} must be a number")))
-}
-
-fn validate(sandbox: &Sandbox, offer: &XmlElement, editing: bool) -> Result<Offer, Refusal> {
+fn validate(sandbox: &Sandbox, bean: Node<'_, '_>, editing: bool) -> Result<Offer, Refusal> {
+    let mut fields: BTreeMap<String, String> = BTreeMap::new();
+    for field in bean.children().filter(|c| c.is_element()) {
+        let name = field.tag_name().name();
+        if !OFFER_FIELDS.contains(&name) || field.tag_name().namespace().is_some() {
+            return Err(("WS.1000", format!("unknown field {name}")));
+        }
+        if field.children().any(|c| c.is_element()) {
+            return Err((
+                "WS.1000",
+                format!("{name} holds elements; a value is expected"),
+            ));
+        }
+        fields.insert(name.to_owned(), text_of(field));
+    }
     let text = |field: &str| -> Result<String, Refusal> {
-        offer
-            .child_text(field)
+        fields
+            .get(field)
             .filter(|t| !t.trim().is_empty())
-            .map(str::to_owned)
+            .cloned()
             .ok_or(("WS.1000", format!("{field} is required")))
+    };
+    let id = |field: &str| -> Result<i64, Refusal> {
+        text(field)?
+            .trim()
+            .parse()
+            .map_err(|_| ("WS.1000", format!("{field} must be a number")))
     };
     let title = text("jobTitle")?;
     let description = text("jobDescription")?;
@@ -433,28 +567,25 @@ fn validate(sandbox: &Sandbox, offer: &XmlElement, editing: bool) -> Result<Offe
             return Err(("WS.1003", format!("{rule}: {field} contains {what}")));
         }
     }
-    if editing {
-        length_between("city", &city, 5, 500)?;
-    } else {
-        length_between("city", &city, 3, 500)?;
-    }
-    let contract_type_id = id_field(offer, "contractTypeId")?;
+    length_between("city", &city, if editing { 5 } else { 3 }, 500)?;
+    let contract_type_id = id("contractTypeId")?;
     if lookup(sandbox, "CONTRACTS", contract_type_id).is_none() {
         return Err((
             "WS.1005",
             format!("contractTypeId {contract_type_id} is not in the CONTRACTS list"),
         ));
     }
-    let country_id = id_field(offer, "countryId")?;
+    let country_id = id("countryId")?;
     if lookup(sandbox, "COUNTRIES", country_id).is_none() {
         return Err((
             "WS.1006",
             format!("countryId {country_id} is not in the COUNTRIES list"),
         ));
     }
-    let province_id = id_field(offer, "provinceId")?;
+    let province_id = id("provinceId")?;
+    // The twin's PROVINCES are Spain's.
     let province = lookup(sandbox, "PROVINCES", province_id)
-        .filter(|p| p.parent == Some(country_id))
+        .filter(|_| country_id == SPAIN)
         .ok_or((
             "WS.1007",
             format!("provinceId {province_id} is not a PROVINCES entry of country {country_id}"),
@@ -465,12 +596,8 @@ fn validate(sandbox: &Sandbox, offer: &XmlElement, editing: bool) -> Result<Offe
         city,
         contract_type_id,
         country_id,
+        province_id,
         province,
-        reference: offer
-            .child_text("jobReference")
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned),
     })
 }
 
@@ -481,11 +608,208 @@ fn content(offer: &Offer) -> serde_json::Value {
         "city": offer.city,
         "contractTypeId": offer.contract_type_id,
         "countryId": offer.country_id,
-        "provinceId": offer.province.id,
-        "jobReference": offer.reference,
+        "provinceId": offer.province_id,
     })
 }
 
+// ---------------------------------------------------------------------------
+// Operations.
+
+fn issue_token(sandbox: &Sandbox, operation: Node<'_, '_>, namespace: &str) -> Response {
+    let email = child(operation, None, "email")
+        .map(text_of)
+        .unwrap_or_default();
+    let email = email.trim();
+    let valid = email
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+    if !valid {
+        return client_fault(
+            "WS.150",
+            "email must be the employer account's e-mail address",
+        );
+    }
+    let serial = sandbox.next_id(BOARD);
+    let token = format!("tok-{serial:08x}");
+    sandbox.with_extra::<Desk, _>(BOARD, |desk| desk.tokens.insert(token.clone()));
+    success(
+        "getAccessToken",
+        namespace,
+        format!("<token>{token}</token>"),
+    )
+}
+
+fn list_of_values(
+    sandbox: &Sandbox,
+    operation: Node<'_, '_>,
+    name: &str,
+    namespace: &str,
+) -> Response {
+    let key = child(operation, None, "publicNameKey")
+        .map(text_of)
+        .unwrap_or_default();
+    let key = key.trim();
+    let parent = child(operation, None, "parentId").map(text_of);
+    // PROVINCES hang under a country: asked for by parent (the twin knows Spain's).
+    let items = match (key, name, parent.as_deref().map(str::trim)) {
+        ("PROVINCES", "findByListNameAndParentId", Some(parent)) => {
+            if parent.parse::<i64>() == Ok(SPAIN) {
+                sandbox.with_extra::<Desk, _>(BOARD, |desk| desk.dictionaries.get(key).cloned())
+            } else {
+                Some(Vec::new())
+            }
+        }
+        ("PROVINCES", _, _) => {
+            return client_fault("WS.2002", "PROVINCES needs the parentId of a country");
+        }
+        (_, "findByListName", None) => {
+            sandbox.with_extra::<Desk, _>(BOARD, |desk| desk.dictionaries.get(key).cloned())
+        }
+        _ => return client_fault("WS.2002", &format!("{key} takes no parentId")),
+    };
+    let Some(items) = items else {
+        return client_fault("WS.2001", &format!("Unknown publicNameKey {key:?}"));
+    };
+    let items: String = items
+        .iter()
+        .map(|(id, value)| {
+            format!(
+                "<items><id>{id}</id><valor>{}</valor></items>",
+                escape(value)
+            )
+        })
+        .collect();
+    success(
+        name,
+        namespace,
+        format!("<listOfValues>{items}</listOfValues>"),
+    )
+}
+
+fn create(sandbox: &Sandbox, operation: Node<'_, '_>) -> Response {
+    let Some(bean) = child(operation, None, "wsCreateOfferRequestBean") else {
+        return client_fault("WS.1000", "createOffer needs a wsCreateOfferRequestBean");
+    };
+    if child(bean, None, "code").is_some() {
+        return client_fault("WS.1000", "createOffer takes no code");
+    }
+    let offer = match validate(sandbox, bean, false) {
+        Ok(offer) => offer,
+        Err((code, message)) => return client_fault(code, &message),
+    };
+    // InfoJobs' codes: 30 hex digits.
+    let serial = sandbox.next_id(BOARD);
+    let code = format!("{:030x}", 0x5eed_0000_0000_u64 + serial * 0x9e37_79b9);
+    let posting = HeldPosting {
+        board: BOARD.to_owned(),
+        // InfoJobs holds no reference of ours.
+        reference: String::new(),
+        url: format!(
+            "https://www.infojobs.net/{}/{}/of-i{code}",
+            slug(&offer.province),
+            slug(&offer.title)
+        ),
+        external_id: code.clone(),
+        live: true,
+        title: offer.title.clone(),
+        language: "es".to_owned(),
+        creates: 1,
+        updates: 0,
+        withdrawals: 0,
+        content: content(&offer),
+    };
+    sandbox.with_postings(BOARD, |held| held.insert(code.clone(), posting));
+    success(
+        "createOffer",
+        OFFER,
+        format!(
+            "<wsCreateOfferResponseBean><offerCode>{code}</offerCode><jobTitle>{}</jobTitle><provinceId>{}</provinceId></wsCreateOfferResponseBean>",
+            escape(&offer.title),
+            offer.province_id
+        ),
+    )
+}
+
+fn edit(sandbox: &Sandbox, operation: Node<'_, '_>) -> Response {
+    let Some(bean) = child(operation, None, "wsEditOfferRequestBean") else {
+        return client_fault("WS.1000", "editOffer needs a wsEditOfferRequestBean");
+    };
+    let code = child(bean, None, "code").map(text_of).unwrap_or_default();
+    let code = code.trim().to_owned();
+    if code.is_empty() {
+        return client_fault("WS.1101", "Invalid offer code. Null or empty string");
+    }
+    let offer = match validate(sandbox, bean, true) {
+        Ok(offer) => offer,
+        Err((code, message)) => return client_fault(code, &message),
+    };
+    let edited = sandbox.with_postings(BOARD, |held| {
+        let posting = held.get_mut(&code)?;
+        posting.updates += 1;
+        posting.title = offer.title.clone();
+        posting.content = content(&offer);
+        Some(())
+    });
+    match edited {
+        Some(()) => success(
+            "editOffer",
+            OFFER,
+            format!(
+                "<wsEditOfferResponseBean><offerCode>{code}</offerCode></wsEditOfferResponseBean>"
+            ),
+        ),
+        None => client_fault("WS.1102", "The job offer code doesn't exist"),
+    }
+}
+
+/// `enableOffer` (live) or `disableOffer` (not live).
+fn set_live(sandbox: &Sandbox, operation: Node<'_, '_>, live: bool) -> Response {
+    let name = if live { "enableOffer" } else { "disableOffer" };
+    let code = child(operation, None, "offerCode")
+        .map(text_of)
+        .unwrap_or_default();
+    let code = code.trim().to_owned();
+    if code.is_empty() {
+        return client_fault("WS.1101", "Invalid offer code. Null or empty string");
+    }
+    let result = sandbox.with_postings(BOARD, |held| {
+        let posting = held.get_mut(&code).ok_or("WS.1102")?;
+        if posting.live == live {
+            return Err(if live { "WS.1110" } else { "WS.1112" });
+        }
+        posting.live = live;
+        if !live {
+            posting.withdrawals += 1;
+        }
+        Ok(posting.title.clone())
+    });
+    match result {
+        Ok(title) => success(name, OFFER, offer_summary(&code, &title)),
+        Err("WS.1110") => client_fault("WS.1110", "The offer is already enabled."),
+        Err("WS.1112") => client_fault("WS.1112", "The offer is already disabled."),
+        Err(_) => client_fault("WS.1102", "The job offer code doesn't exist"),
+    }
+}
+
+fn published(sandbox: &Sandbox, namespace: &str) -> Response {
+    let offers: String = sandbox.with_postings(BOARD, |held| {
+        held.values()
+            .map(|posting| {
+                format!(
+                    "<offer><name>{}</name><offerCode>{}</offerCode><status>{}</status></offer>",
+                    escape(&posting.title),
+                    posting.external_id,
+                    if posting.live { "ACTIVE" } else { "DISABLED" }
+                )
+            })
+            .collect()
+    });
+    success(
+        "findOffersPublishedByEmployer",
+        namespace,
+        format!("<offerList>{offers}</offerList>"),
+    )
+}
 fn slug(text: &str) -> String {
     let mut out = String::new();
     for c in text.to_lowercase().chars() {
@@ -505,174 +829,4 @@ fn slug(text: &str) -> String {
         }
     }
     out.trim_end_matches('-').to_owned()
-}
-
-fn summary(posting: &HeldPosting) -> OfferSummary {
-    OfferSummary {
-        offer_code: posting.external_id.clone(),
-        job_reference: Some(posting.reference.clone()).filter(|r| !r.is_empty()),
-        job_title: Some(posting.title.clone()),
-        state: Some(if posting.live { "active" } else { "archived" }.to_owned()),
-        link: Some(posting.url.clone()),
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Operations.
-
-fn create(sandbox: &Sandbox, operation: &XmlElement) -> Response {
-    let Some(fields) = operation.child("offer") else {
-        return client_fault("WS.1000", "createOffer needs an offer");
-    };
-    if fields.child("code").is_some() {
-        return client_fault("WS.1000", "createOffer takes no code");
-    }
-    let offer = match validate(sandbox, fields, false) {
-        Ok(offer) => offer,
-        Err((code, message)) => return client_fault(code, &message),
-    };
-    // InfoJobs' codes: 30 hex digits.
-    let serial = sandbox.next_id(BOARD);
-    let code = format!("{:030x}", 0x5eed_0000_0000_u64 + serial * 0x9e37_79b9);
-    let posting = HeldPosting {
-        board: BOARD.to_owned(),
-        reference: offer.reference.clone().unwrap_or_default(),
-        url: format!(
-            "https://www.infojobs.net/{}/{}/of-i{code}",
-            offer.province.key,
-            slug(&offer.title)
-        ),
-        external_id: code.clone(),
-        live: true,
-        title: offer.title.clone(),
-        language: "es".to_owned(),
-        creates: 1,
-        updates: 0,
-        withdrawals: 0,
-        content: content(&offer),
-    };
-    let returned = summary(&posting);
-    sandbox.with_postings(BOARD, |held| held.insert(code, posting));
-    success("createOffer", vec![returned.to_element("return")])
-}
-
-fn edit(sandbox: &Sandbox, operation: &XmlElement) -> Response {
-    let Some(fields) = operation.child("offer") else {
-        return client_fault("WS.1000", "editOffer needs an offer");
-    };
-    let code = fields
-        .child_text("code")
-        .unwrap_or_default()
-        .trim()
-        .to_owned();
-    if code.is_empty() {
-        return client_fault("WS.1101", "Invalid offer code. Null or empty string");
-    }
-    let offer = match validate(sandbox, fields, true) {
-        Ok(offer) => offer,
-        Err((code, message)) => return client_fault(code, &message),
-    };
-    let edited = sandbox.with_postings(BOARD, |held| {
-        let posting = held.get_mut(&code)?;
-        posting.updates += 1;
-        posting.title = offer.title.clone();
-        if let Some(reference) = &offer.reference {
-            posting.reference = reference.clone();
-        }
-        posting.content = content(&offer);
-        Some(summary(posting))
-    });
-    match edited {
-        Some(returned) => success("editOffer", vec![returned.to_element("return")]),
-        None => client_fault("WS.1102", "The job offer code doesn't exist"),
-    }
-}
-
-fn offer_code(operation: &XmlElement) -> Option<String> {
-    operation
-        .child_text("offerCode")
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(str::to_owned)
-}
-
-fn enable(sandbox: &Sandbox, operation: &XmlElement) -> Response {
-    let Some(code) = offer_code(operation) else {
-        return client_fault("WS.1101", "Invalid offer code. Null or empty string");
-    };
-    let result = sandbox.with_postings(BOARD, |held| {
-        let posting = held.get_mut(&code).ok_or("WS.1102")?;
-        if posting.live {
-            return Err("WS.1110");
-        }
-        posting.live = true;
-        Ok(summary(posting))
-    });
-    match result {
-        Ok(returned) => success("enableOffer", vec![returned.to_element("return")]),
-        Err("WS.1110") => client_fault("WS.1110", "The offer is already enabled."),
-        Err(_) => client_fault("WS.1102", "The job offer code doesn't exist"),
-    }
-}
-
-fn archive(sandbox: &Sandbox, operation: &XmlElement) -> Response {
-    let Some(code) = offer_code(operation) else {
-        return client_fault("WS.1101", "Invalid offer code. Null or empty string");
-    };
-    let result = sandbox.with_postings(BOARD, |held| {
-        let posting = held.get_mut(&code).ok_or("WS.1102")?;
-        if !posting.live {
-            return Err("WS.1112");
-        }
-        posting.live = false;
-        posting.withdrawals += 1;
-        Ok(summary(posting))
-    });
-    match result {
-        Ok(returned) => success("archiveOffer", vec![returned.to_element("return")]),
-        Err("WS.1112") => client_fault("WS.1112", "The offer is already archived."),
-        Err(_) => client_fault("WS.1102", "The job offer code doesn't exist"),
-    }
-}
-
-fn find_by_list_name(sandbox: &Sandbox, operation: &XmlElement) -> Response {
-    let key = operation
-        .child_text("publicNameKey")
-        .unwrap_or_default()
-        .trim()
-        .to_owned();
-    let items = sandbox.with_extra::<Desk, _>(BOARD, |desk| desk.dictionaries.get(&key).cloned());
-    let Some(items) = items else {
-        return client_fault("WS.2001", &format!("Unknown publicNameKey {key:?}"));
-    };
-    let mut list = XmlElement::new("return");
-    for item in items {
-        let mut element = XmlElement::new("item")
-            .with(XmlElement::leaf("id", &item.id.to_string()))
-            .with(XmlElement::leaf("key", &item.key))
-            .with(XmlElement::leaf("value", &item.value));
-        if let Some(parent) = item.parent {
-            element.push(XmlElement::leaf("parent", &parent.to_string()));
-        }
-        list.push(element);
-    }
-    success("findByListName", vec![list])
-}
-
-fn find_by_reference(sandbox: &Sandbox, operation: &XmlElement) -> Response {
-    let reference = operation
-        .child_text("jobReference")
-        .unwrap_or_default()
-        .trim()
-        .to_owned();
-    if reference.is_empty() {
-        return client_fault("WS.1000", "jobReference is required");
-    }
-    let found: Vec<XmlElement> = sandbox.with_postings(BOARD, |held| {
-        held.values()
-            .filter(|posting| posting.reference == reference)
-            .map(|posting| summary(posting).to_element("return"))
-            .collect()
-    });
-    success("findOffersByJobReference", found)
 }

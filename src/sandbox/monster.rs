@@ -12,7 +12,8 @@
 //! `JobTitle` 1–100, the required elements and their lookup ids, `JobBody` ≥ 25
 //! characters with only the tags Monster keeps.
 //!
-//! Answers: a `JobResponse` with the `postingId` and the job's public page;
+//! Answers (written as text, not with the adapter's types): a `JobResponse`
+//! with the `postingId` and the job's public page;
 //! faults with HTTP 500, `SOAP-ENV:Client` for what the job gets wrong,
 //! `SOAP-ENV:Client.JobNotFound` for deleting what it does not hold,
 //! `wsse:FailedAuthentication` for credentials, `SOAP-ENV:VersionMismatch`
@@ -30,10 +31,6 @@ use quick_xml::name::ResolveResult;
 use serde::{Deserialize, Serialize};
 
 use super::{Gate, HeldPosting, Sandbox, Twin, answer};
-use crate::boards::monster::{
-    Descriptions, Fault, JobPostingResponse, JobResponse, MonsterHeader, PostedJob, ResponseBody,
-    ResponseEnvelope, ResponseHeader, ReturnCode, Status, to_xml_fragment,
-};
 
 pub const BOARD: &str = "monster";
 
@@ -222,9 +219,23 @@ struct InJobInformation {
     #[serde(default)]
     salary: Option<InSalary>,
     #[serde(default)]
+    contact: Option<InContact>,
+    #[serde(default)]
     physical_address: Option<InAddress>,
+    #[serde(rename = "CustomApplyOnlineURL", default)]
+    custom_apply_online_url: Option<String>,
     #[serde(default)]
     job_body: Option<String>,
+}
+
+/// `Contact` as RTP clients send it (Odoo's integration, a PHP client).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct InContact {
+    #[serde(default)]
+    company_name: Option<String>,
+    #[serde(rename = "E-mail", default)]
+    email: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -281,11 +292,18 @@ struct InOccupations {
 // ---------------------------------------------------------------------------
 // Answers.
 
-fn xml(status: StatusCode, document: &ResponseEnvelope) -> Response {
-    let body = format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{}\n",
-        to_xml_fragment(document)
-    );
+// Written as text from the answer shape recorded in docs/boards/monster.md,
+// never with the adapter's types.
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn xml(status: StatusCode, envelope: String) -> Response {
+    let body = format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{envelope}\n");
     let mut response = (status, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -296,19 +314,17 @@ fn xml(status: StatusCode, document: &ResponseEnvelope) -> Response {
 
 /// A SOAP 1.1 fault: always HTTP 500.
 fn fault(faultcode: &str, faultstring: impl Into<String>) -> Response {
-    let document = ResponseEnvelope {
-        xmlns: SOAP_ENV.to_owned(),
-        header: None,
-        body: ResponseBody {
-            fault: Some(Fault {
-                xmlns_wsse: faultcode.starts_with("wsse:").then(|| WSSE.to_owned()),
-                faultcode: faultcode.to_owned(),
-                faultstring: faultstring.into(),
-            }),
-            job_response: None,
-        },
+    let wsse = if faultcode.starts_with("wsse:") {
+        format!(" xmlns:wsse=\"{WSSE}\"")
+    } else {
+        String::new()
     };
-    xml(StatusCode::INTERNAL_SERVER_ERROR, &document)
+    let envelope = format!(
+        "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{SOAP_ENV}\"><SOAP-ENV:Body><SOAP-ENV:Fault{wsse}><faultcode>{}</faultcode><faultstring>{}</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>",
+        escape(faultcode),
+        escape(&faultstring.into())
+    );
+    xml(StatusCode::INTERNAL_SERVER_ERROR, envelope)
 }
 
 fn client_fault(reason: impl Into<String>) -> Response {
@@ -321,41 +337,23 @@ fn done(
     description: &str,
     posted: Option<&HeldPosting>,
 ) -> Response {
-    let document = ResponseEnvelope {
-        xmlns: SOAP_ENV.to_owned(),
-        header: Some(ResponseHeader {
-            monster_header: MonsterHeader {
-                xmlns: HEADER.to_owned(),
-                message_data: crate::boards::monster::MessageData {
-                    message_id: message_id.to_owned(),
-                    timestamp: timestamp(),
-                },
-            },
-        }),
-        body: ResponseBody {
-            fault: None,
-            job_response: Some(JobResponse {
-                job_ref_code: job_ref_code.to_owned(),
-                xmlns: MONSTER.to_owned(),
-                status: Status {
-                    return_code: ReturnCode {
-                        return_code_type: "success".to_owned(),
-                        value: "0".to_owned(),
-                    },
-                    descriptions: Some(Descriptions {
-                        description: vec![description.to_owned()],
-                    }),
-                },
-                posting: posted.map(|posting| JobPostingResponse {
-                    job_posting: vec![PostedJob {
-                        posting_id: posting.external_id.clone(),
-                        job_view_url: Some(posting.url.clone()),
-                    }],
-                }),
-            }),
-        },
-    };
-    xml(StatusCode::OK, &document)
+    let posting = posted
+        .map(|posting| {
+            format!(
+                "<JobPostingResponse><JobPosting postingId=\"{}\"><JobViewURL>{}</JobViewURL></JobPosting></JobPostingResponse>",
+                escape(&posting.external_id),
+                escape(&posting.url)
+            )
+        })
+        .unwrap_or_default();
+    let envelope = format!(
+        "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{SOAP_ENV}\"><SOAP-ENV:Header><mh:MonsterHeader xmlns:mh=\"{HEADER}\"><mh:MessageData><mh:MessageId>{}</mh:MessageId><mh:Timestamp>{}</mh:Timestamp></mh:MessageData></mh:MonsterHeader></SOAP-ENV:Header><SOAP-ENV:Body><JobResponse jobRefCode=\"{}\" xmlns=\"{MONSTER}\"><Status><ReturnCode returnCodeType=\"success\">0</ReturnCode><Descriptions><Description>{}</Description></Descriptions></Status>{posting}</JobResponse></SOAP-ENV:Body></SOAP-ENV:Envelope>",
+        escape(message_id),
+        timestamp(),
+        escape(job_ref_code),
+        escape(description)
+    );
+    xml(StatusCode::OK, envelope)
 }
 
 fn timestamp() -> String {
@@ -672,6 +670,7 @@ fn validate_content(job: &InJob, problems: &mut Vec<String>) {
     if information.physical_address.is_some() {
         validate_address("PhysicalAddress", &information.physical_address, problems);
     }
+    problems.extend(apply_routing(information));
     match information.job_body.as_deref() {
         None => problems.push("JobBody is required".to_owned()),
         Some(body) => {
@@ -712,6 +711,39 @@ fn validate_content(job: &InJob, problems: &mut Vec<String>) {
         }
         problems.extend(monster_id("BoardName", &posting.board_name, |_| true));
     }
+}
+
+/// How candidates reach the employer: an apply page (`CustomApplyOnlineURL`,
+/// an absolute http(s) URL) or an e-mail (`Contact/E-mail`); a job with
+/// neither cannot be applied to.
+fn apply_routing(information: &InJobInformation) -> Vec<String> {
+    let mut problems = Vec::new();
+    let url = text(&information.custom_apply_online_url);
+    let email = information.contact.as_ref().and_then(|c| text(&c.email));
+    if url.is_none() && email.is_none() {
+        problems.push(
+            "the job has no apply routing: CustomApplyOnlineURL or Contact/E-mail is required"
+                .to_owned(),
+        );
+    }
+    if let Some(url) = url
+        && !((url.starts_with("https://") || url.starts_with("http://"))
+            && url.len() > "https://".len()
+            && !url.contains(char::is_whitespace))
+    {
+        problems.push(format!(
+            "CustomApplyOnlineURL {url} is not an absolute http(s) URL"
+        ));
+    }
+    if let Some(email) = email {
+        let valid = email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.contains('@')
+        }) && !email.contains(char::is_whitespace);
+        if !valid {
+            problems.push(format!("Contact/E-mail {email} is not an e-mail address"));
+        }
+    }
+    problems
 }
 
 /// The job's rules; the action to take if it passes.
@@ -789,6 +821,11 @@ async fn broker(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes)
         Ok(document) => document,
         Err(reason) => return client_fault(reason),
     };
+    // A strict XML 1.0 parser first, as the real gateway would be: a control
+    // character or a broken tag is refused before anything else is read.
+    if let Err(error) = roxmltree::Document::parse(&document) {
+        return client_fault(format!("the request is not well-formed XML 1.0: {error}"));
+    }
     if let Err(response) = namespaces(&document) {
         return response;
     }

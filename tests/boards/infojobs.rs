@@ -4,14 +4,14 @@
 use crate::support::{BoardTwin, assert_rejected, context, publish_samples, sample, settings};
 use boardcast::boards::http::Reply;
 use boardcast::boards::infojobs::{
-    Dictionaries, ID, OfferRequest, Operation, XmlElement, envelope, plain_description,
-    read_answer, render,
+    Dictionaries, DictionaryItem, ID, NS_OFFER, OfferRequest, Operation, XmlElement, envelope,
+    offer_code_request, plain_description, read_answer, read_dictionary, render,
 };
-use boardcast::boards::{ErrorClass, Receipt};
+use boardcast::boards::{CallLog, ErrorClass, Receipt};
 use boardcast::intake::message::{EmploymentType, Job, primary_language};
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::Faults;
-use boardcast::sandbox::infojobs::{dictionary, retire_entry};
+use boardcast::sandbox::infojobs::{dictionary, expire_tokens, retire_entry};
 use reqwest::header::HeaderMap;
 
 /// Stand-ins for the employer's credentials in golden files.
@@ -20,12 +20,22 @@ const PASSWORD: &str = "EMPLOYER-PASSWORD";
 
 /// The dictionaries as the twin (and InfoJobs) serves them.
 fn dictionaries() -> Dictionaries {
+    let list = |name: &str| {
+        dictionary(name)
+            .unwrap()
+            .into_iter()
+            .map(|(id, value)| DictionaryItem { id, value })
+            .collect()
+    };
     Dictionaries {
-        contracts: dictionary("CONTRACTS").unwrap(),
-        countries: dictionary("COUNTRIES").unwrap(),
-        provinces: dictionary("PROVINCES").unwrap(),
+        contracts: list("CONTRACTS"),
+        countries: list("COUNTRIES"),
+        provinces: list("PROVINCES"),
     }
 }
+
+/// The access token stand-in of golden files.
+const TOKEN: &str = "ACCESS-TOKEN";
 
 // ---------------------------------------------------------------------------
 // Golden requests.
@@ -61,8 +71,41 @@ fn golden_requests() {
             }
             let offer = render(&posting, &dictionaries, Operation::Create)
                 .unwrap_or_else(|e| panic!("{stem}.{locale}: {e}"));
-            let document = envelope(offer.to_element(), USERNAME, PASSWORD);
+            let document = envelope(offer.to_element(), USERNAME, PASSWORD, Some(TOKEN));
             crate::support::golden(ID, &format!("{stem}.publish.{locale}.xml"), &document);
+            // One golden per operation, from the same posting.
+            let code = "f7e07618454d50bc7987fa2072ab0b";
+            let edit = render(&posting, &dictionaries, Operation::Edit { code }).unwrap();
+            let others = [
+                ("update", edit.to_element()),
+                ("enable", offer_code_request("enableOffer", code)),
+                ("withdraw", offer_code_request("disableOffer", code)),
+                (
+                    "lookup",
+                    boardcast::boards::infojobs::published_offers_request(),
+                ),
+            ];
+            for (operation, element) in others {
+                let document = envelope(element, USERNAME, PASSWORD, Some(TOKEN));
+                crate::support::golden(ID, &format!("{stem}.{operation}.{locale}.xml"), &document);
+            }
+            // The calls every publish may start with: the token, then the dictionaries.
+            use boardcast::boards::infojobs::{ListName, access_token_request, dictionary_request};
+            let email = &settings.board(ID).unwrap().options["email"];
+            let document = envelope(access_token_request(email), USERNAME, PASSWORD, None);
+            crate::support::golden(ID, "token.xml", &document);
+            for (name, list, parent) in [
+                ("contracts", ListName::Contracts, None),
+                ("provinces", ListName::Provinces, Some(17)),
+            ] {
+                let document = envelope(
+                    dictionary_request(list, parent),
+                    USERNAME,
+                    PASSWORD,
+                    Some(TOKEN),
+                );
+                crate::support::golden(ID, &format!("dictionary.{name}.xml"), &document);
+            }
             compared += 1;
         }
     }
@@ -122,7 +165,7 @@ fn ids_come_from_the_dictionaries() {
         (1, 17, 33)
     );
     assert_eq!(madrid.city, "Madrid");
-    assert_eq!(madrid.job_reference, reference);
+    assert_eq!(madrid.province, "Madrid");
 
     // The region names the province; co-official names are understood.
     job.locations[0].city = "Getxo".into();
@@ -148,7 +191,9 @@ fn ids_come_from_the_dictionaries() {
     )
     .unwrap();
     assert_eq!(edit.code.as_deref(), Some("f7e07618"));
-    assert!(edit.to_element().to_document().contains("<off:editOffer>"));
+    let document = edit.to_element().to_document();
+    assert!(document.contains("<wsEditOfferRequestBean>"), "{document}");
+    assert!(document.contains("<code>f7e07618</code>"), "{document}");
 }
 
 // ---------------------------------------------------------------------------
@@ -180,7 +225,6 @@ async fn publish_update_withdraw() {
     let held = twin.only();
     assert_eq!(external_id, held.external_id);
     assert_eq!(external_id.len(), 30);
-    assert_eq!(held.reference, reference);
     assert_eq!(url.as_deref(), Some(held.url.as_str()));
     assert_eq!(
         held.url,
@@ -201,11 +245,15 @@ async fn publish_update_withdraw() {
     posting.external_id = Some(&external_id);
     posting.live_at_board = true;
     let receipt = twin.update(&posting).await.unwrap();
+    // The edit answer names the offer, not its page: the page is built from
+    // the province and the (new) title [inferred].
     assert_eq!(
         receipt,
         Receipt::Live {
             external_id: external_id.clone(),
-            url: Some(held.url.clone())
+            url: Some(format!(
+                "https://www.infojobs.net/madrid/ejecutivo-a-de-cuentas-senior/of-i{external_id}"
+            ))
         }
     );
     let held = twin.only();
@@ -253,7 +301,7 @@ async fn an_update_the_board_never_saw_creates_it() {
     let held = twin.only();
     assert_eq!((held.creates, held.updates), (1, 0));
 
-    // Without a code, the update finds the offer by our reference.
+    // Without a code, the update finds the offer among the employer's by its title.
     posting.external_id = None;
     posting.live_at_board = true;
     twin.update(&posting).await.unwrap();
@@ -274,7 +322,8 @@ async fn a_publish_that_may_have_landed_makes_no_second_copy() {
         panic!("not live");
     };
 
-    // The answer was lost: the re-send finds the offer by jobReference and edits it.
+    // The answer was lost: the re-send finds the offer among the employer's
+    // (findOffersPublishedByEmployer) by its title and edits it.
     let mut again = context(&job, ad, &reference, "es");
     again.may_exist = true;
     let receipt = twin.publish(&again).await.unwrap();
@@ -284,7 +333,7 @@ async fn a_publish_that_may_have_landed_makes_no_second_copy() {
     );
     let held = twin.only();
     assert_eq!((held.creates, held.updates), (1, 1));
-    assert_eq!(twin.live_copies(&reference), 1);
+    assert_eq!(live_titled(&twin, &ad.title), 1);
 
     // Withdrawn meanwhile: the may-exist publish edits and enables that offer.
     let mut withdrawn = context(&job, ad, &reference, "es");
@@ -296,17 +345,37 @@ async fn a_publish_that_may_have_landed_makes_no_second_copy() {
     assert_eq!((held.creates, held.updates, held.withdrawals), (1, 2, 1));
 
     // A may-exist publish of an offer InfoJobs never got creates it once.
-    let mut fresh = context(&job, ad, "bcfresh", "es");
+    let mut other = job.clone();
+    other.ads.get_mut("es").unwrap().title = "Jefe/a de Ventas".into();
+    let mut fresh = context(&other, &other.ads["es"], "bcfresh", "es");
     fresh.may_exist = true;
     twin.publish(&fresh).await.unwrap();
-    assert_eq!(twin.live_copies("bcfresh"), 1);
+    assert_eq!(live_titled(&twin, "Jefe/a de Ventas"), 1);
 
     // Why the look-up matters: InfoJobs keys offers by its own code, so a
-    // plain create of the same reference is a second offer.
+    // plain create of the same offer is a second offer.
     twin.publish(&context(&job, ad, &reference, "es"))
         .await
         .unwrap();
-    assert_eq!(twin.live_copies(&reference), 2);
+    assert_eq!(live_titled(&twin, &ad.title), 2);
+
+    // Two live offers with our title: ours cannot be told apart, so none is
+    // touched and nothing is created.
+    let before = twin.held();
+    let error = twin.publish(&again).await.unwrap_err();
+    assert_rejected(
+        &error,
+        &["holds 2 live offers titled", "cannot be told apart"],
+    );
+    assert_eq!(twin.held(), before);
+}
+
+/// Live offers at the twin with this title.
+fn live_titled(twin: &BoardTwin, title: &str) -> usize {
+    twin.held()
+        .iter()
+        .filter(|p| p.live && p.title == title)
+        .count()
 }
 
 #[tokio::test]
@@ -317,15 +386,15 @@ async fn dictionaries_are_fetched_once() {
     twin.publish(&context(&job, ad, &reference, "es"))
         .await
         .unwrap();
-    // CONTRACTS, COUNTRIES, PROVINCES, then createOffer.
-    assert_eq!(twin.requests(), 4);
+    // getAccessToken, CONTRACTS, COUNTRIES, PROVINCES (of Spain), then createOffer.
+    assert_eq!(twin.requests(), 5);
     twin.publish(&context(&job, ad, "bcsecond", "es"))
         .await
         .unwrap();
     assert_eq!(
         twin.requests(),
-        5,
-        "the second offer reuses the dictionaries"
+        6,
+        "the second offer reuses the token and the dictionaries"
     );
 }
 
@@ -343,7 +412,7 @@ async fn spanish_characters_survive_byte_for_byte() {
     let posting = context(&job, &job.ads["es"], &reference, "es");
 
     let offer = render(&posting, &dictionaries(), Operation::Create).unwrap();
-    let document = envelope(offer.to_element(), USERNAME, PASSWORD);
+    let document = envelope(offer.to_element(), USERNAME, PASSWORD, None);
     let bytes = document.as_bytes();
     let expected = "<jobTitle>¿Diseñador/a gráfico/a? Únete ya</jobTitle>";
     assert!(
@@ -510,8 +579,8 @@ async fn values_without_a_dictionary_entry_are_refused_by_name() {
         &["Sant Cugat del Vallès (Catalunya) has no entry in InfoJobs' PROVINCES list"],
     );
 
-    // Only the three dictionaries were fetched; no offer was sent.
-    assert_eq!(twin.requests(), 3);
+    // Only the token and the three dictionaries were fetched; no offer was sent.
+    assert_eq!(twin.requests(), 4);
     assert!(twin.held().is_empty());
 }
 
@@ -584,18 +653,37 @@ async fn post(twin: &BoardTwin, service: &str, body: String) -> (u16, String, St
         .unwrap();
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
-    let document = XmlElement::parse(&text).unwrap();
-    let code = document
-        .find("infojobsFault")
-        .and_then(|d| d.child_text("code"))
-        .or_else(|| {
-            document
-                .find("Fault")
-                .and_then(|f| f.child_text("faultcode"))
-        })
+    // The twin's answers are strict XML 1.0.
+    let document = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let find = |name: &str| {
+        document
+            .descendants()
+            .find(|n| n.is_element() && n.tag_name().name() == name)
+    };
+    let code = find("infojobsFault")
+        .and_then(|d| d.children().find(|c| c.tag_name().name() == "code"))
+        .or_else(|| find("faultcode"))
+        .and_then(|n| n.text())
         .unwrap_or_default()
         .to_owned();
     (status, code, text)
+}
+
+/// A token from the twin's `getAccessToken`.
+async fn token(twin: &BoardTwin) -> String {
+    let request = XmlElement::new("acc:getAccessToken")
+        .attribute("xmlns:acc", boardcast::boards::infojobs::NS_ACCESS_TOKEN)
+        .with(XmlElement::leaf("email", "employer@boardcast.example"));
+    let body = envelope(
+        request,
+        twin.credential("username"),
+        twin.credential("password"),
+        None,
+    );
+    let (status, _, text) = post(twin, "WSAccessTokenService", body).await;
+    assert_eq!(status, 200, "{text}");
+    let start = text.find("<token>").unwrap() + "<token>".len();
+    text[start..start + text[start..].find('<').unwrap()].to_owned()
 }
 
 #[tokio::test]
@@ -610,10 +698,12 @@ async fn the_twin_checks_its_rules_on_its_own() {
     .unwrap();
     let user = twin.credential("username").to_owned();
     let password = twin.credential("password").to_owned();
+    let token = token(&twin).await;
+    let token = Some(token.as_str());
     let create = |change: &dyn Fn(&mut OfferRequest)| {
         let mut offer = valid.clone();
         change(&mut offer);
-        envelope(offer.to_element(), &user, &password)
+        envelope(offer.to_element(), &user, &password, token)
     };
     let v2 = "WSOfferV2Service";
 
@@ -668,7 +758,7 @@ async fn the_twin_checks_its_rules_on_its_own() {
         let (status, got, text) = post(&twin, v2, create(change)).await;
         assert_eq!((status, got.as_str()), (500, code), "{text}");
         assert!(
-            text.contains("<faultcode>soapenv:Client</faultcode>"),
+            text.contains("<faultcode>soap:Client</faultcode>"),
             "{text}"
         );
         assert!(text.contains(words), "{text}");
@@ -679,7 +769,7 @@ async fn the_twin_checks_its_rules_on_its_own() {
         let mut offer = valid.clone();
         offer.code = Some("ffffffffffffffffffffffffffffff".into());
         offer.city = city.into();
-        envelope(offer.to_element(), &user, &password)
+        envelope(offer.to_element(), &user, &password, token)
     };
     let (status, code, text) = post(&twin, v2, edit("Jaén")).await;
     assert_eq!((status, code.as_str()), (500, "WS.1004"), "{text}");
@@ -689,15 +779,67 @@ async fn the_twin_checks_its_rules_on_its_own() {
     assert!(text.contains("The job offer code doesn't exist"), "{text}");
 
     // Operations live on their own service; garbage is refused; so are strangers.
-    let enable = XmlElement::new("off:enableOffer").with(XmlElement::leaf("offerCode", "x"));
-    let (_, code, text) = post(&twin, v2, envelope(enable.clone(), &user, &password)).await;
+    let enable = offer_code_request("enableOffer", "x");
+    let (_, code, text) = post(&twin, v2, envelope(enable.clone(), &user, &password, token)).await;
     assert_eq!(code, "WS.1000");
     assert!(text.contains("WSOfferV2Service has no operation enableOffer"));
-    let (_, code, _) = post(&twin, "WSOfferService", envelope(enable, &user, &password)).await;
+    let (_, code, _) = post(
+        &twin,
+        "WSOfferService",
+        envelope(enable, &user, &password, token),
+    )
+    .await;
     assert_eq!(code, "WS.1102");
+    // The old take-down and dictionary calls do not exist where we sent them.
+    let archive = XmlElement::new("off:archiveOffer")
+        .attribute("xmlns:off", NS_OFFER)
+        .with(XmlElement::leaf("offerCode", "x"));
+    let (_, code, text) = post(
+        &twin,
+        "WSOfferService",
+        envelope(archive, &user, &password, token),
+    )
+    .await;
+    assert_eq!(code, "WS.1000", "{text}");
+    let lists = XmlElement::new("off:findByListName")
+        .attribute("xmlns:off", NS_OFFER)
+        .with(XmlElement::leaf("publicNameKey", "CONTRACTS"));
+    let (_, code, text) = post(&twin, v2, envelope(lists, &user, &password, token)).await;
+    assert_eq!(code, "WS.1000", "{text}");
+    assert!(text.contains("WSOfferV2Service has no operation findByListName"));
+    // An operation outside its namespace, a field the bean does not know,
+    // and a call without the access token are refused.
+    let stray = XmlElement::new("off:disableOffer")
+        .attribute("xmlns:off", "http://example.com/offer")
+        .with(XmlElement::leaf("offerCode", "x"));
+    let (_, code, text) = post(
+        &twin,
+        "WSOfferV3Service",
+        envelope(stray, &user, &password, token),
+    )
+    .await;
+    assert_eq!(code, "WS.1000");
+    assert!(text.contains("belongs to namespace"), "{text}");
+    let with_reference =
+        create(&|_| {}).replace("<city>", "<jobReference>bc1</jobReference>\n    <city>");
+    let (_, code, text) = post(&twin, v2, with_reference).await;
+    assert_eq!(code, "WS.1000");
+    assert!(text.contains("unknown field jobReference"), "{text}");
+    let (_, code, _) = post(
+        &twin,
+        v2,
+        envelope(valid.to_element(), &user, &password, None),
+    )
+    .await;
+    assert_eq!(code, "WS.151");
     let (status, code, _) = post(&twin, v2, "<soapenv:Envelope".into()).await;
     assert_eq!((status, code.as_str()), (500, "WS.1000"));
-    let (status, code, _) = post(&twin, v2, create(&|_| {}).replace(&password, "wrong")).await;
+    let (status, code, _) = post(
+        &twin,
+        v2,
+        create(&|_| {}).replace(&format!(">{password}<"), ">wrong<"),
+    )
+    .await;
     assert_eq!((status, code.as_str()), (500, "wsse:FailedAuthentication"));
 
     assert!(twin.held().is_empty());
@@ -747,18 +889,32 @@ fn fault(faultcode: &str, detail: &str) -> String {
 #[test]
 fn soap_faults_are_classified() {
     // A Server fault: InfoJobs may have acted.
-    let error = read_answer(&reply(500, &fault("soapenv:Server", "")), "createOffer").unwrap_err();
+    let error = read_answer(
+        &reply(500, &fault("soapenv:Server", "")),
+        "createOffer",
+        |_| Some(()),
+    )
+    .unwrap_err();
     assert_eq!(error.class, ErrorClass::Ambiguous, "{error:?}");
     assert!(error.message.contains("soapenv:Server"));
     // ... unless the status says it did not.
-    let error = read_answer(&reply(503, &fault("soap:Server", "")), "createOffer").unwrap_err();
+    let error = read_answer(
+        &reply(503, &fault("soap:Server", "")),
+        "createOffer",
+        |_| Some(()),
+    )
+    .unwrap_err();
     assert_eq!(error.class, ErrorClass::Transient, "{error:?}");
 
     // A Client fault is InfoJobs' verdict, with its code and words.
     let detail = "<detail><ij:infojobsFault xmlns:ij=\"x\"><code>WS.1104</code><message>The authenticated user doesn't have the stocks necessary</message></ij:infojobsFault></detail>";
-    let verdict = read_answer(&reply(500, &fault("soap:Client", detail)), "createOffer")
-        .unwrap()
-        .unwrap_err();
+    let verdict = read_answer(
+        &reply(500, &fault("soap:Client", detail)),
+        "createOffer",
+        |_| Some(()),
+    )
+    .unwrap()
+    .unwrap_err();
     assert_eq!(verdict.code.as_deref(), Some("WS.1104"));
     let error = verdict.into_error();
     assert_eq!(error.class, ErrorClass::Rejected);
@@ -771,24 +927,34 @@ fn soap_faults_are_classified() {
     let error = read_answer(
         &reply(500, &fault("wsse:FailedAuthentication", "")),
         "createOffer",
+        |_| Some(()),
     )
     .unwrap_err();
     assert_eq!(error.class, ErrorClass::Auth);
     let detail = "<detail><infojobsFault><code>WS.154</code><message>Invalid access token</message></infojobsFault></detail>";
-    let error = read_answer(&reply(500, &fault("soap:Client", detail)), "createOffer").unwrap_err();
+    let error = read_answer(
+        &reply(500, &fault("soap:Client", detail)),
+        "createOffer",
+        |_| Some(()),
+    )
+    .unwrap_err();
     assert_eq!(error.class, ErrorClass::Auth);
 
     // Not SOAP at all: by status; a 200 without the response is ambiguous.
     assert_eq!(
-        read_answer(&reply(502, "Bad Gateway"), "createOffer")
+        read_answer(&reply(502, "Bad Gateway"), "createOffer", |_| Some(()))
             .unwrap_err()
             .class,
         ErrorClass::Ambiguous
     );
     assert_eq!(
-        read_answer(&reply(200, "<html>maintenance</html>"), "createOffer")
-            .unwrap_err()
-            .class,
+        read_answer(
+            &reply(200, "<html>maintenance</html>"),
+            "createOffer",
+            |_| Some(())
+        )
+        .unwrap_err()
+        .class,
         ErrorClass::Ambiguous
     );
 }
@@ -805,4 +971,101 @@ async fn wrong_credentials_are_an_auth_failure() {
     let error = twin.withdraw(&posting).await.unwrap_err();
     assert_eq!(error.class, ErrorClass::Auth, "{error:?}");
     assert!(twin.held().is_empty());
+}
+
+/// Issue 13: the dictionaries come from `WSListOfValuesService` as
+/// `listOfValues/items{id, valor}`, as a public client reads them.
+#[test]
+fn dictionaries_are_read_from_list_of_values_items() {
+    let body = "<?xml version=\"1.0\"?><soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body><ns1:findByListNameResponse xmlns:ns1=\"http://listOfValues.service.ws.infojobs.net/\"><listOfValues><items><id>1</id><valor>Indefinido</valor></items><items><id>4</id><valor>A tiempo parcial</valor></items></listOfValues></ns1:findByListNameResponse></soap:Body></soap:Envelope>";
+    let items = read_answer(&reply(200, body), "findByListName", read_dictionary)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        items,
+        [
+            DictionaryItem {
+                id: 1,
+                value: "Indefinido".into()
+            },
+            DictionaryItem {
+                id: 4,
+                value: "A tiempo parcial".into()
+            }
+        ]
+    );
+}
+
+/// Issue 12, finding 4: a hostile answer nested a hundred thousand levels
+/// deep is read without recursion and refused, not a stack overflow.
+#[test]
+fn a_deeply_nested_answer_is_refused_without_recursion() {
+    let depth = 100_000;
+    let body = format!(
+        "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>{}{}</soap:Body></soap:Envelope>",
+        "<a>".repeat(depth),
+        "</a>".repeat(depth)
+    );
+    let error = read_answer(&reply(200, &body), "createOffer", |_| Some(())).unwrap_err();
+    assert_eq!(error.class, ErrorClass::Ambiguous, "{}", error.message);
+    // And beyond the node bound, the document is not even built.
+    let body = format!("<r>{}</r>", "<a/>".repeat(300_000));
+    let error = read_answer(&reply(200, &body), "createOffer", |_| Some(())).unwrap_err();
+    assert_eq!(error.class, ErrorClass::Ambiguous);
+    assert!(
+        error.message.contains("could not read"),
+        "{}",
+        error.message
+    );
+}
+
+/// The access token InfoJobs issues is kept, and fetched again once when
+/// InfoJobs no longer takes it.
+#[tokio::test]
+async fn an_expired_access_token_is_fetched_again_once() {
+    let twin = twin().await;
+    let (job, reference) = northwind();
+    let ad = &job.ads["es"];
+    twin.publish(&context(&job, ad, &reference, "es"))
+        .await
+        .unwrap();
+    assert_eq!(twin.requests(), 5);
+    expire_tokens(&twin.sandbox);
+    let mut other = job.clone();
+    other.ads.get_mut("es").unwrap().title = "Jefe/a de Ventas".into();
+    twin.publish(&context(&other, &other.ads["es"], "bcother", "es"))
+        .await
+        .unwrap();
+    // The refused create, a new token, the create again.
+    assert_eq!(twin.requests(), 8);
+    assert_eq!(twin.held().len(), 2);
+}
+
+/// Issue 12, finding 14: the hash kept with each attempt covers neither the
+/// password nor the access token.
+#[tokio::test]
+async fn the_request_hash_covers_no_secret() {
+    let twin = twin().await;
+    let (job, reference) = northwind();
+    let posting = context(&job, &job.ads["es"], &reference, "es");
+    let mut hashes = Vec::new();
+    for password in [twin.credential("password"), "another-password"] {
+        let mut log = CallLog::default();
+        let _ = twin
+            .adapter_with(&[("password", password)])
+            .publish(&posting, &mut log)
+            .await;
+        hashes.push(log.request_hash.expect("a hash is kept"));
+    }
+    // Both stopped at getAccessToken: the same request but the password.
+    assert_ne!(
+        hashes[0], hashes[1],
+        "the first went on to create the offer"
+    );
+    let mut log = CallLog::default();
+    let _ = twin
+        .adapter_with(&[("password", "a-third-password")])
+        .publish(&posting, &mut log)
+        .await;
+    assert_eq!(log.request_hash, Some(hashes[1].clone()));
 }

@@ -111,6 +111,13 @@ fn golden_requests() {
             let (text, malformed) = WINDOWS_1252.decode_without_bom_handling(&bytes);
             assert!(!malformed);
             crate::support::golden(ID, &format!("{stem}.publish.{locale}.xml"), &text);
+            // The withdrawal of the same posting: the reference alone.
+            let delete = render(&posting, &account, JobAction::Delete).unwrap();
+            let bytes =
+                encode(&envelope(&delete, golden_header(), "username", "password")).unwrap();
+            let (text, malformed) = WINDOWS_1252.decode_without_bom_handling(&bytes);
+            assert!(!malformed);
+            crate::support::golden(ID, &format!("{stem}.withdraw.{locale}.xml"), &text);
             compared += 1;
         }
     }
@@ -742,5 +749,94 @@ async fn wrong_credentials_are_an_auth_failure() {
         .await
         .unwrap_err();
     assert_eq!(error.class, ErrorClass::Auth, "{error:?}");
+    assert!(twin.held().is_empty());
+}
+
+/// Issue 13: the ad carries apply routing, so candidates reach the
+/// employer's apply page or inbox (Odoo's RTP integration: `Contact/E-mail`,
+/// `CustomApplyOnlineURL`).
+#[tokio::test]
+async fn the_ad_routes_candidates_to_the_employer() {
+    let twin = twin().await;
+    let (mut job, reference) = contoso();
+    twin.publish(&context(&job, &job.ads["en"], &reference, "en"))
+        .await
+        .unwrap();
+    let information = &twin.only().content["JobInformation"];
+    assert_eq!(
+        information["CustomApplyOnlineURL"],
+        "https://contoso.example/jobs/AM-118"
+    );
+    assert_eq!(information["Contact"]["E-mail"], "jobs@contoso.example");
+    assert_eq!(
+        information["Contact"]["CompanyName"],
+        job.company.name.as_str()
+    );
+
+    // E-mail only: no apply page is invented.
+    job.apply.url = None;
+    let request = render(
+        &context(&job, &job.ads["en"], &reference, "en"),
+        &account(),
+        JobAction::AddOrUpdate,
+    )
+    .unwrap();
+    let information = request.job_information.unwrap();
+    assert_eq!(information.custom_apply_online_url, None);
+    assert_eq!(
+        information.contact.email.as_deref(),
+        Some("jobs@contoso.example")
+    );
+
+    // Neither: refused by name before sending.
+    job.apply.email = None;
+    let error = render(
+        &context(&job, &job.ads["en"], &reference, "en"),
+        &account(),
+        JobAction::AddOrUpdate,
+    )
+    .unwrap_err();
+    assert_rejected(&error, &["apply URL or e-mail"]);
+}
+
+#[tokio::test]
+async fn the_twin_refuses_a_job_candidates_cannot_apply_to() {
+    let twin = twin().await;
+    let body = valid_request(&twin, |job| {
+        let information = job.job_information.as_mut().unwrap();
+        information.custom_apply_online_url = None;
+        information.contact.email = None;
+    });
+    let raw = post_raw(&twin, CP1252, windows_1252(&body)).await;
+    assert_client_fault(&raw, &["no apply routing"]);
+
+    let body = valid_request(&twin, |job| {
+        let information = job.job_information.as_mut().unwrap();
+        information.custom_apply_online_url = Some("contoso.example/apply".into());
+        information.contact.email = Some("jobs at contoso".into());
+    });
+    let raw = post_raw(&twin, CP1252, windows_1252(&body)).await;
+    assert_client_fault(
+        &raw,
+        &[
+            "CustomApplyOnlineURL contoso.example/apply is not an absolute",
+            "Contact/E-mail jobs at contoso is not an e-mail address",
+        ],
+    );
+    assert!(twin.held().is_empty());
+}
+
+/// The twin reads requests with a strict XML 1.0 parser: a repeated
+/// attribute, which XML 1.0 forbids, is refused rather than read leniently.
+#[tokio::test]
+async fn the_twin_parses_requests_as_strict_xml() {
+    let twin = twin().await;
+    let body = valid_request(&twin, |_| {}).replace(
+        "jobAction=\"addOrUpdate\"",
+        "jobAction=\"addOrUpdate\" jobAction=\"delete\"",
+    );
+    assert!(body.contains("jobAction=\"delete\""));
+    let raw = post_raw(&twin, CP1252, windows_1252(&body)).await;
+    assert_client_fault(&raw, &["not well-formed XML 1.0"]);
     assert!(twin.held().is_empty());
 }
