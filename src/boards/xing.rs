@@ -763,11 +763,27 @@ impl Board for Xing {
         let Some(id) = self.known_id(posting, log).await? else {
             return Ok(Receipt::Withdrawn);
         };
-        match self.act(&id, "archive", log).await {
-            Ok(()) => Ok(Receipt::Withdrawn),
-            // Never there, or gone: what we wanted.
-            Err(error) if is_status(&error, 404) => Ok(Receipt::Withdrawn),
-            Err(error) => Err(error),
+        let refused = match self.act(&id, "archive", log).await {
+            Ok(()) => return Ok(Receipt::Withdrawn),
+            Err(error) if is_status(&error, 404) => error,
+            Err(error) => return Err(error),
+        };
+        // A 404 is "gone" only when the lookup by job_code finds no open
+        // posting of ours; one under another id is archived too.
+        match self.find(posting.reference, log).await? {
+            None => Ok(Receipt::Withdrawn),
+            Some(found) if matches!(found.state.as_str(), "archived" | "deleted") => {
+                Ok(Receipt::Withdrawn)
+            }
+            Some(found) if found.id.to_string() != id => {
+                self.act(&found.id.to_string(), "archive", log).await?;
+                Ok(Receipt::Withdrawn)
+            }
+            Some(_) => Err(BoardError::new(
+                ErrorClass::Transient,
+                refused.http_status,
+                format!("{NAME} answered 404 to archiving {id}, yet lists it; trying again later"),
+            )),
         }
     }
 

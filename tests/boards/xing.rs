@@ -824,3 +824,29 @@ async fn wrong_credentials_are_an_auth_failure() {
         assert!(twin.held().is_empty());
     }
 }
+
+/// A 404 on archiving counts as "gone" only once the lookup by `job_code`
+/// agrees: with a stale posting id, the open posting is found and archived.
+#[tokio::test]
+async fn a_404_on_withdraw_is_gone_only_when_the_lookup_agrees() {
+    let twin = twin().await;
+    let (job, reference) = northwind("en");
+    let ad = &job.ads["en"];
+    let task = task_of(
+        &twin
+            .publish(&context(&job, ad, &reference, "en"))
+            .await
+            .unwrap(),
+    );
+    settle(&twin, &context(&job, ad, &reference, "en"), &task).await;
+    assert!(twin.only().live);
+    let mut stale = context(&job, ad, &reference, "en");
+    stale.external_id = Some("999999999");
+    stale.live_at_board = true;
+    assert_eq!(twin.withdraw(&stale).await.unwrap(), Receipt::Withdrawn);
+    assert!(!twin.only().live, "the open posting was archived");
+    assert_eq!(twin.only().withdrawals, 1);
+    // Nothing open left: the 404 is "gone".
+    assert_eq!(twin.withdraw(&stale).await.unwrap(), Receipt::Withdrawn);
+    assert_eq!(twin.only().withdrawals, 1);
+}
