@@ -867,6 +867,49 @@ pub fn verdict(listing: &Listing) -> Result<Receipt, BoardError> {
     Ok(Receipt::Pending)
 }
 
+/// The listings' path under the base URL [inferred].
+pub const LISTINGS_PATH: &str = "listings";
+
+/// Every operation's request as it leaves us, for the golden files:
+/// `(operation, method, path under the base URL, body)`.
+pub fn operations(
+    create: &CreateListing,
+    listing_id: &str,
+) -> Vec<(
+    &'static str,
+    &'static str,
+    String,
+    Option<serde_json::Value>,
+)> {
+    let one = format!("{LISTINGS_PATH}/{listing_id}");
+    let update = UpdateListing::from(create.clone());
+    vec![
+        (
+            "publish",
+            "POST",
+            LISTINGS_PATH.to_owned(),
+            Some(serde_json::to_value(create).expect("bodies serialise")),
+        ),
+        (
+            "update",
+            "PUT",
+            one.clone(),
+            Some(serde_json::to_value(update).expect("bodies serialise")),
+        ),
+        ("withdraw", "DELETE", one.clone(), None),
+        ("confirm", "GET", one, None),
+        (
+            "lookup",
+            "GET",
+            format!(
+                "{LISTINGS_PATH}?providerReferenceId={}",
+                create.provider_reference_id
+            ),
+            None,
+        ),
+    ]
+}
+
 // ---------------------------------------------------------------------------
 // The adapter.
 
@@ -899,7 +942,7 @@ impl FlashPost {
             http: config.http.clone(),
             listings_url: config
                 .base_url()?
-                .join("listings")
+                .join(LISTINGS_PATH)
                 .expect("a static path joins"),
             api_key: config.credential("api_key")?,
             timeout: config.request_timeout,

@@ -45,6 +45,30 @@ pub const MAX_TITLE: usize = 100;
 pub const COUNTRIES: [&str; 3] = ["US", "CA", "AU"];
 const LANGUAGE: &str = "en";
 
+/// The Job API's path under the base URL; our reference follows it.
+pub const JOB_PATH: &str = "partner/v0/job";
+
+/// Every operation's request as it leaves us, for the golden files:
+/// `(operation, method, path under the base URL, body)`.
+pub fn operations(
+    request: &JobRequest,
+    reference: &str,
+) -> Vec<(
+    &'static str,
+    &'static str,
+    String,
+    Option<serde_json::Value>,
+)> {
+    let path = format!("{JOB_PATH}/{reference}");
+    let body = serde_json::to_value(request).expect("bodies serialise");
+    vec![
+        ("publish", "POST", path.clone(), Some(body.clone())),
+        ("update", "PUT", path.clone(), Some(body)),
+        ("withdraw", "DELETE", path.clone(), None),
+        ("lookup", "GET", path, None),
+    ]
+}
+
 /// The request body of a create (POST) or an update (PUT); the `job_id`
 /// travels in the URI.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -186,7 +210,7 @@ impl ZipRecruiter {
             http: config.http.clone(),
             jobs_url: config
                 .base_url()?
-                .join("partner/v0/job")
+                .join(JOB_PATH)
                 .expect("a static path joins"),
             api_key: config.credential("api_key")?,
             timeout: config.request_timeout,

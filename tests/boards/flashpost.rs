@@ -5,7 +5,7 @@
 use crate::support::{BoardTwin, assert_rejected, context, publish_samples, sample, settings};
 use boardcast::boards::flashpost::{
     Account, CreateListing, ID, JobBoardStatus, Listing, TARGETS, check_targets, fixed_values,
-    render, verdict,
+    operations, render, verdict,
 };
 use boardcast::boards::{BoardError, ErrorClass, Receipt};
 use boardcast::intake::message::{EmploymentType, Job, LocalizedAd, Location, primary_language};
@@ -92,6 +92,19 @@ fn golden_requests() {
             let rendered = serde_json::to_string_pretty(&request).unwrap() + "\n";
             crate::support::golden(ID, &format!("{stem}.publish.{locale}.json"), &rendered);
             compared += 1;
+            if compared == 1 {
+                // Every other operation, once: method, path and body.
+                for (operation, method, path, body) in
+                    operations(&request, "880001").into_iter().skip(1)
+                {
+                    let text = serde_json::to_string_pretty(
+                        &serde_json::json!({"method": method, "path": path, "body": body}),
+                    )
+                    .unwrap()
+                        + "\n";
+                    crate::support::golden(ID, &format!("{stem}.{operation}.{locale}.json"), &text);
+                }
+            }
         }
     }
     assert!(compared >= 3, "fr, de and en of account-executive render");

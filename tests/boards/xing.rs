@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::support::{BoardTwin, assert_rejected, context, publish_samples, sample, settings};
-use boardcast::boards::xing::{Account, ID, reduce_html, render};
+use boardcast::boards::xing::{Account, ID, operations, reduce_html, render};
 use boardcast::boards::{Board, BoardError, CallLog, ErrorClass, PostingContext, Receipt};
 use boardcast::intake::message::{Job, PayPeriod, Salary, primary_language};
 use boardcast::plan::posting_reference;
@@ -71,6 +71,19 @@ fn golden_requests() {
             let rendered = serde_json::to_string_pretty(&request).unwrap() + "\n";
             crate::support::golden(ID, &format!("{stem}.publish.{locale}.json"), &rendered);
             compared += 1;
+            if compared == 1 {
+                // Every other operation, once: method, path and body.
+                for (operation, method, path, body) in
+                    operations(&request, "7654321").into_iter().skip(1)
+                {
+                    let text = serde_json::to_string_pretty(
+                        &serde_json::json!({"method": method, "path": path, "body": body}),
+                    )
+                    .unwrap()
+                        + "\n";
+                    crate::support::golden(ID, &format!("{stem}.{operation}.{locale}.json"), &text);
+                }
+            }
         }
     }
     assert!(compared >= 2, "de and en of a DACH sample render");

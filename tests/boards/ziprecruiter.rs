@@ -2,7 +2,7 @@
 //! adapter against its sandbox twin over real HTTP. No database or broker.
 
 use crate::support::{BoardTwin, assert_rejected, context, publish_samples, sample, settings};
-use boardcast::boards::ziprecruiter::{ID, render};
+use boardcast::boards::ziprecruiter::{ID, operations, render};
 use boardcast::boards::{ErrorClass, Receipt};
 use boardcast::intake::message::{Job, primary_language};
 use boardcast::plan::posting_reference;
@@ -49,6 +49,19 @@ fn golden_requests() {
             let rendered = serde_json::to_string_pretty(&request).unwrap() + "\n";
             crate::support::golden(ID, &name, &rendered);
             compared += 1;
+            if compared == 1 {
+                // Every other operation, once: method, path and body.
+                for (operation, method, path, body) in
+                    operations(&request, &reference).into_iter().skip(1)
+                {
+                    let text = serde_json::to_string_pretty(
+                        &serde_json::json!({"method": method, "path": path, "body": body}),
+                    )
+                    .unwrap()
+                        + "\n";
+                    crate::support::golden(ID, &format!("{stem}.{operation}.{locale}.json"), &text);
+                }
+            }
         }
     }
     assert!(compared >= 1, "no sample renders for ZipRecruiter");
