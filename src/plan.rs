@@ -170,7 +170,7 @@ mod tests {
         assert_eq!(europe.len(), 6);
         assert!(europe.iter().all(|p| p.skip_reason.as_deref()
             == Some(
-                "ziprecruiter publishes jobs in US, GB, CA; this job is in ES, DE, FR, GR, PT, IE"
+                "ziprecruiter publishes jobs in US, CA, AU; this job is in ES, DE, FR, GR, PT, IE"
             )));
 
         let boston = plan(

@@ -16,7 +16,8 @@
 //! be used for this job board") and "**cannot be updated**", and those rules
 //! are in [`TARGETS`], one row per target:
 //! * Cadremploi: providerReferenceId 1–40; title 1–50 and not updatable;
-//!   `categories.contractType` required and not updatable;
+//!   `categories.contractType` and `categories.experience` required and not
+//!   updatable; `jobLocationType` and `companyWebsiteUrl` not listed;
 //!   `companyDetails.contactAddress` required with city 1–100 and postcode
 //!   4–30; `anonymous` and `templateId` forbidden; content in French when the
 //!   job is in France.
@@ -53,24 +54,28 @@
 //!   variant none takes is refused, naming the targets. One countries list
 //!   per target (FR, FR, DE, IT) picks the `jobAddress`: the first of the
 //!   job's locations in a country a chosen target serves.
+//! * Each target gets only the fields its page lists: an optional field one
+//!   chosen target's page does not list ([`Target::unlisted`]) is left out of
+//!   the listing (Cadremploi's page has no `jobLocationType`; only StepStone
+//!   DE's has `companyWebsiteUrl`).
+//! * Taxonomy ids (`categories.contractType`, `categories.experience`) are
+//!   the account's, from FlashPost's taxonomy, in options `contract_types`
+//!   (`full_time=1,part_time=2,…`) and `experience`; an employment type the
+//!   configured taxonomy does not map is refused, never guessed.
 //! * A rule one target breaks fails the whole posting, naming the target and
 //!   the rule ("Cadremploi: title is 63 characters; Cadremploi allows 50"):
 //!   FlashPost validates every target of a listing, so dropping the target
 //!   silently would publish less than asked.
 //! * `structuredDescription {introduction, tasks, profile, offer}`, HTML with
 //!   `p`, `ul`, `li`: StepStone's documented ad sections (§3.10), FlashPost
-//!   being StepStone's multiposter. `categories.contractType` ids 1–7 in the
-//!   order of our employment types (FlashPost's taxonomy was not captured);
-//!   the company's contact address is the job's address (our job model has
+//!   being StepStone's multiposter. The company's contact address is the job's address (our job model has
 //!   no company address); salary periods HOUR, DAY and WEEK besides the
 //!   documented MONTH and YEAR; a `PUT` of a closed listing reopens it, and a
 //!   closed listing's providerReferenceId may open a new listing.
-//! * Fields a target's page does not list are ignored by that target (the
-//!   pages mark refused fields "forbidden").
 //!
 //! Not sent: our free-text `category` (FlashPost wants its own workfield ids),
-//! `categories.experience` (Cadremploi's page lists it as required; our job
-//! model has no experience level), keywords, salaryDescription.
+//! keywords, salaryDescription. The conformance record is
+//! `docs/boards/flashpost.md`.
 
 use std::collections::BTreeSet;
 
@@ -112,6 +117,8 @@ pub enum Field {
     ContactCity,
     ContactPostcode,
     CompanyWebsiteUrl,
+    Experience,
+    JobLocationType,
 }
 
 impl Field {
@@ -129,6 +136,8 @@ impl Field {
             Field::ContactCity => "contactAddress.city",
             Field::ContactPostcode => "contactAddress.postcode",
             Field::CompanyWebsiteUrl => "companyWebsiteUrl",
+            Field::Experience => "categories.experience",
+            Field::JobLocationType => "jobLocationType",
         }
     }
 
@@ -164,6 +173,8 @@ impl Field {
                 .company_details
                 .as_ref()
                 .and_then(|c| c.company_website_url.clone()),
+            Field::Experience => details.categories.experience.map(|e| e.to_string()),
+            Field::JobLocationType => details.job_location_type.clone(),
         }
     }
 }
@@ -197,6 +208,9 @@ pub struct Target {
     pub forbidden: &'static [Field],
     /// "cannot be updated": changing them means closing and re-creating.
     pub fixed: &'static [Field],
+    /// Optional fields we could send that the page does not list: never
+    /// sent in a listing for this target.
+    pub unlisted: &'static [Field],
 }
 
 /// Every target this adapter knows, with the rules of its FlashPost page.
@@ -215,11 +229,13 @@ pub const TARGETS: [Target; 4] = [
         ],
         required: &[
             Field::ContractType,
+            Field::Experience,
             Field::ContactCity,
             Field::ContactPostcode,
         ],
         forbidden: &[Field::Anonymous, Field::TemplateId],
-        fixed: &[Field::Title, Field::ContractType],
+        fixed: &[Field::Title, Field::ContractType, Field::Experience],
+        unlisted: &[Field::JobLocationType, Field::CompanyWebsiteUrl],
     },
     Target {
         slug: "figaroemploi",
@@ -231,6 +247,7 @@ pub const TARGETS: [Target; 4] = [
         required: &[],
         forbidden: &[],
         fixed: &[],
+        unlisted: &[Field::CompanyWebsiteUrl],
     },
     Target {
         slug: "stepstone-de",
@@ -245,6 +262,7 @@ pub const TARGETS: [Target; 4] = [
         required: &[Field::JobAddress],
         forbidden: &[Field::Anonymous],
         fixed: &[],
+        unlisted: &[],
     },
     Target {
         slug: "infojobs-it",
@@ -259,6 +277,7 @@ pub const TARGETS: [Target; 4] = [
         required: &[Field::Salary, Field::JobAddress],
         forbidden: &[Field::Anonymous],
         fixed: &[Field::Title],
+        unlisted: &[Field::CompanyWebsiteUrl],
     },
 ];
 
@@ -273,6 +292,11 @@ pub struct Account {
     pub customer_id: u64,
     /// In the configured order.
     pub targets: Vec<&'static Target>,
+    /// `categories.contractType` ids of FlashPost's taxonomy, per employment
+    /// type, as the account's taxonomy lists them (option `contract_types`).
+    pub contract_types: Vec<(EmploymentType, u32)>,
+    /// `categories.experience` id of FlashPost's taxonomy (option `experience`).
+    pub experience: Option<u32>,
 }
 
 impl Account {
@@ -305,7 +329,54 @@ impl Account {
         Ok(Self {
             customer_id,
             targets,
+            contract_types: Vec::new(),
+            experience: None,
         })
+    }
+
+    /// Adds the taxonomy ids: `contract_types` as `full_time=1,part_time=2,…`
+    /// (our employment types, FlashPost's ids) and `experience` as an id.
+    pub fn with_taxonomy(
+        mut self,
+        contract_types: Option<&str>,
+        experience: Option<&str>,
+    ) -> Result<Self, String> {
+        for pair in contract_types
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let parsed = pair.split_once('=').and_then(|(kind, id)| {
+                let kind: EmploymentType =
+                    serde_json::from_value(serde_json::Value::String(kind.trim().to_owned()))
+                        .ok()?;
+                Some((kind, id.trim().parse::<u32>().ok()?))
+            });
+            let Some((kind, id)) = parsed else {
+                return Err(format!(
+                    "contract_types has \"{pair}\"; expected <employment type>=<FlashPost id>"
+                ));
+            };
+            self.contract_types.retain(|(k, _)| *k != kind);
+            self.contract_types.push((kind, id));
+        }
+        self.experience = match experience.map(str::trim).filter(|e| !e.is_empty()) {
+            None => None,
+            Some(text) => Some(
+                text.parse::<u32>()
+                    .map_err(|_| format!("experience \"{text}\" is not a FlashPost id"))?,
+            ),
+        };
+        Ok(self)
+    }
+
+    /// FlashPost's contract type id for `kind`, from the account's taxonomy.
+    pub fn contract_type(&self, kind: EmploymentType) -> Option<u32> {
+        self.contract_types
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, id)| *id)
     }
 
     /// The configured targets that take ads in `language`.
@@ -371,7 +442,8 @@ pub struct JobDetails {
     pub categories: Categories,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub job_address: Option<Address>,
-    pub job_location_type: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub job_location_type: Option<String>,
     pub language: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub salary: Option<Salary>,
@@ -411,6 +483,8 @@ pub struct ApplicationMethod {
 #[serde(rename_all = "camelCase")]
 pub struct Categories {
     pub contract_type: u32,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub experience: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -501,7 +575,13 @@ pub fn render(
     let language = primary_language(posting.locale);
     let targets = choose_targets(account, language)?;
     let location = choose_location(posting, &targets, language)?;
-    let listing = build(posting, account, &targets, location);
+    let Some(contract_type) = account.contract_type(posting.job.employment_type) else {
+        return Err(BoardError::rule(format!(
+            "{NAME}'s taxonomy as configured (option contract_types) has no contract type for employment type {}",
+            crate::boards::render::employment_type_name(posting.job.employment_type)
+        )));
+    };
+    let listing = build(posting, account, &targets, location, contract_type);
     check_common(&listing)?;
     check_targets(&listing, &targets)?;
     Ok(listing)
@@ -563,7 +643,10 @@ fn build(
     account: &Account,
     targets: &[&'static Target],
     location: &Location,
+    contract_type: u32,
 ) -> CreateListing {
+    // A field goes out only when every target's page lists it.
+    let listed = |field: Field| !targets.iter().any(|t| t.unlisted.contains(&field));
     let job = posting.job;
     let ad = posting.ad;
     let address = Address {
@@ -591,15 +674,18 @@ fn build(
                 email: job.apply.email.clone(),
             },
             categories: Categories {
-                contract_type: contract_type_id(job.employment_type),
+                contract_type,
+                experience: account.experience,
             },
             job_address: Some(address.clone()),
-            job_location_type: match job.workplace {
-                Workplace::OnSite => "ON_SITE",
-                Workplace::Remote => "REMOTE_ONLY",
-                Workplace::Hybrid => "REMOTE_POSSIBLE",
-            }
-            .to_owned(),
+            job_location_type: listed(Field::JobLocationType).then(|| {
+                match job.workplace {
+                    Workplace::OnSite => "ON_SITE",
+                    Workplace::Remote => "REMOTE_ONLY",
+                    Workplace::Hybrid => "REMOTE_POSSIBLE",
+                }
+                .to_owned()
+            }),
             language: primary_language(posting.locale).to_owned(),
             salary: job.salary.as_ref().map(|s| Salary {
                 currency: s.currency.clone(),
@@ -610,7 +696,11 @@ fn build(
             salary_description: None,
         },
         company_details: Some(CompanyDetails {
-            company_website_url: job.company.url.clone(),
+            company_website_url: job
+                .company
+                .url
+                .clone()
+                .filter(|_| listed(Field::CompanyWebsiteUrl)),
             // Our job model has no company address: the hiring location stands in [I].
             contact_address: Some(address),
         }),
@@ -637,20 +727,6 @@ fn html_list(items: &[String]) -> String {
     }
     html.push_str("</ul>");
     html
-}
-
-/// FlashPost's `categories.contractType` id [I]: FlashPost's taxonomy was not
-/// captured; these follow our employment types in order.
-pub fn contract_type_id(kind: EmploymentType) -> u32 {
-    match kind {
-        EmploymentType::FullTime => 1,
-        EmploymentType::PartTime => 2,
-        EmploymentType::Contract => 3,
-        EmploymentType::Temporary => 4,
-        EmploymentType::Internship => 5,
-        EmploymentType::Volunteer => 6,
-        EmploymentType::Other => 7,
-    }
 }
 
 fn salary_period(period: PayPeriod) -> &'static str {
@@ -745,7 +821,10 @@ pub fn fixed_values(posting: &PostingContext<'_>, account: &Account) -> Option<S
     let location = choose_location(posting, &targets, language)
         .ok()
         .or_else(|| posting.job.locations.first())?;
-    let listing = build(posting, account, &targets, location);
+    let contract_type = account
+        .contract_type(posting.job.employment_type)
+        .unwrap_or_default();
+    let listing = build(posting, account, &targets, location, contract_type);
     let lines: Vec<String> = fields
         .iter()
         .map(|f| format!("{}={}", f.label(), f.value(&listing).unwrap_or_default()))
@@ -788,6 +867,49 @@ pub fn verdict(listing: &Listing) -> Result<Receipt, BoardError> {
     Ok(Receipt::Pending)
 }
 
+/// The listings' path under the base URL [inferred].
+pub const LISTINGS_PATH: &str = "listings";
+
+/// Every operation's request as it leaves us, for the golden files:
+/// `(operation, method, path under the base URL, body)`.
+pub fn operations(
+    create: &CreateListing,
+    listing_id: &str,
+) -> Vec<(
+    &'static str,
+    &'static str,
+    String,
+    Option<serde_json::Value>,
+)> {
+    let one = format!("{LISTINGS_PATH}/{listing_id}");
+    let update = UpdateListing::from(create.clone());
+    vec![
+        (
+            "publish",
+            "POST",
+            LISTINGS_PATH.to_owned(),
+            Some(serde_json::to_value(create).expect("bodies serialise")),
+        ),
+        (
+            "update",
+            "PUT",
+            one.clone(),
+            Some(serde_json::to_value(update).expect("bodies serialise")),
+        ),
+        ("withdraw", "DELETE", one.clone(), None),
+        ("confirm", "GET", one, None),
+        (
+            "lookup",
+            "GET",
+            format!(
+                "{LISTINGS_PATH}?providerReferenceId={}",
+                create.provider_reference_id
+            ),
+            None,
+        ),
+    ]
+}
+
 // ---------------------------------------------------------------------------
 // The adapter.
 
@@ -808,13 +930,19 @@ impl FlashPost {
         };
         let customer_id = config.option("customer_id")?;
         let job_boards = config.option("job_boards")?;
+        let options = &config.settings.options;
         let account = Account::parse(&customer_id, &job_boards)
-            .map_err(|problem| invalid(format!("customer_id / job_boards ({problem})")))?;
+            .map_err(|problem| invalid(format!("customer_id / job_boards ({problem})")))?
+            .with_taxonomy(
+                options.get("contract_types").map(String::as_str),
+                options.get("experience").map(String::as_str),
+            )
+            .map_err(|problem| invalid(format!("contract_types / experience ({problem})")))?;
         Ok(Self {
             http: config.http.clone(),
             listings_url: config
                 .base_url()?
-                .join("listings")
+                .join(LISTINGS_PATH)
                 .expect("a static path joins"),
             api_key: config.credential("api_key")?,
             timeout: config.request_timeout,

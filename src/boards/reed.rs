@@ -1,66 +1,51 @@
-//! Reed (UK): the Recruiter API, REST JSON with every request signed
-//! (BOARDS.md §2 row 20, §3.15, §6.1).
+//! Reed (UK): the Recruiter API, REST with every request signed
+//! (BOARDS.md §2 row 20, §3.15, §6.1 and its December 2026 corrections).
+//! The conformance record, with every source, is `docs/boards/reed.md`.
 //!
-//! Documented [V] (reed.co.uk/developers/Recruiter and /SignatureTest):
-//! `POST https://www.reed.co.uk/recruiter/api/1.0/jobs` creates a job; every
-//! request carries the integrator's Client ID, a timestamp (UTC, also sent as
-//! `X-Timestamp`) and a signature: the Base64 of an HMAC-SHA1, keyed with the
-//! API key, over the concatenation of the HTTP method, the User-Agent, the full
-//! request URL, the host (always `www.reed.co.uk`, so we sign that literal
-//! even against the sandbox) and the timestamp. Posting on behalf of a client
-//! takes the client's `username` (the e-mail of their recruiter account) and
-//! `postingKey` (a GUID). Body fields: `username`, `jobType` (1 permanent,
-//! 2 contract, 4 temporary), `workingHours` (1 full time, 2 part time, 3
-//! either), `description` (150–6,500 characters, no e-mail addresses, URLs or
-//! phone numbers), `title` (≤255, no HTML, e-mails, URLs or phones),
-//! `townName` (≤255, the same exclusions, a UK town or postcode only; a
-//! postcode is recommended, so we send the location's postcode when it has
-//! one); optional `postingKey`, `productId` (1 standard, 2 premium, 3
-//! featured, 4 premium+, 81 marketplace; absent = the account's preferred
-//! credit), `expiryInDays` (≤42, default 42) and `isDemo` (creates a draft;
-//! "only used in Post job, not Edit"). The site and its jobs are British, in
-//! English.
+//! Documented (reed.co.uk/developers/Recruiter, /SignatureTest):
+//! `POST https://www.reed.co.uk/recruiter/api/1.0/jobs` creates a job,
+//! `PUT …/jobs/update/{jobId}` edits a live one, `PUT …/jobs/end/{jobId}`
+//! ends it and `PUT …/jobs/relist/{jobId}` relists an ended one, each with
+//! `username` (and `postingKey` for a bulk poster) in the body. Every request
+//! carries the integrator's Client ID, a UTC timestamp (`X-TimeStamp`) and a
+//! signature: the Base64 of an HMAC-SHA1, keyed with the API key, over the
+//! concatenation of the HTTP method, the User-Agent, the full request URL,
+//! the host (always `www.reed.co.uk`, so we sign that literal even against
+//! the sandbox) and the timestamp; the header names `X-ApiClientId` and
+//! `X-ApiSignature` are those public clients send. Body fields: `username`,
+//! `jobType` (1 permanent, 2 contract, 4 temporary), `workingHours` (1 full
+//! time, 2 part time, 3 either), `description` (150–6,500 characters, no
+//! e-mail addresses, URLs or phone numbers), `title` (≤255, no HTML,
+//! e-mails, URLs or phones), `townName` (≤255, the same exclusions, a UK town
+//! or postcode only; a postcode is recommended, so we send the location's
+//! postcode when it has one); optional `postingKey`, `productId` (1 standard,
+//! 2 premium, 3 featured, 4 premium+, 81 marketplace; absent = the account's
+//! preferred credit), `expiryInDays` (≤42, default 42), `isDemo` (creates a
+//! draft; "only used in Post job, not Edit") and `ownerRef`, the poster's own
+//! reference, which carries ours. Salary, as public clients send it:
+//! `minSalary`, `maxSalary`, `currency` (1 = GBP) and `salaryType` (1 per
+//! hour, 2 per day, 5 per annum); a monthly or weekly salary is sent per
+//! annum (×12, ×52), which loses nothing. The create answer is `{JobId,
+//! ResponseMessage}`; errors are `{message, modelState: {field: [..]}}`.
 //!
-//! Inferred [I] (not captured; the sandbox twin plays the same choices):
-//! * the header names `X-ApiClientId` and `X-ApiSignature` (only `X-Timestamp`
-//!   is named in the docs) and the timestamp format, RFC 3339 to the second
-//!   (`2026-11-23T09:30:00Z`); the API key's UTF-8 bytes as the HMAC key (the
-//!   signature test page accepts the key read as a string);
-//! * a timestamp more than 5 minutes off, a bad signature or a missing header
-//!   answering 401; a posting key that does not belong to the username 403;
-//! * the edit and delete endpoints `PUT` / `DELETE /jobs/{jobId}` and the
-//!   lookup `GET /jobs?externalReference=…`, with `username` and `postingKey`
-//!   as query parameters where there is no body (the body's own field names);
-//!   an edit reposting a deleted job under the same id, as ZipRecruiter's PUT
-//!   reopens a closed one;
-//! * `externalReference`, carrying our reference so a lost answer can be
-//!   looked up; Reed itself keeps no uniqueness on it, so a plain second
-//!   create makes a second job;
-//! * the answers: `{jobId, url, status, externalReference}` (`status` `Live`,
-//!   `Draft` or `Deleted`, the URL `https://www.reed.co.uk/jobs/<slug>/<id>`),
-//!   a list of those for the lookup, and errors in ASP.NET Web API's shape,
-//!   `{message, modelState: {field: [messages]}}`, 400 for a validation
-//!   failure (Reed runs .NET: its signature page speaks of the key "as a .NET
-//!   Guid");
-//! * salary: `minimumSalary`, `maximumSalary` and `salaryType` (1 per annum,
-//!   2 per day, 3 per hour), in pounds only; a monthly or weekly salary is sent
-//!   per annum (×12, ×52), which loses nothing;
-//! * how markup counts: the description is sent as simple HTML (`p`, `strong`,
-//!   `ul`, `li`; the docs forbid HTML in the title only); we check the
-//!   minimum against the text a reader sees and the maximum against what we
-//!   send, so both readings of "characters" pass;
-//! * `expiryInDays` from the job's `valid_through`: the days left, rounded up,
-//!   at most 42. Reed runs an ad 42 days at most; that is how long the ad
-//!   runs, not a cut of its content, so a later `valid_through` is sent as 42
-//!   (the posting is updated or re-published to run longer). A
-//!   `valid_through` already passed is refused;
+//! Inferred [inferred] (no source found; the sandbox twin plays the same):
+//! * the lookup `GET …/jobs?ownerRef=…&username=…` (no read endpoint is
+//!   documented; without one a lost create could not be found) answering a
+//!   list of `{JobId, OwnerRef, Status}` (`Live`, `Draft`, `Ended`);
+//! * a JSON body (public clients send the same field names form-encoded;
+//!   Reed runs ASP.NET Web API, which binds either);
+//! * 401 for a bad signature or a timestamp more than 5 minutes off, 403 for
+//!   a posting key of another account, 404 for a job id the account does
+//!   not have;
+//! * how markup counts: the description is sent as simple HTML (`p`,
+//!   `strong`, `ul`, `li`, as public clients send it); we check the minimum
+//!   against the text a reader sees and the maximum against what we send;
+//! * `expiryInDays` from the job's `valid_through`: the days left, rounded
+//!   up, at most 42; a `valid_through` already passed is refused;
 //! * employment types: full time → permanent, full time; part time →
 //!   permanent, part time; contract → contract, full time; temporary and
-//!   internship → temporary, full time; volunteer and other have no Reed job
-//!   type and are refused;
-//! * what counts as an e-mail address, a URL (a scheme, `www.`, or a bare
-//!   `.com`/`.co.uk`/`.org`/`.uk`/`.io` domain) and a phone number (10 to 15
-//!   digits in groups, UK numbers having 10 or 11).
+//!   internship → temporary, full time; volunteer and other are refused;
+//! * what counts as an e-mail address, a URL and a phone number.
 //!
 //! The apply URL and e-mail are not sent: Reed takes applications on the
 //! recruiter account, and its descriptions may not carry URLs or addresses.
@@ -86,7 +71,7 @@ use crate::intake::message::{EmploymentType, LocalizedAd, PayPeriod, primary_lan
 
 /// How the board takes jobs, for `boardcast boards`.
 pub const MECHANISM: &str =
-    "JSON Recruiter API (POST /jobs, PUT/DELETE /jobs/{jobId}), HMAC-SHA1 signed requests";
+    "Recruiter API (POST /jobs, PUT /jobs/update|end|relist/{jobId}), HMAC-SHA1 signed requests";
 pub const ID: &str = "reed";
 const NAME: &str = "Reed";
 const LANGUAGE: &str = "en";
@@ -104,10 +89,16 @@ pub const PRODUCT_IDS: [u32; 5] = [1, 2, 3, 4, 81];
 pub const JOBS_PATH: &str = "recruiter/api/1.0/jobs";
 /// The host every signature names, whatever URL the request goes to.
 pub const SIGNED_HOST: &str = "www.reed.co.uk";
-/// Header names: `X-Timestamp` is documented, the other two are [I].
+/// Header names, as the docs and public clients spell them.
 pub const CLIENT_ID_HEADER: &str = "X-ApiClientId";
 pub const SIGNATURE_HEADER: &str = "X-ApiSignature";
-pub const TIMESTAMP_HEADER: &str = "X-Timestamp";
+pub const TIMESTAMP_HEADER: &str = "X-TimeStamp";
+/// `salaryType` codes public clients document.
+pub const SALARY_PER_HOUR: u8 = 1;
+pub const SALARY_PER_DAY: u8 = 2;
+pub const SALARY_PER_ANNUM: u8 = 5;
+/// `currency` code of pounds sterling.
+pub const CURRENCY_GBP: u8 = 1;
 /// Sent explicitly on every request, because it is part of what is signed.
 pub const USER_AGENT: &str = concat!("boardcast/", env!("CARGO_PKG_VERSION"));
 
@@ -133,26 +124,44 @@ pub struct JobRequest {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub is_demo: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub minimum_salary: Option<f64>,
+    pub min_salary: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub maximum_salary: Option<f64>,
-    /// 1 per annum, 2 per day, 3 per hour [I].
+    pub max_salary: Option<f64>,
+    /// 1 = GBP.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub currency: Option<u8>,
+    /// 1 per hour, 2 per day, 5 per annum.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub salary_type: Option<u8>,
-    /// Our reference [I].
-    pub external_reference: String,
+    /// The poster's own reference: ours, so a lost answer can be looked up.
+    pub owner_ref: String,
 }
 
-/// What the board answers about one job [I].
+/// The body of an end or a relist: the account only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+pub struct AccountRequest {
+    pub username: String,
+}
+
+/// The answer to a create, an edit, an end or a relist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct JobAnswer {
+    pub job_id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_message: Option<String>,
+}
+
+/// One job of the lookup's answer [inferred].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct JobRecord {
     pub job_id: u64,
-    pub url: String,
-    /// `Live`, `Draft` or `Deleted`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_ref: Option<String>,
+    /// `Live`, `Draft` or `Ended`.
     pub status: String,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub external_reference: Option<String>,
 }
 
 /// The board's error body (ASP.NET Web API's shape) [I].
@@ -297,7 +306,7 @@ pub fn render(
         }
     };
 
-    let (minimum_salary, maximum_salary, salary_type) = match &job.salary {
+    let (min_salary, max_salary, salary_type) = match &job.salary {
         None => (None, None, None),
         Some(salary) => {
             if salary.currency != "GBP" {
@@ -307,11 +316,11 @@ pub fn render(
                 )));
             }
             let (factor, salary_type) = match salary.period {
-                PayPeriod::Year => (1.0, 1),
-                PayPeriod::Month => (12.0, 1),
-                PayPeriod::Week => (52.0, 1),
-                PayPeriod::Day => (1.0, 2),
-                PayPeriod::Hour => (1.0, 3),
+                PayPeriod::Year => (1.0, SALARY_PER_ANNUM),
+                PayPeriod::Month => (12.0, SALARY_PER_ANNUM),
+                PayPeriod::Week => (52.0, SALARY_PER_ANNUM),
+                PayPeriod::Day => (1.0, SALARY_PER_DAY),
+                PayPeriod::Hour => (1.0, SALARY_PER_HOUR),
             };
             (
                 Some(salary.min * factor),
@@ -331,10 +340,11 @@ pub fn render(
         product_id: account.product_id,
         expiry_in_days,
         is_demo: Some(account.is_demo),
-        minimum_salary,
-        maximum_salary,
+        currency: salary_type.map(|_| CURRENCY_GBP),
+        min_salary,
+        max_salary,
         salary_type,
-        external_reference: posting.reference.to_owned(),
+        owner_ref: posting.reference.to_owned(),
     })
 }
 
@@ -528,13 +538,85 @@ fn find_html(text: &str) -> Option<&str> {
     None
 }
 
+/// Every operation's request as it leaves us (the posting key aside), for
+/// the golden files: `(operation, method, path under the base URL, body)`.
+pub fn operations(
+    create: &JobRequest,
+    account: &Account,
+    job_id: &str,
+) -> Vec<(
+    &'static str,
+    &'static str,
+    String,
+    Option<serde_json::Value>,
+)> {
+    let account_body = serde_json::to_value(AccountRequest {
+        username: account.username.clone(),
+    })
+    .expect("bodies serialise");
+    let edit = JobRequest {
+        is_demo: None,
+        ..create.clone()
+    };
+    let verb = |verb: Verb| format!("{JOBS_PATH}/{}/{job_id}", verb.path());
+    vec![
+        (
+            "publish",
+            "POST",
+            JOBS_PATH.to_owned(),
+            Some(serde_json::to_value(create).expect("bodies serialise")),
+        ),
+        (
+            "update",
+            "PUT",
+            verb(Verb::Update),
+            Some(serde_json::to_value(&edit).expect("bodies serialise")),
+        ),
+        (
+            "withdraw",
+            "PUT",
+            verb(Verb::End),
+            Some(account_body.clone()),
+        ),
+        ("relist", "PUT", verb(Verb::Relist), Some(account_body)),
+        (
+            "lookup",
+            "GET",
+            format!(
+                "{JOBS_PATH}?ownerRef={}&username={}",
+                create.owner_ref,
+                account.username.replace('@', "%40")
+            ),
+            None,
+        ),
+    ]
+}
+
 /// The body as sent: the rendered request plus the client's posting key.
 #[derive(Serialize)]
-struct Sent<'a> {
+struct Sent<'a, T: Serialize> {
     #[serde(flatten)]
-    job: &'a JobRequest,
+    body: &'a T,
     #[serde(rename = "postingKey", skip_serializing_if = "Option::is_none")]
     posting_key: Option<&'a str>,
+}
+
+/// The three job verbs Reed takes by `PUT …/jobs/<verb>/{jobId}`.
+#[derive(Debug, Clone, Copy)]
+enum Verb {
+    Update,
+    End,
+    Relist,
+}
+
+impl Verb {
+    fn path(self) -> &'static str {
+        match self {
+            Verb::Update => "update",
+            Verb::End => "end",
+            Verb::Relist => "relist",
+        }
+    }
 }
 
 pub struct Reed {
@@ -595,33 +677,22 @@ impl Reed {
         render(posting, &self.account, OffsetDateTime::now_utc())
     }
 
-    /// `/jobs/{jobId}`.
-    fn job_url(&self, job_id: &str) -> url::Url {
+    /// `…/jobs/<verb>/{jobId}`.
+    fn verb_url(&self, verb: Verb, job_id: &str) -> url::Url {
         let mut url = self.jobs_url.clone();
         url.path_segments_mut()
             .expect("an http URL has path segments")
+            .push(verb.path())
             .push(job_id);
         url
     }
 
-    /// Requests without a body name the account in the query.
-    fn with_account(&self, mut url: url::Url) -> url::Url {
-        {
-            let mut query = url.query_pairs_mut();
-            query.append_pair("username", &self.account.username);
-            if let Some(key) = &self.posting_key {
-                query.append_pair("postingKey", key.expose_secret());
-            }
-        }
-        url
-    }
-
     /// Signs and sends one request.
-    async fn call(
+    async fn call<T: Serialize>(
         &self,
         method: reqwest::Method,
         url: url::Url,
-        body: Option<&JobRequest>,
+        body: Option<&T>,
         log: &mut CallLog,
     ) -> Result<Reply, BoardError> {
         let timestamp = OffsetDateTime::now_utc()
@@ -648,9 +719,9 @@ impl Reed {
             .timeout(self.timeout);
         // The attempt's hash covers the rendered body, without the posting key.
         let rendered = body.map(|b| serde_json::to_vec(b).expect("request bodies serialise"));
-        if let Some(job) = body {
+        if let Some(body) = body {
             let sent = Sent {
-                job,
+                body,
                 posting_key: self.posting_key.as_ref().map(|k| k.expose_secret()),
             };
             request = request
@@ -665,7 +736,7 @@ impl Reed {
         }
     }
 
-    async fn create(&self, body: &JobRequest, log: &mut CallLog) -> Result<JobRecord, BoardError> {
+    async fn create(&self, body: &JobRequest, log: &mut CallLog) -> Result<JobAnswer, BoardError> {
         self.call(
             reqwest::Method::POST,
             self.jobs_url.clone(),
@@ -676,63 +747,140 @@ impl Reed {
         .json(NAME)
     }
 
-    /// Edits the job (reposting it if it was deleted); `isDemo` is for creates only.
+    /// `PUT …/jobs/update/{jobId}`; `isDemo` is for creates only.
     async fn edit(
         &self,
         job_id: &str,
         body: &JobRequest,
         log: &mut CallLog,
-    ) -> Result<JobRecord, BoardError> {
+    ) -> Result<JobAnswer, BoardError> {
         let body = JobRequest {
             is_demo: None,
             ..body.clone()
         };
-        self.call(reqwest::Method::PUT, self.job_url(job_id), Some(&body), log)
-            .await?
-            .json(NAME)
+        self.call(
+            reqwest::Method::PUT,
+            self.verb_url(Verb::Update, job_id),
+            Some(&body),
+            log,
+        )
+        .await?
+        .json(NAME)
     }
 
-    /// Edits `job_id`, or creates the job if Reed has no such id.
+    /// `PUT …/jobs/end/{jobId}` or `…/relist/{jobId}`: the account is the body.
+    async fn account_call(
+        &self,
+        verb: Verb,
+        job_id: &str,
+        log: &mut CallLog,
+    ) -> Result<Reply, BoardError> {
+        let body = AccountRequest {
+            username: self.account.username.clone(),
+        };
+        self.call(
+            reqwest::Method::PUT,
+            self.verb_url(verb, job_id),
+            Some(&body),
+            log,
+        )
+        .await
+    }
+
+    /// Edits `job_id` (relisting it first if it was ended), or creates the
+    /// job if Reed has no such id.
     async fn edit_or_create(
         &self,
         job_id: &str,
         body: &JobRequest,
+        ended: bool,
         log: &mut CallLog,
-    ) -> Result<JobRecord, BoardError> {
+    ) -> Result<JobAnswer, BoardError> {
+        if ended {
+            match self.account_call(Verb::Relist, job_id, log).await {
+                Ok(_) => {}
+                Err(error) if is_not_found(&error) => return self.create(body, log).await,
+                // Not ended after all (live, or a draft): the edit will do.
+                Err(error) if error.http_status == Some(400) => {}
+                Err(error) => return Err(error),
+            }
+        }
         match self.edit(job_id, body, log).await {
             Err(error) if is_not_found(&error) => self.create(body, log).await,
             other => other,
         }
     }
 
-    /// Our job at Reed, by our reference: a live copy first, else any.
-    async fn find(&self, reference: &str, log: &mut CallLog) -> Result<Option<String>, BoardError> {
+    /// Our jobs at Reed, by our reference in `ownerRef` [inferred endpoint].
+    async fn find(&self, reference: &str, log: &mut CallLog) -> Result<Vec<JobRecord>, BoardError> {
         let mut url = self.jobs_url.clone();
-        url.query_pairs_mut()
-            .append_pair("externalReference", reference);
-        let records: Vec<JobRecord> = self
-            .call(reqwest::Method::GET, self.with_account(url), None, log)
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("ownerRef", reference);
+            query.append_pair("username", &self.account.username);
+            if let Some(key) = &self.posting_key {
+                query.append_pair("postingKey", key.expose_secret());
+            }
+        }
+        self.call::<()>(reqwest::Method::GET, url, None, log)
             .await?
-            .json(NAME)?;
-        let best = records
-            .iter()
-            .find(|r| r.status != "Deleted")
-            .or(records.first());
-        Ok(best.map(|r| r.job_id.to_string()))
+            .json(NAME)
     }
 
-    /// The board's id for this posting: the one we know, else a lookup.
-    async fn job_id(
+    /// A live copy first, else any.
+    async fn find_one(
         &self,
-        posting: &PostingContext<'_>,
+        reference: &str,
         log: &mut CallLog,
-    ) -> Result<Option<String>, BoardError> {
-        match posting.external_id {
-            Some(id) => Ok(Some(id.to_owned())),
-            None => self.find(posting.reference, log).await,
+    ) -> Result<Option<JobRecord>, BoardError> {
+        let records = self.find(reference, log).await?;
+        let best = records
+            .iter()
+            .find(|r| r.status != STATUS_ENDED)
+            .or(records.first());
+        Ok(best.cloned())
+    }
+
+    /// Ends `job_id`. A 404 or 400 counts as "already gone" only when the
+    /// lookup confirms no live copy of ours is left; a live copy under
+    /// another id is ended too.
+    async fn end(
+        &self,
+        reference: &str,
+        job_id: &str,
+        log: &mut CallLog,
+    ) -> Result<Receipt, BoardError> {
+        let refused = match self.account_call(Verb::End, job_id, log).await {
+            Ok(_) => return Ok(Receipt::Withdrawn),
+            Err(error) if matches!(error.http_status, Some(400 | 404)) => error,
+            Err(error) => return Err(error),
+        };
+        let records = self.find(reference, log).await?;
+        let live: Vec<&JobRecord> = records
+            .iter()
+            .filter(|r| r.status != STATUS_ENDED)
+            .collect();
+        match live.as_slice() {
+            [] => Ok(Receipt::Withdrawn),
+            [other] if other.job_id.to_string() != job_id => {
+                let other = other.job_id.to_string();
+                self.account_call(Verb::End, &other, log).await?;
+                Ok(Receipt::Withdrawn)
+            }
+            _ => Err(BoardError::new(
+                ErrorClass::Transient,
+                refused.http_status,
+                format!(
+                    "{NAME} refused to end job {job_id} ({}), yet still lists it live; trying again later",
+                    refused.message
+                ),
+            )),
         }
     }
 }
+
+/// The lookup's status of an ended job [inferred].
+pub const STATUS_ENDED: &str = "Ended";
 
 /// Reed's answer as an error: the status decides the class (a refused
 /// posting key, 403, is a credentials problem), the body names the reasons.
@@ -755,10 +903,11 @@ fn is_not_found(error: &BoardError) -> bool {
     error.class == ErrorClass::Rejected && error.http_status == Some(404)
 }
 
-fn live(record: JobRecord) -> Receipt {
+/// Reed's answers carry no URL of the ad.
+fn live(answer: JobAnswer) -> Receipt {
     Receipt::Live {
-        external_id: record.job_id.to_string(),
-        url: Some(record.url),
+        external_id: answer.job_id.to_string(),
+        url: None,
     }
 }
 
@@ -775,14 +924,17 @@ impl Board for Reed {
     ) -> Result<Receipt, BoardError> {
         let body = self.render(posting)?;
         if let Some(job_id) = posting.external_id {
-            return Ok(live(self.edit_or_create(job_id, &body, log).await?));
+            let ended = !posting.live_at_board;
+            return Ok(live(self.edit_or_create(job_id, &body, ended, log).await?));
         }
         // Reed does not deduplicate: an earlier create that landed unheard
         // is found by our reference and edited, not created twice.
         if posting.may_exist
-            && let Some(job_id) = self.find(posting.reference, log).await?
+            && let Some(found) = self.find_one(posting.reference, log).await?
         {
-            return Ok(live(self.edit(&job_id, &body, log).await?));
+            let job_id = found.job_id.to_string();
+            let ended = found.status == STATUS_ENDED;
+            return Ok(live(self.edit_or_create(&job_id, &body, ended, log).await?));
         }
         Ok(live(self.create(&body, log).await?))
     }
@@ -793,12 +945,22 @@ impl Board for Reed {
         log: &mut CallLog,
     ) -> Result<Receipt, BoardError> {
         let body = self.render(posting)?;
-        let record = match self.job_id(posting, log).await? {
-            Some(job_id) => self.edit_or_create(&job_id, &body, log).await?,
-            // The board never got the create: make it now.
-            None => self.create(&body, log).await?,
+        let answer = match posting.external_id {
+            Some(job_id) => {
+                self.edit_or_create(job_id, &body, !posting.live_at_board, log)
+                    .await?
+            }
+            None => match self.find_one(posting.reference, log).await? {
+                Some(found) => {
+                    let ended = found.status == STATUS_ENDED;
+                    self.edit_or_create(&found.job_id.to_string(), &body, ended, log)
+                        .await?
+                }
+                // The board never got the create: make it now.
+                None => self.create(&body, log).await?,
+            },
         };
-        Ok(live(record))
+        Ok(live(answer))
     }
 
     async fn withdraw(
@@ -806,16 +968,15 @@ impl Board for Reed {
         posting: &PostingContext<'_>,
         log: &mut CallLog,
     ) -> Result<Receipt, BoardError> {
-        let Some(job_id) = self.job_id(posting, log).await? else {
-            return Ok(Receipt::Withdrawn);
+        let job_id = match posting.external_id {
+            Some(id) => id.to_owned(),
+            None => match self.find_one(posting.reference, log).await? {
+                Some(found) if found.status != STATUS_ENDED => found.job_id.to_string(),
+                // Never there, or ended already: what we wanted.
+                _ => return Ok(Receipt::Withdrawn),
+            },
         };
-        let url = self.with_account(self.job_url(&job_id));
-        match self.call(reqwest::Method::DELETE, url, None, log).await {
-            Ok(_) => Ok(Receipt::Withdrawn),
-            // Never there, or gone already: what we wanted.
-            Err(error) if is_not_found(&error) => Ok(Receipt::Withdrawn),
-            Err(error) => Err(error),
-        }
+        self.end(posting.reference, &job_id, log).await
     }
 }
 

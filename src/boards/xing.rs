@@ -98,6 +98,49 @@ pub const ALLOWED_TAGS: [&str; 15] = [
 /// [V2] The salary currencies XING takes.
 pub const CURRENCIES: [&str; 4] = ["EUR", "USD", "GBP", "CHF"];
 
+/// The postings' path under the base URL.
+pub const POSTINGS_PATH: &str = "vendor/jobs/postings";
+/// The posting states' path under the base URL.
+pub const STATES_PATH: &str = "vendor/jobs/postings/status";
+
+/// Every operation's request as it leaves us, for the golden files:
+/// `(operation, method, path under the base URL, body)`.
+pub fn operations(
+    request: &PostingRequest,
+    posting_id: &str,
+) -> Vec<(
+    &'static str,
+    &'static str,
+    String,
+    Option<serde_json::Value>,
+)> {
+    let one = format!("{POSTINGS_PATH}/{posting_id}");
+    let body = serde_json::to_value(request).expect("bodies serialise");
+    vec![
+        (
+            "publish",
+            "POST",
+            POSTINGS_PATH.to_owned(),
+            Some(body.clone()),
+        ),
+        ("activate", "PUT", format!("{one}/activate"), None),
+        ("update", "PUT", one.clone(), Some(body)),
+        ("withdraw", "PUT", format!("{one}/archive"), None),
+        (
+            "confirm",
+            "GET",
+            format!("{STATES_PATH}?ids={posting_id}"),
+            None,
+        ),
+        (
+            "lookup",
+            "GET",
+            format!("{POSTINGS_PATH}?job_code={}", request.job_code),
+            None,
+        ),
+    ]
+}
+
 /// The create (POST) and full-replacement update (PUT) body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PostingRequest {
@@ -505,10 +548,8 @@ impl Xing {
         let base = config.base_url()?;
         Ok(Self {
             http: config.http.clone(),
-            postings_url: base.join("vendor/jobs/postings").expect("static path"),
-            states_url: base
-                .join("vendor/jobs/postings/status")
-                .expect("static path"),
+            postings_url: base.join(POSTINGS_PATH).expect("static path"),
+            states_url: base.join(STATES_PATH).expect("static path"),
             account: Account {
                 organization_id: config.option("organization_id")?,
                 order_id: config.option("order_id")?,
@@ -763,11 +804,27 @@ impl Board for Xing {
         let Some(id) = self.known_id(posting, log).await? else {
             return Ok(Receipt::Withdrawn);
         };
-        match self.act(&id, "archive", log).await {
-            Ok(()) => Ok(Receipt::Withdrawn),
-            // Never there, or gone: what we wanted.
-            Err(error) if is_status(&error, 404) => Ok(Receipt::Withdrawn),
-            Err(error) => Err(error),
+        let refused = match self.act(&id, "archive", log).await {
+            Ok(()) => return Ok(Receipt::Withdrawn),
+            Err(error) if is_status(&error, 404) => error,
+            Err(error) => return Err(error),
+        };
+        // A 404 is "gone" only when the lookup by job_code finds no open
+        // posting of ours; one under another id is archived too.
+        match self.find(posting.reference, log).await? {
+            None => Ok(Receipt::Withdrawn),
+            Some(found) if matches!(found.state.as_str(), "archived" | "deleted") => {
+                Ok(Receipt::Withdrawn)
+            }
+            Some(found) if found.id.to_string() != id => {
+                self.act(&found.id.to_string(), "archive", log).await?;
+                Ok(Receipt::Withdrawn)
+            }
+            Some(_) => Err(BoardError::new(
+                ErrorClass::Transient,
+                refused.http_status,
+                format!("{NAME} answered 404 to archiving {id}, yet lists it; trying again later"),
+            )),
         }
     }
 

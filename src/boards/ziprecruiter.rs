@@ -4,8 +4,10 @@
 //! percent-encoded in the URI; `POST` creates (and fails when the `job_id`
 //! exists), `PUT` updates, `DELETE` closes, `GET` reads; HTTP Basic with the
 //! partner API key; English ads.
-//! Inferred [I], and modelled the same way in the sandbox: jobs in the US, the
-//! UK and Canada only; the JSON field list (not captured), which follows
+//! Documented too: jobs in the US, Canada and Australia only (the UK is not
+//! among the Job API's country codes). The conformance record is
+//! `docs/boards/ziprecruiter.md`.
+//! Inferred [I], and modelled the same way in the sandbox: the JSON field list (not captured), which follows
 //! Indeed's XML job elements, which ZipRecruiter's XML feed copies (`title`,
 //! `company`, `description` as HTML, `city`, `state`, `country`,
 //! `postal_code`, `job_type`, `remote_type` with Indeed's values, `category`,
@@ -38,9 +40,34 @@ const NAME: &str = "ZipRecruiter";
 /// Not documented for ZipRecruiter [I]: borrowed from Monster RTP's
 /// documented JobTitle limit (BOARDS.md §2 row 8, §6.1).
 pub const MAX_TITLE: usize = 100;
-/// Countries ZipRecruiter publishes jobs in [I] (ISO 3166-1; the UK is GB).
-pub const COUNTRIES: [&str; 3] = ["US", "GB", "CA"];
+/// Countries the Job API takes: "The current API supports U.S., Canadian,
+/// and Australian job country codes" (docs/boards/ziprecruiter.md [S2]).
+pub const COUNTRIES: [&str; 3] = ["US", "CA", "AU"];
 const LANGUAGE: &str = "en";
+
+/// The Job API's path under the base URL; our reference follows it.
+pub const JOB_PATH: &str = "partner/v0/job";
+
+/// Every operation's request as it leaves us, for the golden files:
+/// `(operation, method, path under the base URL, body)`.
+pub fn operations(
+    request: &JobRequest,
+    reference: &str,
+) -> Vec<(
+    &'static str,
+    &'static str,
+    String,
+    Option<serde_json::Value>,
+)> {
+    let path = format!("{JOB_PATH}/{reference}");
+    let body = serde_json::to_value(request).expect("bodies serialise");
+    vec![
+        ("publish", "POST", path.clone(), Some(body.clone())),
+        ("update", "PUT", path.clone(), Some(body)),
+        ("withdraw", "DELETE", path.clone(), None),
+        ("lookup", "GET", path, None),
+    ]
+}
 
 /// The request body of a create (POST) or an update (PUT); the `job_id`
 /// travels in the URI.
@@ -183,7 +210,7 @@ impl ZipRecruiter {
             http: config.http.clone(),
             jobs_url: config
                 .base_url()?
-                .join("partner/v0/job")
+                .join(JOB_PATH)
                 .expect("a static path joins"),
             api_key: config.credential("api_key")?,
             timeout: config.request_timeout,
@@ -321,8 +348,20 @@ impl Board for ZipRecruiter {
             .await
         {
             Ok(_) => Ok(Receipt::Withdrawn),
-            // Never there, or already gone: what we wanted.
-            Err(error) if is_rejected(&error, 404) => Ok(Receipt::Withdrawn),
+            // A 404 is "gone" only when reading the job agrees.
+            Err(error) if is_rejected(&error, 404) => {
+                match self.find(posting.reference, log).await? {
+                    Some(found) if found.status == "open" => Err(BoardError::new(
+                        ErrorClass::Transient,
+                        error.http_status,
+                        format!(
+                            "{NAME} answered 404 to closing {}, yet shows it open; trying again later",
+                            posting.reference
+                        ),
+                    )),
+                    _ => Ok(Receipt::Withdrawn),
+                }
+            }
             Err(error) => Err(error),
         }
     }

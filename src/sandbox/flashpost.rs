@@ -15,11 +15,55 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Gate, HeldPosting, Sandbox, Twin, answer};
-use crate::boards::flashpost::{ErrorBody, FieldError, JobBoardStatus, Listing, ListingPage};
+
+/// One field FlashPost refused, for one target or for all [inferred shape].
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FieldError {
+    field: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    job_board_id: Option<u32>,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    status: u16,
+    message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<FieldError>,
+}
+
+/// One target's state of a listing [inferred].
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobBoardStatus {
+    job_board_id: u32,
+    status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+/// A listing as the twin answers it [inferred].
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Listing {
+    id: u64,
+    provider_reference_id: String,
+    status: String,
+    job_boards: Vec<JobBoardStatus>,
+}
+
+#[derive(Serialize)]
+struct ListingPage {
+    listings: Vec<Listing>,
+}
 
 pub const BOARD: &str = "flashpost";
 
@@ -42,6 +86,9 @@ struct Page {
     required: &'static [&'static str],
     forbidden: &'static [&'static str],
     not_updatable: &'static [&'static str],
+    /// Fields a listing could carry that the page does not list: refused
+    /// [inferred: FlashPost validates each target against its page].
+    unlisted: &'static [&'static str],
     /// Cadremploi: "If the job location is in France, the job listing
     /// content should be written in French" (checked when it publishes).
     french_in_france: bool,
@@ -63,10 +110,22 @@ const PAGES: [Page; 4] = [
             "/companyDetails/contactAddress/city",
             "/companyDetails/contactAddress/postcode",
             "/jobDetails/categories/contractType",
+            "/jobDetails/categories/experience",
             "/jobDetails/language",
         ],
         forbidden: &["/anonymous", "/templateId"],
-        not_updatable: &["/jobDetails/title", "/jobDetails/categories/contractType"],
+        not_updatable: &[
+            "/jobDetails/title",
+            "/jobDetails/categories/contractType",
+            "/jobDetails/categories/experience",
+        ],
+        unlisted: &[
+            "/jobDetails/jobLocationType",
+            "/jobDetails/numberOfVacancies",
+            "/jobDetails/keywords",
+            "/jobDetails/salaryDescription",
+            "/companyDetails/companyWebsiteUrl",
+        ],
         french_in_france: true,
     },
     Page {
@@ -78,6 +137,7 @@ const PAGES: [Page; 4] = [
         required: &[],
         forbidden: &[],
         not_updatable: &[],
+        unlisted: &["/companyDetails/companyWebsiteUrl"],
         french_in_france: false,
     },
     Page {
@@ -92,6 +152,7 @@ const PAGES: [Page; 4] = [
         required: &["/jobDetails/jobAddress", "/jobDetails/language"],
         forbidden: &["/anonymous"],
         not_updatable: &[],
+        unlisted: &[],
         french_in_france: false,
     },
     Page {
@@ -110,14 +171,17 @@ const PAGES: [Page; 4] = [
         ],
         forbidden: &["/anonymous"],
         not_updatable: &["/jobDetails/title"],
+        unlisted: &["/companyDetails/companyWebsiteUrl"],
         french_in_france: false,
     },
 ];
 
 const JOB_LOCATION_TYPES: [&str; 3] = ["ON_SITE", "REMOTE_ONLY", "REMOTE_POSSIBLE"];
 const SALARY_PERIODS: [&str; 5] = ["HOUR", "DAY", "WEEK", "MONTH", "YEAR"];
-/// The contract type ids the twin knows [I].
-const CONTRACT_TYPES: std::ops::RangeInclusive<u64> = 1..=7;
+/// The sandbox account's taxonomy [inferred ids: FlashPost's taxonomy is
+/// per account and not public]: contract types and experience levels.
+const CONTRACT_TYPES: std::ops::RangeInclusive<u64> = 1..=5;
+const EXPERIENCE_LEVELS: std::ops::RangeInclusive<u64> = 1..=6;
 const HTML_TAGS: [&str; 9] = ["p", "br", "ul", "ol", "li", "strong", "b", "em", "i"];
 const FRENCH_IN_FRANCE: &str =
     "If the job location is in France, the job listing content should be written in French.";
@@ -265,6 +329,15 @@ fn validate(body: &Value, create: bool) -> Vec<FieldError> {
                 errors.add(&field_name(pointer), Some(id), "is required");
             }
         }
+        for pointer in page.unlisted {
+            if present(body, pointer) {
+                errors.add(
+                    &field_name(pointer),
+                    Some(id),
+                    "is not a field of this job board",
+                );
+            }
+        }
         for (pointer, min, max) in page.lengths {
             if let Some(value) = text(body, pointer) {
                 let length = value.chars().count();
@@ -385,6 +458,17 @@ fn validate_job_details(body: &Value, errors: &mut Errors) {
             "jobDetails.categories.contractType",
             None,
             "is not a known contract type",
+        );
+    }
+    if let Some(level) = body.pointer("/jobDetails/categories/experience")
+        && !level
+            .as_u64()
+            .is_some_and(|l| EXPERIENCE_LEVELS.contains(&l))
+    {
+        errors.add(
+            "jobDetails.categories.experience",
+            None,
+            "is not a known experience level",
         );
     }
     if body

@@ -1,15 +1,21 @@
-//! Reed's twin: the Recruiter API under `/recruiter/api/1.0/jobs`, every
-//! request's HMAC-SHA1 signature recomputed from the method, User-Agent, full
-//! URL, `www.reed.co.uk` and `X-Timestamp` (401 when it is wrong, missing, or
-//! the timestamp is more than 5 minutes off), the client's posting key checked
-//! (403), and the documented field rules checked again here, with this twin's
-//! own scanners: 400 with ASP.NET's `{message, modelState}`.
+//! Reed's twin, written from Reed's Recruiter API page and public clients
+//! (`docs/boards/reed.md` lists them), not from the adapter's types:
+//! `POST /recruiter/api/1.0/jobs` creates, `PUT …/jobs/update/{jobId}`
+//! edits a live job, `PUT …/jobs/end/{jobId}` ends one and
+//! `PUT …/jobs/relist/{jobId}` relists an ended one. Every request's
+//! HMAC-SHA1 signature is recomputed from the method, User-Agent, full URL,
+//! `www.reed.co.uk` and `X-TimeStamp` (401 when it is wrong, missing, or the
+//! timestamp is more than 5 minutes off), the client's posting key checked
+//! (403), and the documented field rules checked again here, with this
+//! twin's own scanners: 400 with ASP.NET's `{message, modelState}`. Answers:
+//! `{JobId, ResponseMessage}`, as public clients read them.
 //!
-//! Inferred, as in `boards::reed`'s module doc: the header names, the
-//! timestamp format, the edit / delete / lookup endpoints, the answers, the
-//! salary fields, drafts (`isDemo`) held but not live, an edit reposting a
-//! deleted job, and what counts as an e-mail, URL or phone number. A town is
-//! a UK postcode or one of the UK towns this twin knows (a short gazetteer).
+//! Inferred, as in the conformance record: the lookup
+//! `GET …/jobs?ownerRef=…` and its `{JobId, OwnerRef, Status}` list, 404
+//! for an id the account does not have, 400 for editing or ending a job
+//! that is not live, drafts (`isDemo`) held but not live, and what counts
+//! as an e-mail, URL or phone number. A town is a UK postcode or one of the
+//! UK towns this twin knows (a short gazetteer).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -17,20 +23,52 @@ use std::time::Duration;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, put};
 use axum::{Json, Router};
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha1::Sha1;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{Gate, HeldPosting, Sandbox, Twin, answer};
-use crate::boards::reed::{
-    CLIENT_ID_HEADER, ErrorBody, JobRecord, SIGNATURE_HEADER, TIMESTAMP_HEADER,
-};
+
+/// Header names, as Reed's page and public clients spell them.
+const CLIENT_ID_HEADER: &str = "X-ApiClientId";
+const SIGNATURE_HEADER: &str = "X-ApiSignature";
+const TIMESTAMP_HEADER: &str = "X-TimeStamp";
+/// `salaryType`: 1 per hour, 2 per day, 5 per annum (public clients).
+const SALARY_TYPES: [u64; 3] = [1, 2, 5];
+/// `currency`: 1 GBP, 2 EUR, 3 AUD, 8 USD, 21 CAD (public clients).
+const CURRENCIES: [u64; 5] = [1, 2, 3, 8, 21];
+
+/// ASP.NET Web API's error body.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorBody {
+    message: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    model_state: BTreeMap<String, Vec<String>>,
+}
+
+/// What a create, edit, end or relist answers.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct JobAnswer {
+    job_id: u64,
+    response_message: String,
+}
+
+/// One job of the lookup [inferred].
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct JobRecord {
+    job_id: u64,
+    owner_ref: Option<String>,
+    status: &'static str,
+}
 
 pub const BOARD: &str = "reed";
 /// "Host (always set to www.reed.co.uk)".
@@ -48,10 +86,9 @@ pub const TWIN: Twin = Twin {
 pub fn routes(sandbox: Sandbox) -> Router {
     Router::new()
         .route("/recruiter/api/1.0/jobs", get(list).post(create))
-        .route(
-            "/recruiter/api/1.0/jobs/{job_id}",
-            get(read).put(edit).delete(remove),
-        )
+        .route("/recruiter/api/1.0/jobs/update/{job_id}", put(edit))
+        .route("/recruiter/api/1.0/jobs/end/{job_id}", put(end))
+        .route("/recruiter/api/1.0/jobs/relist/{job_id}", put(relist))
         .with_state(sandbox)
 }
 
@@ -442,18 +479,12 @@ fn validate(body: &Value, creating: bool) -> BTreeMap<String, Vec<String>> {
     if body.get("postingKey").is_some_and(|k| !k.is_string()) {
         add("postingKey", "The postingKey must be a Guid.");
     }
-    if body
-        .get("externalReference")
-        .is_some_and(|r| !r.is_string())
-    {
-        add(
-            "externalReference",
-            "The externalReference must be a string.",
-        );
+    if body.get("ownerRef").is_some_and(|r| !r.is_string()) {
+        add("ownerRef", "The ownerRef must be a string.");
     }
     let salary = |field: &str| body.get(field).map(|v| v.as_f64().filter(|s| *s >= 0.0));
-    let (minimum, maximum) = (salary("minimumSalary"), salary("maximumSalary"));
-    for (field, value) in [("minimumSalary", minimum), ("maximumSalary", maximum)] {
+    let (minimum, maximum) = (salary("minSalary"), salary("maxSalary"));
+    for (field, value) in [("minSalary", minimum), ("maxSalary", maximum)] {
         if value == Some(None) {
             add(field, &format!("The {field} must be a positive number."));
         }
@@ -462,17 +493,23 @@ fn validate(body: &Value, creating: bool) -> BTreeMap<String, Vec<String>> {
         && min > max
     {
         add(
-            "minimumSalary",
-            "The minimumSalary cannot be more than the maximumSalary.",
+            "minSalary",
+            "The minSalary cannot be more than the maxSalary.",
         );
     }
-    let salaried = minimum.is_some() || maximum.is_some();
-    match body.get("salaryType") {
-        Some(t) if !t.as_u64().is_some_and(|t| (1..=3).contains(&t)) => {
-            add("salaryType", "The salaryType must be 1, 2 or 3.")
-        }
-        None if salaried => add("salaryType", "A salary needs its salaryType."),
-        _ => {}
+    // salaryType defaults to per annum; only the codes Reed lists are taken.
+    if let Some(t) = body.get("salaryType")
+        && !t.as_u64().is_some_and(|t| SALARY_TYPES.contains(&t))
+    {
+        add(
+            "salaryType",
+            "The salaryType must be 1 (per hour), 2 (per day) or 5 (per annum).",
+        );
+    }
+    if let Some(c) = body.get("currency")
+        && !c.as_u64().is_some_and(|c| CURRENCIES.contains(&c))
+    {
+        add("currency", "The currency must be 1, 2, 3, 8 or 21.");
     }
     state
 }
@@ -525,26 +562,40 @@ fn status(posting: &HeldPosting, draft: bool) -> &'static str {
     } else if draft {
         "Draft"
     } else {
-        "Deleted"
+        "Ended"
     }
 }
 
+fn is_draft(sandbox: &Sandbox, job_id: &str) -> bool {
+    sandbox.with_extra(BOARD, |drafts: &mut Drafts| drafts.0.contains(job_id))
+}
+
 fn record(sandbox: &Sandbox, posting: &HeldPosting) -> JobRecord {
-    let draft = sandbox.with_extra(BOARD, |drafts: &mut Drafts| {
-        drafts.0.contains(&posting.external_id)
-    });
     JobRecord {
         job_id: posting.external_id.parse().unwrap_or_default(),
-        url: posting.url.clone(),
-        status: status(posting, draft).to_owned(),
-        external_reference: Some(posting.reference.clone()).filter(|r| !r.is_empty()),
+        owner_ref: Some(posting.reference.clone()).filter(|r| !r.is_empty()),
+        status: status(posting, is_draft(sandbox, &posting.external_id)),
     }
+}
+
+fn done(job_id: &str, message: &str) -> Json<JobAnswer> {
+    Json(JobAnswer {
+        job_id: job_id.parse().unwrap_or_default(),
+        response_message: message.to_owned(),
+    })
 }
 
 fn not_found(job_id: &str) -> Response {
     error(
         StatusCode::NOT_FOUND,
-        format!("No live or draft job {job_id} on this account."),
+        format!("No job {job_id} on this account."),
+    )
+}
+
+fn not_live(job_id: &str) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        format!("Job {job_id} is not live."),
     )
 }
 
@@ -575,7 +626,7 @@ async fn create(
     let title = field(&job, "title");
     let posting = HeldPosting {
         board: BOARD.to_owned(),
-        reference: field(&job, "externalReference"),
+        reference: field(&job, "ownerRef"),
         external_id: job_id.clone(),
         url: format!("https://www.reed.co.uk/jobs/{}/{job_id}", slug(&title)),
         live: !draft,
@@ -589,11 +640,12 @@ async fn create(
     if draft {
         sandbox.with_extra(BOARD, |drafts: &mut Drafts| drafts.0.insert(job_id.clone()));
     }
-    let reply = record(&sandbox, &posting);
-    sandbox.with_postings(BOARD, |held| held.insert(job_id, posting));
-    answer(timing, (StatusCode::CREATED, Json(reply)).into_response()).await
+    sandbox.with_postings(BOARD, |held| held.insert(job_id.clone(), posting));
+    let reply = done(&job_id, "Job posted successfully");
+    answer(timing, (StatusCode::CREATED, reply).into_response()).await
 }
 
+/// Edits a live job (or a draft); an ended one must be relisted first.
 async fn edit(
     State(sandbox): State<Sandbox>,
     method: Method,
@@ -610,35 +662,56 @@ async fn edit(
         Ok(job) => job,
         Err(response) => return response,
     };
-    let draft = sandbox.with_extra(BOARD, |drafts: &mut Drafts| drafts.0.contains(&job_id));
+    let draft = is_draft(&sandbox, &job_id);
     let edited = sandbox.with_postings(BOARD, |held| {
         let posting = held.get_mut(&job_id)?;
+        if !posting.live && !draft {
+            return Some(false);
+        }
         posting.title = field(&job, "title");
         posting.updates += 1;
-        // An edit reposts a deleted job; a draft stays a draft.
-        posting.live = !draft;
         posting.content = job;
-        Some(posting.clone())
+        Some(true)
     });
     match edited {
-        Some(posting) => answer(timing, Json(record(&sandbox, &posting)).into_response()).await,
+        Some(true) => answer(timing, done(&job_id, "Job updated").into_response()).await,
+        Some(false) => not_live(&job_id),
         None => not_found(&job_id),
     }
 }
 
+/// The body of an end or a relist: the account.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct AccountQuery {
+struct AccountBody {
     #[serde(default)]
     username: Option<String>,
     #[serde(default)]
     posting_key: Option<String>,
-    #[serde(default)]
-    external_reference: Option<String>,
 }
 
-fn query_account(sandbox: &Sandbox, query: &AccountQuery) -> Result<(), Response> {
-    if !query.username.as_deref().is_some_and(is_email) {
+fn body_account(sandbox: &Sandbox, body: &str) -> Result<(), Response> {
+    let Ok(account) = serde_json::from_str::<AccountBody>(body) else {
+        let mut state = BTreeMap::new();
+        state.insert(
+            "username".to_owned(),
+            vec!["The username field is required.".to_owned()],
+        );
+        return Err(invalid(state));
+    };
+    check_account(
+        sandbox,
+        account.username.as_deref(),
+        account.posting_key.as_deref(),
+    )
+}
+
+fn check_account(
+    sandbox: &Sandbox,
+    username: Option<&str>,
+    posting_key: Option<&str>,
+) -> Result<(), Response> {
+    if !username.is_some_and(is_email) {
         let mut state = BTreeMap::new();
         state.insert(
             "username".to_owned(),
@@ -646,84 +719,110 @@ fn query_account(sandbox: &Sandbox, query: &AccountQuery) -> Result<(), Response
         );
         return Err(invalid(state));
     }
-    account(sandbox, query.posting_key.as_deref())
+    account(sandbox, posting_key)
 }
 
-async fn remove(
+/// Ends a live job (a draft is discarded).
+async fn end(
     State(sandbox): State<Sandbox>,
     method: Method,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     Path(job_id): Path<String>,
-    Query(query): Query<AccountQuery>,
+    body: String,
 ) -> Response {
     let timing = match gate(&sandbox, &method, &uri, &headers) {
         Ok(timing) => timing,
         Err(response) => return response,
     };
-    if let Err(response) = query_account(&sandbox, &query) {
+    if let Err(response) = body_account(&sandbox, &body) {
         return response;
     }
     let draft = sandbox.with_extra(BOARD, |drafts: &mut Drafts| drafts.0.remove(&job_id));
-    let removed = sandbox.with_postings(BOARD, |held| {
+    let ended = sandbox.with_postings(BOARD, |held| {
         let posting = held.get_mut(&job_id)?;
         if !posting.live && !draft {
-            return None;
+            return Some(false);
         }
         posting.live = false;
         posting.withdrawals += 1;
-        Some(posting.clone())
+        Some(true)
     });
-    match removed {
-        Some(posting) => answer(timing, Json(record(&sandbox, &posting)).into_response()).await,
+    match ended {
+        Some(true) => answer(timing, done(&job_id, "Job ended").into_response()).await,
+        Some(false) => not_live(&job_id),
         None => not_found(&job_id),
     }
 }
 
-async fn read(
+/// Puts an ended job back online.
+async fn relist(
     State(sandbox): State<Sandbox>,
     method: Method,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     Path(job_id): Path<String>,
-    Query(query): Query<AccountQuery>,
+    body: String,
 ) -> Response {
     let timing = match gate(&sandbox, &method, &uri, &headers) {
         Ok(timing) => timing,
         Err(response) => return response,
     };
-    if let Err(response) = query_account(&sandbox, &query) {
+    if let Err(response) = body_account(&sandbox, &body) {
         return response;
     }
-    match sandbox.with_postings(BOARD, |held| held.get(&job_id).cloned()) {
-        Some(posting) => answer(timing, Json(record(&sandbox, &posting)).into_response()).await,
+    let draft = is_draft(&sandbox, &job_id);
+    let relisted = sandbox.with_postings(BOARD, |held| {
+        let posting = held.get_mut(&job_id)?;
+        if posting.live || draft {
+            return Some(false);
+        }
+        posting.live = true;
+        Some(true)
+    });
+    match relisted {
+        Some(true) => answer(timing, done(&job_id, "Job relisted").into_response()).await,
+        Some(false) => error(
+            StatusCode::BAD_REQUEST,
+            format!("Job {job_id} is not ended; only an ended job can be relisted."),
+        ),
         None => not_found(&job_id),
     }
 }
 
-/// The account's jobs, by `externalReference` when given.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LookupQuery {
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    posting_key: Option<String>,
+    #[serde(default)]
+    owner_ref: Option<String>,
+}
+
+/// The account's jobs, by `ownerRef` when given [inferred].
 async fn list(
     State(sandbox): State<Sandbox>,
     method: Method,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
-    Query(query): Query<AccountQuery>,
+    Query(query): Query<LookupQuery>,
 ) -> Response {
     let timing = match gate(&sandbox, &method, &uri, &headers) {
         Ok(timing) => timing,
         Err(response) => return response,
     };
-    if let Err(response) = query_account(&sandbox, &query) {
+    if let Err(response) = check_account(
+        &sandbox,
+        query.username.as_deref(),
+        query.posting_key.as_deref(),
+    ) {
         return response;
     }
     let postings = sandbox.with_postings(BOARD, |held| {
         held.values()
-            .filter(|p| {
-                query
-                    .external_reference
-                    .as_deref()
-                    .is_none_or(|r| r == p.reference)
-            })
+            .filter(|p| query.owner_ref.as_deref().is_none_or(|r| r == p.reference))
             .cloned()
             .collect::<Vec<_>>()
     });

@@ -20,13 +20,75 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{Gate, HeldPosting, Sandbox, Twin, answer};
-use crate::boards::xing::{
-    Created, ErrorBody, FieldError, Page, PostingState, PostingSummary, public_url,
-};
+
+// The twin's own reading of XING's answers (docs/boards/xing.md), not the
+// adapter's types: a misread field fails a test instead of agreeing with it.
+
+/// The create answer: `{posting_id, permalink}`.
+#[derive(Debug, Clone, Serialize)]
+struct Created {
+    posting_id: u64,
+    permalink: String,
+}
+
+/// One page of a list: `{total, current_page, total_pages, collection}`.
+#[derive(Debug, Clone, Serialize)]
+struct Page<T> {
+    total: u64,
+    current_page: u64,
+    total_pages: u64,
+    collection: Vec<T>,
+}
+
+/// One posting of `GET /vendor/jobs/postings`.
+#[derive(Debug, Clone, Serialize)]
+struct PostingSummary {
+    id: u64,
+    state: String,
+    job_code: Option<String>,
+    function: String,
+    order_id: Option<u64>,
+    organization_id: Option<u64>,
+}
+
+/// One entry of `GET /vendor/jobs/postings/status`.
+#[derive(Debug, Clone, Serialize)]
+struct PostingState {
+    id: u64,
+    state: String,
+    visible: bool,
+    visible_errors: Vec<String>,
+    created_at: Option<String>,
+    updated_at: Option<String>,
+    activated_at: Option<String>,
+    active_until: Option<String>,
+}
+
+/// The error body [inferred: the shape of XING's other REST APIs].
+#[derive(Debug, Clone, Serialize)]
+struct ErrorBody {
+    error_name: String,
+    message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<FieldError>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct FieldError {
+    field: String,
+    reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+/// A posting's public page [inferred].
+fn public_url(posting_id: &str) -> String {
+    format!("https://www.xing.com/jobs/{posting_id}")
+}
 
 pub const BOARD: &str = "xing";
 

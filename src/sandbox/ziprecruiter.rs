@@ -9,11 +9,73 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine;
+use serde::{Deserialize, Serialize};
 
 use super::{Gate, HeldPosting, Sandbox, Twin, answer};
-use crate::boards::ziprecruiter::{
-    COUNTRIES, ErrorBody, FieldError, JobRecord, JobRequest, MAX_TITLE,
-};
+
+// The twin's own reading of the Job API (docs/boards/ziprecruiter.md), not
+// the adapter's types.
+
+/// "The current API supports U.S., Canadian, and Australian job country codes."
+const COUNTRIES: [&str; 3] = ["US", "CA", "AU"];
+/// [inferred], as in the record.
+const MAX_TITLE: usize = 100;
+
+/// A create or update body, as the twin reads it [inferred field list].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct JobRequest {
+    title: String,
+    company: String,
+    description: String,
+    city: String,
+    #[serde(default)]
+    state: Option<String>,
+    country: String,
+    #[serde(default)]
+    postal_code: Option<String>,
+    job_type: String,
+    #[serde(default)]
+    remote_type: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
+    requisition_id: String,
+    #[serde(default)]
+    apply_url: Option<String>,
+    #[serde(default)]
+    apply_email: Option<String>,
+    #[serde(default)]
+    salary_min: Option<f64>,
+    #[serde(default)]
+    salary_max: Option<f64>,
+    #[serde(default)]
+    salary_currency: Option<String>,
+    #[serde(default)]
+    salary_period: Option<String>,
+    #[serde(default)]
+    expiration_date: Option<String>,
+}
+
+/// What the twin answers about a job.
+#[derive(Debug, Clone, Serialize)]
+struct JobRecord {
+    job_id: String,
+    status: String,
+    url: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct FieldError {
+    field: String,
+    message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ErrorBody {
+    error: String,
+    message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<FieldError>,
+}
 
 pub const BOARD: &str = "ziprecruiter";
 

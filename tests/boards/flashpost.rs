@@ -5,7 +5,7 @@
 use crate::support::{BoardTwin, assert_rejected, context, publish_samples, sample, settings};
 use boardcast::boards::flashpost::{
     Account, CreateListing, ID, JobBoardStatus, Listing, TARGETS, check_targets, fixed_values,
-    render, verdict,
+    operations, render, verdict,
 };
 use boardcast::boards::{BoardError, ErrorClass, Receipt};
 use boardcast::intake::message::{EmploymentType, Job, LocalizedAd, Location, primary_language};
@@ -25,11 +25,21 @@ fn account() -> Account {
     let settings = settings();
     let board = settings.board(ID).expect("[boards.flashpost]");
     Account::parse(&board.options["customer_id"], &board.options["job_boards"])
+        .and_then(|a| {
+            a.with_taxonomy(
+                board.options.get("contract_types").map(String::as_str),
+                board.options.get("experience").map(String::as_str),
+            )
+        })
         .expect("the configured account parses")
 }
 
 fn account_with(job_boards: &str) -> Account {
-    Account::parse("52017", job_boards).unwrap()
+    let configured = account();
+    Account {
+        targets: Account::parse("52017", job_boards).unwrap().targets,
+        ..configured
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -82,6 +92,19 @@ fn golden_requests() {
             let rendered = serde_json::to_string_pretty(&request).unwrap() + "\n";
             crate::support::golden(ID, &format!("{stem}.publish.{locale}.json"), &rendered);
             compared += 1;
+            if compared == 1 {
+                // Every other operation, once: method, path and body.
+                for (operation, method, path, body) in
+                    operations(&request, "880001").into_iter().skip(1)
+                {
+                    let text = serde_json::to_string_pretty(
+                        &serde_json::json!({"method": method, "path": path, "body": body}),
+                    )
+                    .unwrap()
+                        + "\n";
+                    crate::support::golden(ID, &format!("{stem}.{operation}.{locale}.json"), &text);
+                }
+            }
         }
     }
     assert!(compared >= 3, "fr, de and en of account-executive render");
@@ -419,7 +442,7 @@ fn fixed_fields_follow_the_targets_that_cannot_update_them() {
     let before = fixed(&job, "fr", &account).expect("Cadremploi fixes fields");
     assert_eq!(
         before,
-        "title=Chargé(e) d'affaires\ncategories.contractType=1"
+        "title=Chargé(e) d'affaires\ncategories.contractType=1\ncategories.experience=3"
     );
     assert_eq!(
         fixed(&job.clone(), "fr", &account),
@@ -991,4 +1014,135 @@ async fn wrong_credentials_are_an_auth_failure() {
     assert_eq!(error.class, ErrorClass::Auth, "{error:?}");
     assert!(twin.held().is_empty());
     assert_eq!(twin.requests(), 0, "refused at the door");
+}
+
+// ---------------------------------------------------------------------------
+// Issue 13: what FlashPost's pages say, checked against the old reading.
+
+/// Cadremploi's page (jb/101) marks `categories.experience` required: the
+/// French listing carries the account's experience id, and an account
+/// without one is refused before sending, naming the rule.
+#[tokio::test]
+async fn cadremploi_requires_an_experience_level() {
+    let (tenant, job) = sample("account-executive");
+    let reference = posting_reference(&tenant, &job.id, "fr");
+    let posting = context(&job, &job.ads["fr"], &reference, "fr");
+    let listing = render(&posting, &account()).unwrap();
+    assert_eq!(listing.job_details.categories.experience, Some(3));
+
+    let without = Account {
+        experience: None,
+        ..account()
+    };
+    let error = render(&posting, &without).unwrap_err();
+    assert_rejected(
+        &error,
+        &["Cadremploi requires categories.experience; this listing has none"],
+    );
+    // FigaroEmploi alone does not ask for it.
+    let figaro = Account {
+        experience: None,
+        ..account_with("figaroemploi")
+    };
+    assert!(render(&posting, &figaro).is_ok());
+
+    // The twin, from the page, refuses a Cadremploi listing without it.
+    let twin = BoardTwin::start(ID).await;
+    let mut body = serde_json::to_value(&listing).unwrap();
+    body["jobDetails"]["categories"]
+        .as_object_mut()
+        .unwrap()
+        .remove("experience");
+    let response = reqwest::Client::new()
+        .post(twin.board_url("/listings"))
+        .header("x-api-key", twin.credential("api_key"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let answer: Value = response.json().await.unwrap();
+    assert!(
+        answer["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["field"] == "jobDetails.categories.experience" && e["jobBoardId"] == 101),
+        "{answer}"
+    );
+}
+
+/// `contractType` ids come from the account's FlashPost taxonomy
+/// (option `contract_types`), never from a guess: a type the taxonomy does
+/// not map is refused by name.
+#[test]
+fn contract_types_come_from_the_configured_taxonomy() {
+    let (tenant, mut job) = sample("account-executive");
+    let reference = posting_reference(&tenant, &job.id, "fr");
+    let taxonomy = |text: &str| account().with_taxonomy(Some(text), Some("3")).unwrap();
+    let listing = render(
+        &context(&job, &job.ads["fr"], &reference, "fr"),
+        &taxonomy("full_time=17"),
+    )
+    .unwrap();
+    assert_eq!(listing.job_details.categories.contract_type, 17);
+    job.employment_type = EmploymentType::Volunteer;
+    let error = render(&context(&job, &job.ads["fr"], &reference, "fr"), &account()).unwrap_err();
+    assert_rejected(
+        &error,
+        &[
+            "option contract_types",
+            "no contract type for employment type volunteer",
+        ],
+    );
+    assert!(account().with_taxonomy(Some("full_time"), None).is_err());
+    assert!(account().with_taxonomy(Some("weekly=3"), None).is_err());
+    assert!(account().with_taxonomy(None, Some("three")).is_err());
+}
+
+/// Each target gets only the fields its page lists: Cadremploi's lists no
+/// `jobLocationType` and no `companyWebsiteUrl`, so a listing for it carries
+/// neither; StepStone DE's lists both.
+#[tokio::test]
+async fn each_target_gets_only_the_fields_its_page_lists() {
+    let (tenant, job) = sample("account-executive");
+    let reference = posting_reference(&tenant, &job.id, "fr");
+    let french = render(&context(&job, &job.ads["fr"], &reference, "fr"), &account()).unwrap();
+    let body = serde_json::to_value(&french).unwrap();
+    assert!(
+        body["jobDetails"].get("jobLocationType").is_none(),
+        "{body}"
+    );
+    assert!(body["companyDetails"].get("companyWebsiteUrl").is_none());
+
+    let figaro = render(
+        &context(&job, &job.ads["fr"], &reference, "fr"),
+        &account_with("figaroemploi"),
+    )
+    .unwrap();
+    assert!(figaro.job_details.job_location_type.is_some());
+
+    let german = render(&context(&job, &job.ads["de"], &reference, "de"), &account()).unwrap();
+    assert!(german.job_details.job_location_type.is_some());
+
+    // The twin refuses a field Cadremploi's page does not list.
+    let twin = BoardTwin::start(ID).await;
+    let mut body = serde_json::to_value(&french).unwrap();
+    body["jobDetails"]["jobLocationType"] = json!("ON_SITE");
+    let response = reqwest::Client::new()
+        .post(twin.board_url("/listings"))
+        .header("x-api-key", twin.credential("api_key"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let answer: Value = response.json().await.unwrap();
+    assert!(
+        answer["errors"].as_array().unwrap().iter().any(|e| {
+            e["field"] == "jobDetails.jobLocationType"
+                && e["message"] == "is not a field of this job board"
+        }),
+        "{answer}"
+    );
 }

@@ -4,7 +4,7 @@
 
 use crate::support::{BoardTwin, assert_rejected, context, publish_samples, sample, settings};
 use base64::Engine;
-use boardcast::boards::reed::{Account, ID, JOBS_PATH, JobRequest, render, signature};
+use boardcast::boards::reed::{Account, ID, JOBS_PATH, JobRequest, operations, render, signature};
 use boardcast::boards::{Board, CallLog, ErrorClass, Receipt};
 use boardcast::intake::message::{EmploymentType, Job, Location, PayPeriod, Salary};
 use boardcast::plan::posting_reference;
@@ -104,6 +104,22 @@ fn golden_requests() {
             let rendered = serde_json::to_string_pretty(&request).unwrap() + "\n";
             crate::support::golden(ID, &format!("{stem}-gb.publish.{locale}.json"), &rendered);
             compared += 1;
+            if stem == "account-manager" {
+                // Every other operation, once: method, path and body.
+                let others = operations(&request, &account, "50000001");
+                for (operation, method, path, body) in others.into_iter().skip(1) {
+                    let text = serde_json::to_string_pretty(
+                        &json!({"method": method, "path": path, "body": body}),
+                    )
+                    .unwrap()
+                        + "\n";
+                    crate::support::golden(
+                        ID,
+                        &format!("{stem}-gb.{operation}.{locale}.json"),
+                        &text,
+                    );
+                }
+            }
         }
     }
     assert!(compared >= 1, "no sample renders for Reed");
@@ -200,17 +216,27 @@ fn job_types_hours_and_salaries_map_to_reeds_codes() {
         max: 3_500.0,
         period: PayPeriod::Month,
     });
+    // Reed's codes: 5 per annum, 2 per day, 1 per hour; 1 is pounds.
     let request = render_job(&job).unwrap();
     assert_eq!(
         (
-            request.minimum_salary,
-            request.maximum_salary,
-            request.salary_type
+            request.min_salary,
+            request.max_salary,
+            request.salary_type,
+            request.currency
         ),
-        (Some(36_000.0), Some(42_000.0), Some(1))
+        (Some(36_000.0), Some(42_000.0), Some(5), Some(1))
     );
+    job.salary.as_mut().unwrap().period = PayPeriod::Year;
+    assert_eq!(render_job(&job).unwrap().salary_type, Some(5));
+    job.salary.as_mut().unwrap().period = PayPeriod::Day;
+    assert_eq!(render_job(&job).unwrap().salary_type, Some(2));
     job.salary.as_mut().unwrap().period = PayPeriod::Hour;
-    assert_eq!(render_job(&job).unwrap().salary_type, Some(3));
+    assert_eq!(render_job(&job).unwrap().salary_type, Some(1));
+    let body = serde_json::to_value(render_job(&job).unwrap()).unwrap();
+    assert_eq!(body["minSalary"], 3_000.0);
+    assert_eq!(body["maxSalary"], 3_500.0);
+    assert!(body.get("minimumSalary").is_none());
     job.salary.as_mut().unwrap().currency = "EUR".into();
     assert_eq!(
         render_job(&job).unwrap_err().message,
@@ -363,9 +389,7 @@ async fn the_twin_recomputes_every_signature() {
     let tampered = request
         .build()
         .map(|mut r| {
-            r.url_mut()
-                .query_pairs_mut()
-                .append_pair("externalReference", "x");
+            r.url_mut().query_pairs_mut().append_pair("ownerRef", "x");
             r
         })
         .unwrap();
@@ -418,10 +442,9 @@ async fn publish_update_withdraw() {
     let held = twin.only();
     assert_eq!(external_id, held.external_id);
     assert_eq!(held.reference, reference);
-    assert_eq!(
-        url.as_deref(),
-        Some(format!("https://www.reed.co.uk/jobs/account-manager/{external_id}").as_str())
-    );
+    assert_eq!(held.content["ownerRef"], reference.as_str());
+    // Reed's answer carries the job id only.
+    assert_eq!(url, None);
     assert!(held.live);
     assert_eq!((held.creates, held.updates, held.withdrawals), (1, 0, 0));
     assert_eq!(held.content["townName"], "EC1A 1BB");
@@ -456,15 +479,13 @@ async fn publish_update_withdraw() {
     assert_eq!(twin.withdraw(&never).await.unwrap(), Receipt::Withdrawn);
     assert_eq!(twin.only().withdrawals, 1);
 
-    // An update after a withdrawal reposts the one copy.
+    // An update after a withdrawal relists the one copy, then edits it.
     posting.live_at_board = false;
     assert_eq!(
         twin.update(&posting).await.unwrap(),
         Receipt::Live {
             external_id: external_id.clone(),
-            url: Some(format!(
-                "https://www.reed.co.uk/jobs/account-manager/{external_id}"
-            )),
+            url: None,
         }
     );
     let held = twin.only();
@@ -798,17 +819,67 @@ async fn the_twin_checks_its_rules_on_its_own() {
     assert_eq!(status, 201, "{answer}");
     assert_eq!(twin.only().reference, reference);
 
-    // And reads back by the board's id.
-    let job_id = answer["jobId"].as_u64().unwrap();
-    let read = lookup_url(&twin).replacen(
-        &format!("/{JOBS_PATH}?"),
-        &format!("/{JOBS_PATH}/{job_id}?"),
-        1,
-    );
-    let (status, record) = status_and_body(signer.request(reqwest::Method::GET, &read)).await;
-    assert_eq!(status, 200, "{record}");
-    assert_eq!(record["status"], "Live");
-    assert_eq!(record["externalReference"], reference.as_str());
+    // And reads back by our reference.
+    let job_id = answer["JobId"].as_u64().unwrap();
+    let read = format!("{}&ownerRef={reference}", lookup_url(&twin));
+    let (status, records) = status_and_body(signer.request(reqwest::Method::GET, &read)).await;
+    assert_eq!(status, 200, "{records}");
+    assert_eq!(records[0]["JobId"], job_id);
+    assert_eq!(records[0]["Status"], "Live");
+    assert_eq!(records[0]["OwnerRef"], reference.as_str());
+}
+
+/// Reed documents `PUT …/jobs/update/{jobId}` and `PUT …/jobs/end/{jobId}`;
+/// the old `PUT` / `DELETE …/jobs/{jobId}` reach nothing.
+#[tokio::test]
+async fn edits_and_ends_use_reeds_documented_paths() {
+    let twin = twin().await;
+    let (job, reference) = london();
+    let signer = Signer::new(&twin);
+    let receipt = twin
+        .publish(&context(&job, &job.ads["en"], &reference, "en"))
+        .await
+        .unwrap();
+    let Receipt::Live { external_id, .. } = receipt else {
+        panic!("{receipt:?}");
+    };
+    let old = format!("{}/{external_id}", jobs_url(&twin));
+    for method in [reqwest::Method::PUT, reqwest::Method::DELETE] {
+        let (status, _) = status_and_body(signer.request(method, &old)).await;
+        assert_eq!(status, 404);
+    }
+    let end = format!("{}/end/{external_id}", jobs_url(&twin));
+    let body = json!({
+        "username": "recruiter@boardcast.example",
+        "postingKey": twin.credential("posting_key"),
+    });
+    let (status, answer) =
+        status_and_body(signer.request(reqwest::Method::PUT, &end).json(&body)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["JobId"].to_string(), external_id);
+    assert!(!twin.only().live);
+}
+
+/// A 404 on ending means "gone" only once the lookup by `ownerRef` agrees:
+/// a stale board id must not leave the live copy online.
+#[tokio::test]
+async fn a_404_on_withdraw_is_gone_only_when_the_lookup_agrees() {
+    let twin = twin().await;
+    let (job, reference) = london();
+    let ad = &job.ads["en"];
+    twin.publish(&context(&job, ad, &reference, "en"))
+        .await
+        .unwrap();
+    let mut stale = context(&job, ad, &reference, "en");
+    stale.external_id = Some("49999999");
+    stale.live_at_board = true;
+    assert_eq!(twin.withdraw(&stale).await.unwrap(), Receipt::Withdrawn);
+    assert_eq!(twin.live_copies(&reference), 0, "the live copy was ended");
+    assert_eq!(twin.only().withdrawals, 1);
+
+    // Nothing left at Reed: the 404 is "gone", with no second end.
+    assert_eq!(twin.withdraw(&stale).await.unwrap(), Receipt::Withdrawn);
+    assert_eq!(twin.only().withdrawals, 1);
 }
 
 #[tokio::test]

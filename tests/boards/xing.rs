@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::support::{BoardTwin, assert_rejected, context, publish_samples, sample, settings};
-use boardcast::boards::xing::{Account, ID, reduce_html, render};
+use boardcast::boards::xing::{Account, ID, operations, reduce_html, render};
 use boardcast::boards::{Board, BoardError, CallLog, ErrorClass, PostingContext, Receipt};
 use boardcast::intake::message::{Job, PayPeriod, Salary, primary_language};
 use boardcast::plan::posting_reference;
@@ -71,6 +71,19 @@ fn golden_requests() {
             let rendered = serde_json::to_string_pretty(&request).unwrap() + "\n";
             crate::support::golden(ID, &format!("{stem}.publish.{locale}.json"), &rendered);
             compared += 1;
+            if compared == 1 {
+                // Every other operation, once: method, path and body.
+                for (operation, method, path, body) in
+                    operations(&request, "7654321").into_iter().skip(1)
+                {
+                    let text = serde_json::to_string_pretty(
+                        &serde_json::json!({"method": method, "path": path, "body": body}),
+                    )
+                    .unwrap()
+                        + "\n";
+                    crate::support::golden(ID, &format!("{stem}.{operation}.{locale}.json"), &text);
+                }
+            }
         }
     }
     assert!(compared >= 2, "de and en of a DACH sample render");
@@ -823,4 +836,30 @@ async fn wrong_credentials_are_an_auth_failure() {
         assert_eq!(error.class, ErrorClass::Auth, "{name}: {error:?}");
         assert!(twin.held().is_empty());
     }
+}
+
+/// A 404 on archiving counts as "gone" only once the lookup by `job_code`
+/// agrees: with a stale posting id, the open posting is found and archived.
+#[tokio::test]
+async fn a_404_on_withdraw_is_gone_only_when_the_lookup_agrees() {
+    let twin = twin().await;
+    let (job, reference) = northwind("en");
+    let ad = &job.ads["en"];
+    let task = task_of(
+        &twin
+            .publish(&context(&job, ad, &reference, "en"))
+            .await
+            .unwrap(),
+    );
+    settle(&twin, &context(&job, ad, &reference, "en"), &task).await;
+    assert!(twin.only().live);
+    let mut stale = context(&job, ad, &reference, "en");
+    stale.external_id = Some("999999999");
+    stale.live_at_board = true;
+    assert_eq!(twin.withdraw(&stale).await.unwrap(), Receipt::Withdrawn);
+    assert!(!twin.only().live, "the open posting was archived");
+    assert_eq!(twin.only().withdrawals, 1);
+    // Nothing open left: the 404 is "gone".
+    assert_eq!(twin.withdraw(&stale).await.unwrap(), Receipt::Withdrawn);
+    assert_eq!(twin.only().withdrawals, 1);
 }

@@ -2,7 +2,7 @@
 //! adapter against its sandbox twin over real HTTP. No database or broker.
 
 use crate::support::{BoardTwin, assert_rejected, context, publish_samples, sample, settings};
-use boardcast::boards::ziprecruiter::{ID, render};
+use boardcast::boards::ziprecruiter::{ID, operations, render};
 use boardcast::boards::{ErrorClass, Receipt};
 use boardcast::intake::message::{Job, primary_language};
 use boardcast::plan::posting_reference;
@@ -26,7 +26,7 @@ fn golden_requests() {
             let posting = context(&job, ad, &reference, locale);
             let name = format!("{stem}.publish.{locale}.json");
             let served: Vec<&str> = job.locations.iter().map(|l| l.country.as_str()).collect();
-            if !served.iter().any(|c| ["US", "GB", "CA"].contains(c)) {
+            if !served.iter().any(|c| ["US", "CA", "AU"].contains(c)) {
                 let mut countries: Vec<&str> = Vec::new();
                 for country in served {
                     if !countries.contains(&country) {
@@ -38,7 +38,7 @@ fn golden_requests() {
                 assert_eq!(
                     error.message,
                     format!(
-                        "ZipRecruiter publishes jobs in US, GB, CA; this job is in {}",
+                        "ZipRecruiter publishes jobs in US, CA, AU; this job is in {}",
                         countries.join(", ")
                     )
                 );
@@ -49,20 +49,33 @@ fn golden_requests() {
             let rendered = serde_json::to_string_pretty(&request).unwrap() + "\n";
             crate::support::golden(ID, &name, &rendered);
             compared += 1;
+            if compared == 1 {
+                // Every other operation, once: method, path and body.
+                for (operation, method, path, body) in
+                    operations(&request, &reference).into_iter().skip(1)
+                {
+                    let text = serde_json::to_string_pretty(
+                        &serde_json::json!({"method": method, "path": path, "body": body}),
+                    )
+                    .unwrap()
+                        + "\n";
+                    crate::support::golden(ID, &format!("{stem}.{operation}.{locale}.json"), &text);
+                }
+            }
         }
     }
     assert!(compared >= 1, "no sample renders for ZipRecruiter");
-    assert!(refused >= 1, "no sample is outside US/GB/CA");
+    assert!(refused >= 1, "no sample is outside US/CA/AU");
 }
 
 #[test]
-fn jobs_outside_us_gb_ca_are_refused_by_name() {
+fn jobs_outside_us_ca_au_are_refused_by_name() {
     let (_, job) = sample("account-executive");
     let reference = "bcoutside";
     let error = render(&context(&job, &job.ads["en"], reference, "en")).unwrap_err();
     assert_eq!(
         error.message,
-        "ZipRecruiter publishes jobs in US, GB, CA; this job is in ES, DE, FR, GR, PT, IE"
+        "ZipRecruiter publishes jobs in US, CA, AU; this job is in ES, DE, FR, GR, PT, IE"
     );
 }
 
@@ -233,7 +246,7 @@ async fn the_adapter_refuses_what_breaks_a_rule_before_sending() {
         .unwrap_err();
     assert_rejected(&error, &["ZipRecruiter takes ads in en; this one is in es"]);
 
-    // US, GB, CA only.
+    // US, CA, AU only.
     let (_, outside) = sample("sales-account-executive");
     let error = twin
         .publish(&context(&outside, &outside.ads["en"], &reference, "en"))
@@ -241,7 +254,7 @@ async fn the_adapter_refuses_what_breaks_a_rule_before_sending() {
         .unwrap_err();
     assert_rejected(
         &error,
-        &["ZipRecruiter publishes jobs in US, GB, CA; this job is in PT"],
+        &["ZipRecruiter publishes jobs in US, CA, AU; this job is in PT"],
     );
 
     assert_eq!(twin.requests(), 0, "nothing was sent");
@@ -336,4 +349,49 @@ async fn wrong_credentials_are_an_auth_failure() {
     let error = twin.withdraw(&posting).await.unwrap_err();
     assert_eq!(error.class, ErrorClass::Auth, "{error:?}");
     assert!(twin.held().is_empty());
+}
+
+/// The Job API's country codes are the US, Canada and Australia: a job in
+/// Great Britain is refused by name (it was sent before issue 13), one in
+/// Australia goes out.
+#[test]
+fn the_job_api_takes_us_ca_and_au_jobs() {
+    let (_, mut job) = sample("account-manager");
+    let mut london = job.locations[0].clone();
+    london.city = "London".into();
+    london.region = None;
+    london.country = "GB".into();
+    job.locations = vec![london];
+    let error = render(&context(&job, &job.ads["en"], "bcgb", "en")).unwrap_err();
+    assert_eq!(
+        error.message,
+        "ZipRecruiter publishes jobs in US, CA, AU; this job is in GB"
+    );
+    job.locations[0].city = "Sydney".into();
+    job.locations[0].region = Some("NSW".into());
+    job.locations[0].country = "AU".into();
+    let request = render(&context(&job, &job.ads["en"], "bcau", "en")).unwrap();
+    assert_eq!(request.country, "AU");
+}
+
+/// A 404 on closing counts as "gone" only once reading the job agrees.
+#[tokio::test]
+async fn a_404_on_withdraw_is_gone_only_when_the_board_agrees() {
+    let twin = twin().await;
+    let (job, reference) = contoso();
+    let posting = context(&job, &job.ads["en"], &reference, "en");
+    twin.publish(&posting).await.unwrap();
+    // One 404 from the DELETE while the job is still open: not "gone".
+    twin.faults(boardcast::sandbox::Faults {
+        fail_times: 1,
+        fail_status: 404,
+        ..Default::default()
+    });
+    let error = twin.withdraw(&posting).await.unwrap_err();
+    assert_eq!(error.class, ErrorClass::Transient, "{error:?}");
+    assert!(twin.only().live);
+    // Closed for real, a 404 is "gone".
+    assert_eq!(twin.withdraw(&posting).await.unwrap(), Receipt::Withdrawn);
+    assert_eq!(twin.withdraw(&posting).await.unwrap(), Receipt::Withdrawn);
+    assert!(!twin.only().live);
 }
