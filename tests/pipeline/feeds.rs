@@ -349,7 +349,7 @@ async fn every_feed_posting_has_a_job_page_and_the_feed_links_it() {
     let rows = app.feed_rows("submitted", 1).await;
     let http = reqwest::Client::new();
     let feed = http
-        .get(format!("{}/feeds/indeed.xml", app.ops_url))
+        .get(format!("{}/feeds/indeed.xml", app.public_url))
         .send()
         .await
         .unwrap()
@@ -359,7 +359,7 @@ async fn every_feed_posting_has_a_job_page_and_the_feed_links_it() {
     let job = &message("sales-account-executive.publish.json")["job"];
     let page_of = |locale: &str| {
         let row = rows.iter().find(|r| r.locale == locale).unwrap();
-        format!("{}/jobs/{}", app.ops_url, row.reference)
+        format!("{}/jobs/{}", app.public_url, row.reference)
     };
     let mut pages = Vec::new();
     for row in &rows {
@@ -411,7 +411,7 @@ async fn every_feed_posting_has_a_job_page_and_the_feed_links_it() {
     let answer = http.get(page_of("pt")).send().await.unwrap();
     assert_eq!(answer.status(), 410);
     let unknown = http
-        .get(format!("{}/jobs/bc0000000000000000zz", app.ops_url))
+        .get(format!("{}/jobs/bc0000000000000000zz", app.public_url))
         .send()
         .await
         .unwrap();
