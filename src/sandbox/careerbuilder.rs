@@ -21,11 +21,6 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{Gate, HeldPosting, Sandbox, Twin, answer};
-use crate::boards::careerbuilder::{
-    DpiError, DpiErrors, DpiHeader, DpiJob, DpiJobPost, Envelope, Fault, JobStatusResult,
-    ProcessJobBody, ProcessJobReplyBody, ProcessJobResponse, ProcessJobResult, StatusReplyBody,
-    StatusResponse,
-};
 
 pub const BOARD: &str = "careerbuilder";
 
@@ -46,6 +41,258 @@ const STATUS_ACTION: &str =
     "\"http://dpi.careerbuilder.com/WebServices/RealTimeJobStatus/GetJobPostStatus\"";
 const POST_NS: &str = "http://dpi.careerbuilder.com/WebServices/RealTimeJobPost";
 const STATUS_NS: &str = "http://dpi.careerbuilder.com/WebServices/RealTimeJobStatus";
+const SOAP_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+
+/// The twin's own reading of a DPI `<Job>` (the DPI guide's field names),
+/// not the adapter's types: a field the adapter misnames is missing here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+enum Action {
+    Add,
+    Update,
+    Expire,
+}
+
+#[derive(Debug, Default)]
+struct DpiHeader {
+    vendor_id: String,
+    customer_account_code: String,
+    account_password: String,
+    replacement_directive: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct DpiJob {
+    #[serde(rename = "Action")]
+    action: Action,
+    #[serde(rename = "JobID")]
+    job_id: String,
+    #[serde(rename = "JobTitle")]
+    job_title: Option<String>,
+    #[serde(rename = "CompanyProfileName")]
+    company_profile_name: Option<String>,
+    #[serde(rename = "Description")]
+    description: Option<String>,
+    #[serde(rename = "City")]
+    city: Option<String>,
+    #[serde(rename = "State")]
+    state: Option<String>,
+    #[serde(rename = "PostalCode")]
+    postal_code: Option<String>,
+    #[serde(rename = "Country")]
+    country: Option<String>,
+    #[serde(rename = "EmployeeType")]
+    employee_type: Option<String>,
+    #[serde(rename = "JobTypeCode")]
+    job_type_code: Option<String>,
+    #[serde(rename = "BasePayLow")]
+    base_pay_low: Option<String>,
+    #[serde(rename = "BasePayHigh")]
+    base_pay_high: Option<String>,
+    #[serde(rename = "PayRate")]
+    pay_rate: Option<String>,
+    #[serde(rename = "CurrencyCode")]
+    currency_code: Option<String>,
+    #[serde(rename = "ApplicationURL")]
+    application_url: Option<String>,
+    #[serde(rename = "ContactEmail")]
+    contact_email: Option<String>,
+    #[serde(rename = "ExpirationDate")]
+    expiration_date: Option<String>,
+}
+
+struct DpiJobPost {
+    header: DpiHeader,
+    job: DpiJob,
+}
+
+/// One entry of the answer's `Errors` list.
+#[derive(Debug, Clone)]
+struct DpiError {
+    error_code: String,
+    error_text: String,
+}
+
+/// `ProcessJobResult`, as the twin writes it.
+#[derive(Debug, Default)]
+struct ProcessJobResult {
+    errors: Vec<DpiError>,
+    action: Option<String>,
+    job_did: Option<String>,
+    product_id: Option<String>,
+    user_job_id: Option<String>,
+    pr_end_date: Option<String>,
+    transaction_did: Option<String>,
+    post_status: Option<String>,
+}
+
+/// Reads the `xmlJob` string: `<DPIJobPost><Header>…</Header><Job>…</Job></DPIJobPost>`.
+/// Strict: an element the guide does not list, or one given twice, is refused.
+fn read_job_post(text: &str) -> Result<DpiJobPost, String> {
+    let document = roxmltree::Document::parse(text).map_err(|e| e.to_string())?;
+    let root = document.root_element();
+    if root.tag_name().name() != "DPIJobPost" {
+        return Err(format!(
+            "the root is <{}>, not <DPIJobPost>",
+            root.tag_name().name()
+        ));
+    }
+    let section = |name: &str| {
+        root.children()
+            .find(|c| c.is_element() && c.tag_name().name() == name)
+            .ok_or_else(|| format!("<{name}> missing"))
+    };
+    let fields = |node: roxmltree::Node<'_, '_>, known: &[&str]| {
+        let mut found = std::collections::BTreeMap::new();
+        for child in node.children().filter(|c| c.is_element()) {
+            let name = child.tag_name().name();
+            if !known.contains(&name) {
+                return Err(format!("<{name}> is not a DPI field"));
+            }
+            let value = child.text().unwrap_or_default().to_owned();
+            if found.insert(name.to_owned(), value).is_some() {
+                return Err(format!("<{name}> given twice"));
+            }
+        }
+        Ok(found)
+    };
+    let mut header = fields(
+        section("Header")?,
+        &[
+            "VendorID",
+            "CustomerAccountCode",
+            "AccountPassword",
+            "ReplacementDirective",
+            "Origin",
+        ],
+    )?;
+    let mut job = fields(
+        section("Job")?,
+        &[
+            "Action",
+            "JobID",
+            "DisplayJobID",
+            "JobTitle",
+            "CompanyProfileName",
+            "Description",
+            "City",
+            "State",
+            "PostalCode",
+            "Country",
+            "EmployeeType",
+            "JobTypeCode",
+            "BasePayLow",
+            "BasePayHigh",
+            "PayRate",
+            "CurrencyCode",
+            "ApplicationURL",
+            "ContactEmail",
+            "ExpirationDate",
+        ],
+    )?;
+    let action = match job.get("Action").map(|a| a.trim()) {
+        Some("Add") => Action::Add,
+        Some("Update") => Action::Update,
+        Some("Expire") => Action::Expire,
+        other => return Err(format!("Action {other:?} is not Add, Update or Expire")),
+    };
+    let mut take = |name: &str| job.remove(name);
+    let job = DpiJob {
+        action,
+        job_id: take("JobID").unwrap_or_default(),
+        job_title: take("JobTitle"),
+        company_profile_name: take("CompanyProfileName"),
+        description: take("Description"),
+        city: take("City"),
+        state: take("State"),
+        postal_code: take("PostalCode"),
+        country: take("Country"),
+        employee_type: take("EmployeeType"),
+        job_type_code: take("JobTypeCode"),
+        base_pay_low: take("BasePayLow"),
+        base_pay_high: take("BasePayHigh"),
+        pay_rate: take("PayRate"),
+        currency_code: take("CurrencyCode"),
+        application_url: take("ApplicationURL"),
+        contact_email: take("ContactEmail"),
+        expiration_date: take("ExpirationDate"),
+    };
+    let mut header_field = |name: &str| header.remove(name).unwrap_or_default();
+    let header = DpiHeader {
+        vendor_id: header_field("VendorID"),
+        customer_account_code: header_field("CustomerAccountCode"),
+        account_password: header_field("AccountPassword"),
+        replacement_directive: header_field("ReplacementDirective"),
+    };
+    Ok(DpiJobPost { header, job })
+}
+
+/// The `xmlJob` string of a SOAP 1.1 `ProcessJob` call.
+fn read_process_job(body: &str) -> Result<String, String> {
+    let document = roxmltree::Document::parse(body).map_err(|e| e.to_string())?;
+    let envelope = document.root_element();
+    if envelope.tag_name().name() != "Envelope" || envelope.tag_name().namespace() != Some(SOAP_NS)
+    {
+        return Err("not a SOAP 1.1 envelope".to_owned());
+    }
+    let operation = envelope
+        .children()
+        .find(|c| {
+            c.is_element()
+                && c.tag_name().name() == "Body"
+                && c.tag_name().namespace() == Some(SOAP_NS)
+        })
+        .and_then(|b| b.children().find(|c| c.is_element()))
+        .ok_or("no operation in the SOAP Body")?;
+    if operation.tag_name().name() != "ProcessJob"
+        || operation.tag_name().namespace() != Some(POST_NS)
+    {
+        return Err(format!(
+            "<{}> in {:?} is not ProcessJob in {POST_NS}",
+            operation.tag_name().name(),
+            operation.tag_name().namespace()
+        ));
+    }
+    operation
+        .children()
+        .find(|c| c.is_element() && c.tag_name().name() == "xmlJob")
+        .and_then(|x| x.text())
+        .map(str::to_owned)
+        .ok_or_else(|| "ProcessJob without xmlJob".to_owned())
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// `<Errors>` and the result's other fields, in the order the DPI guide shows.
+fn write_result(name: &str, result: &ProcessJobResult) -> String {
+    let mut out = format!("<{name}><Errors>");
+    for error in &result.errors {
+        out.push_str(&format!(
+            "<DPIError><ErrorCode>{}</ErrorCode><ErrorText>{}</ErrorText></DPIError>",
+            escape(&error.error_code),
+            escape(&error.error_text)
+        ));
+    }
+    out.push_str("</Errors>");
+    for (element, value) in [
+        ("Action", &result.action),
+        ("JobDID", &result.job_did),
+        ("ProductID", &result.product_id),
+        ("UserJobID", &result.user_job_id),
+        ("PREndDate", &result.pr_end_date),
+        ("TransactionDID", &result.transaction_did),
+        ("PostStatus", &result.post_status),
+    ] {
+        if let Some(value) = value {
+            out.push_str(&format!("<{element}>{}</{element}>", escape(value)));
+        }
+    }
+    out.push_str(&format!("</{name}>"));
+    out
+}
 
 /// The board's rules as the twin reads them.
 const MAX_TITLE: usize = 100;
@@ -110,10 +357,9 @@ fn dpi_error((code, text): (&str, &str), detail: &str) -> DpiError {
     }
 }
 
-fn xml(status: StatusCode, body: impl Serialize) -> Response {
+fn xml(status: StatusCode, body: &str) -> Response {
     let text = format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{}",
-        quick_xml::se::to_string(&Envelope::new(body)).expect("serialisable")
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<soap:Envelope xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" xmlns:soap=\"{SOAP_NS}\"><soap:Body>{body}</soap:Body></soap:Envelope>"
     );
     let mut response = (status, text).into_response();
     response.headers_mut().insert(
@@ -127,13 +373,11 @@ fn xml(status: StatusCode, body: impl Serialize) -> Response {
 fn fault(code: &str, text: String) -> Response {
     xml(
         StatusCode::INTERNAL_SERVER_ERROR,
-        ProcessJobReplyBody {
-            response: None,
-            fault: Some(Fault {
-                faultcode: code.to_owned(),
-                faultstring: text,
-            }),
-        },
+        &format!(
+            "<soap:Fault><faultcode>{}</faultcode><faultstring>{}</faultstring></soap:Fault>",
+            escape(code),
+            escape(&text)
+        ),
     )
 }
 
@@ -184,7 +428,7 @@ fn authorise(sandbox: &Sandbox, header: &DpiHeader) -> Option<DpiError> {
 
 fn failed(errors: Vec<DpiError>, job: Option<&DpiJob>) -> ProcessJobResult {
     ProcessJobResult {
-        errors: DpiErrors { items: errors },
+        errors,
         action: job.map(|j| action_name(j).to_owned()),
         user_job_id: job.map(|j| j.job_id.clone()),
         post_status: Some("Failed".to_owned()),
@@ -194,22 +438,19 @@ fn failed(errors: Vec<DpiError>, job: Option<&DpiJob>) -> ProcessJobResult {
 
 fn action_name(job: &DpiJob) -> &'static str {
     match job.action {
-        crate::boards::careerbuilder::Action::Add => "Add",
-        crate::boards::careerbuilder::Action::Update => "Update",
-        crate::boards::careerbuilder::Action::Expire => "Expire",
+        Action::Add => "Add",
+        Action::Update => "Update",
+        Action::Expire => "Expire",
     }
 }
 
 fn result_response(result: ProcessJobResult) -> Response {
     xml(
         StatusCode::OK,
-        ProcessJobReplyBody {
-            response: Some(ProcessJobResponse {
-                xmlns: POST_NS.to_owned(),
-                result,
-            }),
-            fault: None,
-        },
+        &format!(
+            "<ProcessJobResponse xmlns=\"{POST_NS}\">{}</ProcessJobResponse>",
+            write_result("ProcessJobResult", &result)
+        ),
     )
 }
 
@@ -218,8 +459,8 @@ async fn process_job(State(sandbox): State<Sandbox>, headers: HeaderMap, body: S
         Ok(timing) => timing,
         Err(response) => return response,
     };
-    let envelope: Envelope<ProcessJobBody> = match quick_xml::de::from_str(&body) {
-        Ok(envelope) => envelope,
+    let xml_job = match read_process_job(&body) {
+        Ok(xml_job) => xml_job,
         Err(error) => {
             return fault(
                 "soap:Client",
@@ -227,10 +468,10 @@ async fn process_job(State(sandbox): State<Sandbox>, headers: HeaderMap, body: S
             );
         }
     };
-    let document: DpiJobPost = match quick_xml::de::from_str(&envelope.body.process_job.xml_job) {
+    let document = match read_job_post(&xml_job) {
         Ok(document) => document,
         Err(error) => {
-            let error = dpi_error(codes::NOT_A_DOCUMENT, &error.to_string());
+            let error = dpi_error(codes::NOT_A_DOCUMENT, &error);
             return answer(timing, result_response(failed(vec![error], None))).await;
         }
     };
@@ -445,7 +686,6 @@ fn end_date(job: &DpiJob) -> String {
 }
 
 fn apply(sandbox: &Sandbox, document: DpiJobPost) -> ProcessJobResult {
-    use crate::boards::careerbuilder::Action;
     let job = document.job;
     if document.header.replacement_directive.trim() != "None" {
         return failed(
@@ -469,9 +709,7 @@ fn apply(sandbox: &Sandbox, document: DpiJobPost) -> ProcessJobResult {
     let reference = job.job_id.clone();
     let content = serde_json::to_value(&job).expect("serialisable");
     let done = |posting: &HeldPosting, status: &str, end: Option<String>| ProcessJobResult {
-        errors: DpiErrors {
-            items: notices.clone(),
-        },
+        errors: notices.clone(),
         action: Some(action_name(&job).to_owned()),
         job_did: Some(posting.external_id.clone()),
         product_id: Some("DPI-JP30".to_owned()),
@@ -527,16 +765,13 @@ fn apply(sandbox: &Sandbox, document: DpiJobPost) -> ProcessJobResult {
     })
 }
 
-fn status_response(result: JobStatusResult) -> Response {
+fn status_response(result: ProcessJobResult) -> Response {
     xml(
         StatusCode::OK,
-        StatusReplyBody {
-            response: Some(StatusResponse {
-                xmlns: STATUS_NS.to_owned(),
-                result,
-            }),
-            fault: None,
-        },
+        &format!(
+            "<GetJobPostStatusResponse xmlns=\"{STATUS_NS}\">{}</GetJobPostStatusResponse>",
+            write_result("GetJobPostStatusResult", &result)
+        ),
     )
 }
 
@@ -578,11 +813,9 @@ async fn job_status(State(sandbox): State<Sandbox>, headers: HeaderMap, body: St
                 .to_owned(),
         );
     };
-    let result = JobStatusResult {
-        errors: DpiErrors {
-            items: vec![dpi_error(codes::UNKNOWN_JOB, &transaction)],
-        },
-        ..JobStatusResult::default()
+    let result = ProcessJobResult {
+        errors: vec![dpi_error(codes::UNKNOWN_JOB, &transaction)],
+        ..ProcessJobResult::default()
     };
     answer(timing, status_response(result)).await
 }
