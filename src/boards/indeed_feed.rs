@@ -13,7 +13,7 @@
 //! modelled on Indeed's feed status page.
 
 use super::feed::{FeedEntry, FeedFormat};
-use super::indeed::description;
+use super::indeed::{MAX_TITLE, description};
 use super::render::{cdata_element, check_max, employment_type_name};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::intake::message::Workplace;
@@ -23,7 +23,6 @@ pub const MECHANISM: &str = "pull XML feed (<source><job>, CDATA), crawled from 
 const NAME: &str = "Indeed";
 /// Indeed's Job Sync limit, the only documented one; the feed shares the index.
 const MAX_DESCRIPTION_BYTES: usize = 65_000;
-const MAX_TITLE: usize = 200;
 
 pub struct IndeedFeed {
     /// `<publisher>`: who builds the feed.

@@ -16,6 +16,10 @@ use super::{BoardConfig, BoardError, BuildError, CallLog, ErrorClass};
 
 /// Refresh a token this long before it expires.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
+/// The longest we keep a token, whatever `expires_in` says: a lifetime near
+/// `u64::MAX` seconds would overflow an `Instant`, and a daily refresh costs
+/// nothing [inferred].
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// The token endpoint's answer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -95,12 +99,10 @@ impl ClientCredentials {
         if !reply.is_success() {
             return Err(reply.error(self.board));
         }
-        let token: TokenResponse = reply.json(self.board)?;
-        let lifetime = Duration::from_secs(token.expires_in).saturating_sub(TOKEN_MARGIN);
-        let value = SecretString::from(token.access_token);
+        let (value, expires_in) = read_token_answer(self.board, reply.status, &reply.body)?;
         *cached = Some(Token {
             value: value.clone(),
-            refresh_at: Instant::now() + lifetime,
+            refresh_at: refresh_at(Instant::now(), expires_in),
         });
         Ok(value)
     }
@@ -135,5 +137,101 @@ impl ClientCredentials {
             return Ok(reply);
         }
         unreachable!("the loop returns on its second pass")
+    }
+}
+
+/// Reads a token endpoint's 2xx answer: the token and its `expires_in`
+/// seconds (RFC 6749 §5.1). The body holds a secret, so an error names the
+/// field that is wrong and never quotes the body, the token or serde's
+/// message (which can quote a value).
+pub fn read_token_answer(
+    board: &str,
+    status: u16,
+    body: &str,
+) -> Result<(SecretString, u64), BoardError> {
+    let refuse = |what: &str| {
+        BoardError::new(
+            ErrorClass::Ambiguous,
+            Some(status),
+            format!("{board}'s token endpoint answered {status} with {what}"),
+        )
+    };
+    let Ok(serde_json::Value::Object(answer)) = serde_json::from_str::<serde_json::Value>(body)
+    else {
+        return Err(refuse(&format!(
+            "a body that is not a JSON object ({} bytes, not shown: it may hold a token)",
+            body.len()
+        )));
+    };
+    let token = match answer.get("access_token") {
+        Some(serde_json::Value::String(token)) if !token.is_empty() => token,
+        Some(_) => return Err(refuse("an access_token that is not a non-empty string")),
+        None => return Err(refuse("no access_token")),
+    };
+    let expires_in = match answer.get("expires_in") {
+        Some(value) => value
+            .as_u64()
+            .ok_or_else(|| refuse("an expires_in that is not a whole number of seconds"))?,
+        None => return Err(refuse("no expires_in")),
+    };
+    Ok((SecretString::from(token.clone()), expires_in))
+}
+
+/// When a token that lives `expires_in` seconds from `now` is refreshed: a
+/// minute early, and never later than [`MAX_TOKEN_LIFETIME`] from now.
+pub fn refresh_at(now: Instant, expires_in: u64) -> Instant {
+    let lifetime = Duration::from_secs(expires_in).min(MAX_TOKEN_LIFETIME);
+    now + lifetime.saturating_sub(TOKEN_MARGIN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "AQXs3cr3t-token-value";
+
+    #[test]
+    fn an_answer_without_expires_in_is_refused_without_quoting_the_token() {
+        let body = format!(r#"{{"access_token":"{SECRET}","token_type":"Bearer"}}"#);
+        let error = read_token_answer("LinkedIn", 200, &body).unwrap_err();
+        assert_eq!(error.class, ErrorClass::Ambiguous);
+        assert!(error.message.contains("no expires_in"), "{}", error.message);
+        assert!(!error.message.contains(SECRET), "{}", error.message);
+    }
+
+    #[test]
+    fn unreadable_answers_never_quote_the_body() {
+        for body in [
+            format!(r#"{{"access_token":"{SECRET}","expires_in":"soon"}}"#),
+            format!(r#"{{"access_token":"{SECRET}","expires_in":-5}}"#),
+            format!(r#"{{"access_token":"{SECRET}","expires_in":3600"#),
+            format!("access_token={SECRET}&expires_in=3600"),
+            format!(r#"{{"access_token":["{SECRET}"],"expires_in":3600}}"#),
+        ] {
+            let error = read_token_answer("Indeed", 200, &body).unwrap_err();
+            assert!(!error.message.contains(SECRET), "{body}: {}", error.message);
+            assert!(!error.message.contains("soon"), "{body}: {}", error.message);
+        }
+    }
+
+    #[test]
+    fn a_good_answer_gives_the_token_and_its_lifetime() {
+        let body = format!(r#"{{"access_token":"{SECRET}","expires_in":1800}}"#);
+        let (token, expires_in) = read_token_answer("LinkedIn", 200, &body).unwrap();
+        assert_eq!(token.expose_secret(), SECRET);
+        assert_eq!(expires_in, 1800);
+    }
+
+    #[test]
+    fn a_huge_expires_in_is_clamped_not_overflowed() {
+        let now = Instant::now();
+        let at = refresh_at(now, u64::MAX);
+        assert_eq!(at, now + MAX_TOKEN_LIFETIME - TOKEN_MARGIN);
+        assert_eq!(refresh_at(now, 1800), now + Duration::from_secs(1740));
+        assert_eq!(
+            refresh_at(now, 10),
+            now,
+            "a short token is refreshed at once"
+        );
     }
 }
