@@ -471,6 +471,18 @@ impl TestEnv {
                 );
             }
         }
+        // LinkedIn's default job posters ([tenants.<id>] poster_email).
+        for (tenant, tenant_settings) in &s.tenants {
+            if let Some(email) = &tenant_settings.poster_email {
+                set(
+                    &format!(
+                        "BOARDCAST__TENANTS__{}__POSTER_EMAIL",
+                        tenant.to_uppercase()
+                    ),
+                    email.clone(),
+                );
+            }
+        }
         env
     }
 
