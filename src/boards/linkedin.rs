@@ -274,6 +274,13 @@ fn pay_period(period: PayPeriod) -> &'static str {
     }
 }
 
+/// Where a task's status is read: `GET /v2/simpleJobPostingTasks?ids=<task URN>`.
+pub fn task_url(tasks_url: &url::Url, task_urn: &str) -> url::Url {
+    let mut url = tasks_url.clone();
+    url.query_pairs_mut().append_pair("ids", task_urn);
+    url
+}
+
 /// The public page of a job URN (`urn:li:jobPosting:123`).
 pub fn public_url(job_urn: &str) -> Option<String> {
     let id = job_urn.rsplit(':').next()?;
@@ -463,8 +470,7 @@ impl Board for LinkedIn {
         log: &mut CallLog,
     ) -> Result<Receipt, BoardError> {
         let (operation, urn) = task.split_once(' ').unwrap_or(("CREATE", task));
-        let mut url = self.tasks_url.clone();
-        url.query_pairs_mut().append_pair("ids", urn);
+        let url = task_url(&self.tasks_url, urn);
         let reply = self
             .auth
             .send(

@@ -74,16 +74,19 @@ impl ClientCredentials {
         {
             return Ok(token.value.clone());
         }
-        let mut form = vec![
-            ("grant_type", "client_credentials"),
-            ("client_id", self.client_id.expose_secret()),
-            ("client_secret", self.client_secret.expose_secret()),
-        ];
-        form.extend(self.extra.iter().copied());
+        let form = token_form(
+            self.client_id.expose_secret(),
+            self.client_secret.expose_secret(),
+            &self.extra,
+        );
         let request = self
             .http
             .post(self.token_url.clone())
-            .form(&form)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(form)
             .timeout(self.timeout);
         let reply = http::send(self.board, request, None, log).await?;
         if reply.status == 400 || reply.status == 401 {
@@ -138,6 +141,20 @@ impl ClientCredentials {
         }
         unreachable!("the loop returns on its second pass")
     }
+}
+
+/// The token request's body (RFC 6749 §4.4.2, credentials in the body as
+/// §2.3.1 allows): `grant_type=client_credentials`, the client's id and
+/// secret, then the board's extra fields. Holds a secret: never logged.
+pub fn token_form(client_id: &str, client_secret: &str, extra: &[(&str, &str)]) -> String {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("grant_type", "client_credentials")
+        .append_pair("client_id", client_id)
+        .append_pair("client_secret", client_secret);
+    for (name, value) in extra {
+        form.append_pair(name, value);
+    }
+    form.finish()
 }
 
 /// Reads a token endpoint's 2xx answer: the token and its `expires_in`

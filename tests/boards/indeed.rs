@@ -245,6 +245,36 @@ fn golden_requests() {
         expected_files.len() >= 5,
         "the samples hold ads Indeed takes"
     );
+    // The token request (credentials replaced by placeholders).
+    let token = format!(
+        "POST https://apis.indeed.com/oauth/v2/tokens\ncontent-type: application/x-www-form-urlencoded\n\n{}\n",
+        boardcast::boards::oauth::token_form(
+            "CLIENT_ID",
+            "CLIENT_SECRET",
+            &[("scope", "employer_access")]
+        )
+    );
+    let name = "token.http".to_owned();
+    expected_files.push(name.clone());
+    if update {
+        std::fs::write(dir.join(&name), &token).unwrap();
+    } else if std::fs::read_to_string(dir.join(&name)).ok().as_deref() != Some(token.as_str()) {
+        mismatches.push(format!("{name} differs; rendered:\n{token}"));
+    }
+    // Withdraw: the expire of one posting Indeed knows by its sourcedPostingId.
+    let expire = indeed::expire_request("00000000-0000-4000-8000-000000000001");
+    let rendered = serde_json::to_string_pretty(&expire).unwrap() + "\n";
+    let name = "withdraw.expire.json".to_owned();
+    expected_files.push(name.clone());
+    if update {
+        std::fs::write(dir.join(&name), &rendered).unwrap();
+    } else {
+        match std::fs::read_to_string(dir.join(&name)) {
+            Ok(golden) if golden == rendered => {}
+            Ok(_) => mismatches.push(format!("{name} differs; rendered:\n{rendered}")),
+            Err(e) => mismatches.push(format!("{name}: {e}")),
+        }
+    }
     let mut stale: Vec<String> = std::fs::read_dir(&dir)
         .map(|entries| {
             entries

@@ -265,3 +265,21 @@ async fn the_twin_refuses_unknown_fields_and_a_missing_poster() {
     );
     assert_eq!(send(good).await["status"], 202);
 }
+
+/// The token request and the task lookup, the two calls beside `batch_create`.
+#[test]
+fn golden_token_and_task_requests() {
+    use boardcast::boards::linkedin::task_url;
+    use boardcast::boards::oauth::token_form;
+    let token = format!(
+        "POST https://www.linkedin.com/oauth/v2/accessToken\ncontent-type: application/x-www-form-urlencoded\n\n{}\n",
+        token_form("CLIENT_ID", "CLIENT_SECRET", &[])
+    );
+    crate::support::golden("linkedin", "token.http", &token);
+    let tasks = url::Url::parse("https://api.linkedin.com/v2/simpleJobPostingTasks").unwrap();
+    let lookup = format!(
+        "GET {}\n",
+        task_url(&tasks, "urn:li:simpleJobPostingTask:0aa8d4f1-sandbox")
+    );
+    crate::support::golden("linkedin", "confirm.task.http", &lookup);
+}
