@@ -231,6 +231,21 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever follows the token in a broken answer, the error never
+        /// carries the token.
+        #[test]
+        fn no_broken_answer_ever_quotes_its_token(
+            token in "[A-Za-z0-9_-]{12,40}",
+            tail in "\\PC{0,40}",
+        ) {
+            let body = format!(r#"{{"access_token":"{token}"{tail}"#);
+            if let Err(error) = read_token_answer("LinkedIn", 200, &body) {
+                proptest::prop_assert!(!error.message.contains(&token), "{}", error.message);
+            }
+        }
+    }
+
     #[test]
     fn a_good_answer_gives_the_token_and_its_lifetime() {
         let body = format!(r#"{{"access_token":"{SECRET}","expires_in":1800}}"#);
