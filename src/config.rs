@@ -21,6 +21,8 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+use crate::intake::message::{Poster, looks_like_email};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("could not load configuration: {0}")]
@@ -225,6 +227,19 @@ pub struct BoardSettings {
     /// Secret settings; only from the environment or secret files.
     #[serde(default, serialize_with = "redact::secrets")]
     pub credentials: BTreeMap<String, SecretString>,
+    /// Every tenant's [`TenantProfile`], filled in when the adapter is built
+    /// (never read from a file: it comes from `[tenants.<id>]`).
+    #[serde(skip)]
+    pub tenant_profiles: BTreeMap<String, TenantProfile>,
+}
+
+/// What boards need to know of a tenant, whichever account it posts with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TenantProfile {
+    /// The job poster when a message names none (LinkedIn requires one).
+    pub poster: Option<Poster>,
+    /// Indeed Job Sync's `sourceName`: the employer's parent organisation.
+    pub indeed_source_name: Option<String>,
 }
 
 /// "At most `requests` in any `period_ms`".
@@ -247,6 +262,30 @@ pub struct TenantSettings {
     /// without one here uses the deployment's account.
     #[serde(default)]
     pub accounts: BTreeMap<String, AccountSettings>,
+    /// The job poster's e-mail when a message has no `job.poster` (LinkedIn
+    /// refuses jobs without one).
+    #[serde(default)]
+    pub poster_email: Option<String>,
+    /// The default poster's name, shown with `poster_email`.
+    #[serde(default)]
+    pub poster_name: Option<String>,
+    /// Indeed Job Sync's `sourceName` for this tenant's jobs: the employer's
+    /// parent organisation, which decides the Indeed account the jobs belong
+    /// to. The job's company name when unset.
+    #[serde(default)]
+    pub indeed_source_name: Option<String>,
+}
+
+impl TenantSettings {
+    pub fn profile(&self) -> TenantProfile {
+        TenantProfile {
+            poster: self.poster_email.as_ref().map(|email| Poster {
+                name: self.poster_name.clone(),
+                email: email.clone(),
+            }),
+            indeed_source_name: self.indeed_source_name.clone(),
+        }
+    }
 }
 
 /// A tenant's own account at one board: its contract or organisation ids and
@@ -367,6 +406,18 @@ impl Settings {
             )));
         }
         for (tenant, settings) in &self.tenants {
+            if let Some(email) = &settings.poster_email
+                && !looks_like_email(email)
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "tenants.{tenant}.poster_email \"{email}\" is not an e-mail address"
+                )));
+            }
+            if settings.poster_name.is_some() && settings.poster_email.is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "tenants.{tenant}.poster_name needs tenants.{tenant}.poster_email"
+                )));
+            }
             if let Some(key) = settings
                 .accounts
                 .keys()
@@ -424,6 +475,14 @@ impl Settings {
             Some(chosen) => enabled.filter(|id| chosen.contains(id)).collect(),
             None => enabled.collect(),
         }
+    }
+
+    /// Every configured tenant's profile, by tenant id.
+    pub fn tenant_profiles(&self) -> BTreeMap<String, TenantProfile> {
+        self.tenants
+            .iter()
+            .map(|(tenant, settings)| (tenant.clone(), settings.profile()))
+            .collect()
     }
 
     /// Every tenant account at `board` with the board's settings it makes:
@@ -703,6 +762,32 @@ mod tests {
             "postgres://db.internal/boardcast"
         );
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_tenant_default_poster_must_be_an_email_address() {
+        let mut settings = settings();
+        settings.tenants.insert(
+            "northwind".into(),
+            TenantSettings {
+                poster_email: Some("hr at northwind".into()),
+                ..TenantSettings::default()
+            },
+        );
+        let error = settings.check().unwrap_err().to_string();
+        assert!(error.contains("tenants.northwind.poster_email"), "{error}");
+        settings.tenants.get_mut("northwind").unwrap().poster_email =
+            Some("hr@northwind.example".into());
+        settings.tenants.get_mut("northwind").unwrap().poster_name = Some("Ana".into());
+        settings.check().unwrap();
+        let profile = &settings.tenant_profiles()["northwind"];
+        assert_eq!(
+            profile.poster,
+            Some(Poster {
+                name: Some("Ana".into()),
+                email: "hr@northwind.example".into()
+            })
+        );
     }
 
     #[test]

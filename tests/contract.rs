@@ -183,6 +183,21 @@ fn bad_inputs_are_refused_by_both_or_by_the_worker_alone() {
             edit(&|m| m["message_id"] = json!("abc")),
             true,
         ),
+        (
+            "poster email not an address",
+            edit(&|m| m["job"]["poster"] = json!({"name": "Ana", "email": "ana at example"})),
+            true,
+        ),
+        (
+            "poster email with two @",
+            edit(&|m| m["job"]["poster"] = json!({"email": "ana@hr@example.com"})),
+            true,
+        ),
+        (
+            "poster without email",
+            edit(&|m| m["job"]["poster"] = json!({"name": "Ana"})),
+            true,
+        ),
         // Beyond JSON Schema:
         (
             "salary min > max",
@@ -474,4 +489,26 @@ fn text_at_the_caps_with_line_breaks_is_accepted_by_both() {
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
     worker_accepts(&message).unwrap();
+}
+
+#[test]
+fn a_poster_is_valid_for_both() {
+    let schema = schema();
+    let (_, mut message) = samples()
+        .into_iter()
+        .find(|(name, _)| name == "account-executive.publish.json")
+        .unwrap();
+    for poster in [
+        json!({"name": "Ana Pérez", "email": "ana.perez@northwind.example"}),
+        json!({"email": "hr@sub.northwind.example"}),
+        json!(null),
+    ] {
+        message["job"]["poster"] = poster.clone();
+        let errors: Vec<String> = schema
+            .iter_errors(&message)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{poster}: schema says {errors:?}");
+        worker_accepts(&message).unwrap_or_else(|e| panic!("{poster}: worker says {e}"));
+    }
 }

@@ -40,6 +40,9 @@ export BOARDCAST__BOARDS__CRAIGSLIST__REQUESTS_PER_MINUTE=100000000
 # one upload file per second (its file names carry the second).
 export BOARDCAST__BOARDS__GOOGLE_JOBS__ENABLED=false
 export BOARDCAST__BOARDS__BUNDESAGENTUR__ENABLED=false
+# LinkedIn refuses a job without a poster's e-mail: the sample tenants get a default.
+export BOARDCAST__TENANTS__NORTHWIND__POSTER_EMAIL=recruiting@northwind.example
+export BOARDCAST__TENANTS__CONTOSO__POSTER_EMAIL=recruiting@contoso.example
 # Feed boards post when their crawler fetches the feed: crawl every 500 ms.
 export BOARDCAST__SANDBOX__CRAWL_INTERVAL_MS=500
 export BOARDCAST__SANDBOX__SMTP_LISTEN=127.0.0.1:8658

@@ -30,7 +30,13 @@
 //! such posting (nothing to take down), and `RATE_LIMITED` or
 //! `INTERNAL_SERVER_ERROR` are not verdicts on the posting.
 //! `datePublished` is the time of the send: the job carries no first
-//! publication time.
+//! publication time (docs/boards/indeed.md says what remains).
+//!
+//! `sourceName` is the employer's parent organisation, which "determines
+//! which jobs are associated with their account" when users claim jobs on
+//! Indeed: the tenant's `indeed_source_name` (`[tenants.<id>]`), else the
+//! job's company name [I]; never one name for every tenant. The title is at
+//! most 200 characters, as in our Indeed XML feed.
 
 use std::time::Duration;
 
@@ -41,11 +47,12 @@ use time::format_description::well_known::Rfc3339;
 
 use super::http::{self, Reply};
 use super::oauth::ClientCredentials;
-use super::render::{check_min, html_description};
+use super::render::{check_max, check_min, html_description};
 use super::{
     Board, BoardConfig, BoardError, BoardLimits, BuildError, CallLog, ErrorClass, PostingContext,
     Receipt,
 };
+use crate::config::TenantProfile;
 use crate::intake::message::{LocalizedAd, PayPeriod, Salary};
 
 /// How the board takes jobs, for `boardcast boards`.
@@ -61,6 +68,8 @@ const WINDOWS: &[(u32, Duration)] = &[
 const NAME: &str = "Indeed";
 /// Indeed counts the description in bytes of UTF-8.
 const MAX_DESCRIPTION_BYTES: usize = 65_000;
+/// The title limit both Indeed adapters apply (see `indeed_feed`).
+pub const MAX_TITLE: usize = 200;
 /// Every posting we send is a direct employer's.
 const SOURCE_TYPE: &str = "Employer";
 
@@ -302,6 +311,7 @@ pub fn render(
     let job = posting.job;
     let ad = posting.ad;
     check_min(NAME, "title", ad.title.trim(), 1)?;
+    check_max(NAME, "title", &ad.title, MAX_TITLE)?;
     let description = description(ad, posting.locale);
     check_max_bytes("description", &description, MAX_DESCRIPTION_BYTES)?;
     let Some(url) = job.apply.url.clone() else {
@@ -444,10 +454,23 @@ fn graphql_error(status: u16, errors: &[GraphQlError]) -> BoardError {
     )
 }
 
+/// `sourceName` for a tenant's job: its configured parent organisation, else
+/// the job's company name.
+pub fn source_name<'a>(
+    profiles: &'a std::collections::BTreeMap<String, TenantProfile>,
+    posting: &'a PostingContext<'_>,
+) -> &'a str {
+    profiles
+        .get(posting.tenant_id)
+        .and_then(|profile| profile.indeed_source_name.as_deref())
+        .unwrap_or(&posting.job.company.name)
+}
+
 pub struct Indeed {
     http: reqwest::Client,
     graphql_url: url::Url,
-    source_name: String,
+    /// Every tenant's profile: its `sourceName`.
+    tenant_profiles: std::collections::BTreeMap<String, TenantProfile>,
     /// One token for every concurrent call, refreshed once near expiry.
     auth: ClientCredentials,
 }
@@ -459,7 +482,7 @@ impl Indeed {
         Ok(Self {
             http: config.http.clone(),
             graphql_url: base.join("graphql").expect("static path"),
-            source_name: config.option("source_name")?,
+            tenant_profiles: config.settings.tenant_profiles.clone(),
             auth: ClientCredentials::new(
                 NAME,
                 config,
@@ -502,7 +525,8 @@ impl Indeed {
         posting: &PostingContext<'_>,
         log: &mut CallLog,
     ) -> Result<String, BoardError> {
-        let request = render(posting, &self.source_name, OffsetDateTime::now_utc())?;
+        let source_name = source_name(&self.tenant_profiles, posting);
+        let request = render(posting, source_name, OffsetDateTime::now_utc())?;
         let reply = self.graphql(&request, log).await?;
         let response: GraphQlResponse<CreateData> = reply.json(NAME)?;
         let posted = response

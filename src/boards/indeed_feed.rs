@@ -19,6 +19,7 @@
 //! the crawler refused) is modelled on Indeed's feed status page.
 
 use super::feed::{FeedEntry, FeedFormat};
+use super::indeed::MAX_TITLE;
 use super::render::{cdata_element, check_max, headings};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::feeds::job_pages::JobPages;
@@ -29,7 +30,6 @@ pub const MECHANISM: &str = "pull XML feed (<source><job>, CDATA), crawled from 
 const NAME: &str = "Indeed";
 /// Indeed's Job Sync limit, the only documented one; the feed shares the index.
 const MAX_DESCRIPTION_BYTES: usize = 65_000;
-const MAX_TITLE: usize = 200;
 
 pub struct IndeedFeed {
     /// `<publisher>`: who builds the feed.

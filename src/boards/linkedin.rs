@@ -9,6 +9,12 @@
 //! `UPDATE` or `CLOSE`. Tokens live 30 minutes; LinkedIn asks that one token
 //! be shared and refreshed only near expiry.
 //!
+//! Since June 2025 LinkedIn requires the job poster's e-mail on every job
+//! (`posterEmail`): the message's `job.poster`, else the tenant's default
+//! (`[tenants.<id>] poster_email`); a job with neither is refused before
+//! sending. A `CLOSE` goes out without one, so an old ad can always be taken
+//! down. Free jobs say `listingType: BASIC` (docs/boards/linkedin.md).
+//!
 //! Inferred, and modelled the same way in the sandbox: a `CREATE` of an id
 //! LinkedIn already holds fails with status 409, and `UPDATE`/`CLOSE` of an
 //! unknown id with 404, each inside the 200. That is how a create whose answer
@@ -21,13 +27,15 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::http;
+use super::linkedin_feed::location_string;
 use super::oauth::ClientCredentials;
 use super::render::{check_max, check_min, html_description};
 use super::{
     Board, BoardConfig, BoardError, BoardLimits, BuildError, CallLog, ErrorClass, PostingContext,
     Receipt,
 };
-use crate::intake::message::{EmploymentType, PayPeriod, Workplace};
+use crate::config::TenantProfile;
+use crate::intake::message::{EmploymentType, Job, PayPeriod, Poster, Workplace};
 
 /// How the board takes jobs, for `boardcast boards`.
 pub const MECHANISM: &str = "Rest.li batch push, OAuth2 client credentials, asynchronous tasks";
@@ -43,6 +51,14 @@ const MIN_DESCRIPTION: usize = 100;
 const MAX_DESCRIPTION: usize = 25_000;
 /// LinkedIn refuses an `expireAt` more than 180 days after listing.
 const MAX_LISTING: Duration = Duration::from_secs(180 * 24 * 3600);
+
+/// `listingType`: `BASIC` is a free job, `PREMIUM` a promoted one (which
+/// needs a `contract`); we post free jobs only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ListingType {
+    Basic,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -66,6 +82,10 @@ pub struct JobElement {
     pub listed_at: i64,
     pub employment_status: String,
     pub work_remote_allowed: bool,
+    pub listing_type: ListingType,
+    /// The job poster's e-mail: required on every job since June 2025.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub poster_email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub expire_at: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -145,16 +165,43 @@ pub struct TaskStatus {
     pub error_message: Option<String>,
 }
 
-/// Builds one batch element: a pure function of the posting, the operation
-/// and the listing time.
+/// The job's poster: the message's `job.poster`, else the tenant's default.
+pub fn poster<'a>(job: &'a Job, tenant_default: Option<&'a Poster>) -> Option<&'a Poster> {
+    job.poster.as_ref().or(tenant_default)
+}
+
+/// The refusal of a job without a poster's e-mail, saying where to give one.
+pub fn no_poster(tenant: &str) -> BoardError {
+    BoardError::rule(format!(
+        "LinkedIn requires the job poster's e-mail (posterEmail) on every job: the message has no job.poster and tenant \"{tenant}\" has no default (set poster_email in [tenants.{tenant}])"
+    ))
+}
+
+/// The tenant's default poster, from its profile.
+pub fn tenant_poster<'a>(
+    profiles: &'a std::collections::BTreeMap<String, TenantProfile>,
+    tenant: &str,
+) -> Option<&'a Poster> {
+    profiles.get(tenant)?.poster.as_ref()
+}
+
+/// Builds one batch element: a pure function of the posting, the tenant's
+/// default poster, the operation and the listing time.
 pub fn render(
     posting: &PostingContext<'_>,
     organization_id: &str,
+    tenant_default: Option<&Poster>,
     operation: Operation,
     listed_at: OffsetDateTime,
 ) -> Result<JobElement, BoardError> {
     let job = posting.job;
     let ad = posting.ad;
+    let poster_email = match poster(job, tenant_default) {
+        Some(poster) => Some(poster.email.clone()),
+        // Taking an ad down never waits for a poster.
+        None if operation == Operation::Close => None,
+        None => return Err(no_poster(posting.tenant_id)),
+    };
     check_max(NAME, "title", &ad.title, MAX_TITLE)?;
     let description = html_description(ad, posting.locale);
     check_min(NAME, "description", &description, MIN_DESCRIPTION)?;
@@ -164,7 +211,7 @@ pub fn render(
             "LinkedIn requires companyApplyUrl; the job has only an apply email",
         ));
     };
-    let location = &job.locations[0];
+    let location = location_string(&job.locations[0])?;
     let listed_ms = (listed_at.unix_timestamp_nanos() / 1_000_000) as i64;
     let expire_at = job.valid_through.and_then(|until| {
         let ms = (until.unix_timestamp_nanos() / 1_000_000) as i64;
@@ -177,10 +224,12 @@ pub fn render(
         title: ad.title.clone(),
         description,
         company_apply_url: apply_url,
-        location: format!("{}, {}", location.city, location.country),
+        location,
         listed_at: listed_ms,
         employment_status: employment_status(job.employment_type).to_owned(),
         work_remote_allowed: job.workplace == Workplace::Remote,
+        listing_type: ListingType::Basic,
+        poster_email,
         expire_at,
         compensation: job.salary.as_ref().map(|salary| Compensation {
             compensations: vec![CompensationItem {
@@ -225,6 +274,13 @@ fn pay_period(period: PayPeriod) -> &'static str {
     }
 }
 
+/// Where a task's status is read: `GET /v2/simpleJobPostingTasks?ids=<task URN>`.
+pub fn task_url(tasks_url: &url::Url, task_urn: &str) -> url::Url {
+    let mut url = tasks_url.clone();
+    url.query_pairs_mut().append_pair("ids", task_urn);
+    url
+}
+
 /// The public page of a job URN (`urn:li:jobPosting:123`).
 pub fn public_url(job_urn: &str) -> Option<String> {
     let id = job_urn.rsplit(':').next()?;
@@ -236,6 +292,8 @@ pub struct LinkedIn {
     postings_url: url::Url,
     tasks_url: url::Url,
     organization_id: String,
+    /// Every tenant's profile: its default job poster.
+    tenant_profiles: std::collections::BTreeMap<String, TenantProfile>,
     /// One token for every concurrent call, refreshed once near expiry.
     auth: ClientCredentials,
 }
@@ -255,6 +313,7 @@ impl LinkedIn {
             postings_url: base.join("v2/simpleJobPostings").expect("static path"),
             tasks_url: base.join("v2/simpleJobPostingTasks").expect("static path"),
             organization_id: config.option("organization_id")?,
+            tenant_profiles: config.settings.tenant_profiles.clone(),
             auth: ClientCredentials::new(NAME, config, token_url, Vec::new())?,
         })
     }
@@ -309,6 +368,7 @@ impl LinkedIn {
         let element = render(
             posting,
             &self.organization_id,
+            tenant_poster(&self.tenant_profiles, posting.tenant_id),
             operation,
             OffsetDateTime::now_utc(),
         )?;
@@ -410,8 +470,7 @@ impl Board for LinkedIn {
         log: &mut CallLog,
     ) -> Result<Receipt, BoardError> {
         let (operation, urn) = task.split_once(' ').unwrap_or(("CREATE", task));
-        let mut url = self.tasks_url.clone();
-        url.query_pairs_mut().append_pair("ids", urn);
+        let url = task_url(&self.tasks_url, urn);
         let reply = self
             .auth
             .send(

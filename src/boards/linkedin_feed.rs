@@ -11,12 +11,16 @@
 //! `expectedJobCount` ("expected job count for the next feed scrape"); the
 //! feed holds every open job and a job dropped from it is closed [V2 WAYMARK].
 //!
+//! `posterEmail` (the job poster's e-mail) is mandatory since June 2025: the
+//! message's `job.poster`, else the tenant's default (`[tenants.<id>]
+//! poster_email`); a job with neither is refused and left out of the feed.
+//! The publisher URL is spelled `publisherURL`, as LinkedIn's field table
+//! writes it (docs/boards/linkedin-feed.md).
+//!
 //! Inferred [I]:
-//! - the element names and nesting follow LinkedIn's sample shape
-//!   `<source><lastBuildDate/><publisherUrl/><publisher/><expectedJobCount/>
-//!   <job>…</job></source>`, job fields in that order, text in CDATA as the
-//!   sample does. The field table spells the publisher URL `publisherURL`; we
-//!   follow the sample's `publisherUrl`;
+//! - the nesting follows LinkedIn's sample shape `<source><lastBuildDate/>
+//!   <publisherURL/><publisher/><expectedJobCount/><job>…</job></source>`,
+//!   job fields in that order, text in CDATA as the sample does;
 //! - `lastBuildDate` (RFC 2822, as public feeds write it) is the newest
 //!   `updated` among the jobs, not the clock, so an unchanged feed keeps its
 //!   bytes and its ETag; each item hands it to [`FeedFormat::document`] in a
@@ -28,9 +32,7 @@
 //! - workplace type as `<workplaceTypes>` `On-site` / `Hybrid` / `Remote`, the
 //!   element and values public LinkedIn feeds use;
 //! - the 100-character minimum is counted on the description's text, tags
-//!   left out (the stricter reading);
-//! - `posterEmail` (a newer LinkedIn requirement, not in BOARDS.md) is sent
-//!   when the option `poster_email` is set.
+//!   left out (the stricter reading).
 //!
 //! The title is a fixed field ([`FeedFormat::fixed_fields`]): a new title
 //! withdraws the job and adds a new one under the next reference.
@@ -39,8 +41,10 @@ use time::OffsetDateTime;
 use time::format_description::well_known::{Rfc2822, Rfc3339};
 
 use super::feed::{FeedEntry, FeedFormat};
+use super::linkedin::{no_poster, poster, tenant_poster};
 use super::render::{cdata_element, check_max, escape_xml, html_description};
 use super::{BoardConfig, BoardError, BuildError, PostingContext};
+use crate::config::TenantProfile;
 use crate::intake::message::{Location, Workplace};
 
 pub const ID: &str = "linkedin-feed";
@@ -59,8 +63,8 @@ pub struct LinkedInFeed {
     /// `<publisher>`: who builds the feed.
     pub publisher: String,
     pub publisher_url: Option<String>,
-    /// `<posterEmail>`, when LinkedIn asks for it.
-    pub poster_email: Option<String>,
+    /// Every tenant's profile: its default job poster (`<posterEmail>`).
+    pub tenant_profiles: std::collections::BTreeMap<String, TenantProfile>,
 }
 
 impl LinkedInFeed {
@@ -73,7 +77,7 @@ impl LinkedInFeed {
                 .cloned()
                 .unwrap_or_else(|| "boardcast".to_owned()),
             publisher_url: options.get("publisher_url").cloned(),
-            poster_email: options.get("poster_email").cloned(),
+            tenant_profiles: config.settings.tenant_profiles.clone(),
         })
     }
 }
@@ -185,6 +189,10 @@ impl FeedFormat for LinkedInFeed {
             ));
         };
         let location = location_string(location)?;
+        let Some(poster) = poster(job, tenant_poster(&self.tenant_profiles, posting.tenant_id))
+        else {
+            return Err(no_poster(posting.tenant_id));
+        };
         let updated = entry.updated.format(&Rfc3339).expect("a UTC time formats");
         let mut xml = format!("{UPDATED_MARKER}{updated}--><job>");
         xml.push_str(&cdata_element("partnerJobId", posting.reference));
@@ -198,9 +206,7 @@ impl FeedFormat for LinkedInFeed {
             "workplaceTypes",
             workplace_type(job.workplace),
         ));
-        if let Some(email) = &self.poster_email {
-            xml.push_str(&cdata_element("posterEmail", email));
-        }
+        xml.push_str(&cdata_element("posterEmail", &poster.email));
         xml.push_str("</job>");
         Ok(xml)
     }
@@ -221,7 +227,7 @@ impl FeedFormat for LinkedInFeed {
             xml.push_str(&format!("<lastBuildDate>{date}</lastBuildDate>"));
         }
         if let Some(url) = &self.publisher_url {
-            xml.push_str(&format!("<publisherUrl>{}</publisherUrl>", escape_xml(url)));
+            xml.push_str(&format!("<publisherURL>{}</publisherURL>", escape_xml(url)));
         }
         xml.push_str(&format!(
             "<publisher>{}</publisher>",

@@ -478,6 +478,10 @@ fn build_with(
     board_settings: &BoardSettings,
     http: reqwest::Client,
 ) -> Result<Arc<dyn Board>, BuildError> {
+    // Adapters that need a tenant's profile (LinkedIn's poster) read it here.
+    let mut board_settings = board_settings.clone();
+    board_settings.tenant_profiles = settings.tenant_profiles();
+    let board_settings = &board_settings;
     let config = BoardConfig {
         id,
         tenant,

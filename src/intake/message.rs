@@ -199,6 +199,18 @@ pub struct Apply {
     pub email: Option<String>,
 }
 
+/// Who posts the job: the recruiter boards show or hold responsible.
+/// LinkedIn requires the poster's e-mail for every job (API `posterEmail`,
+/// Limited Listings feed `posterEmail`); a tenant may set a default in
+/// configuration (`[tenants.<id>] poster_email`, `poster_name`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Poster {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub email: String,
+}
+
 /// One language variant of the ad. Text is plain: boards get it rendered
 /// into their own markup.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -231,6 +243,9 @@ pub struct Job {
     pub apply: Apply,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub valid_through: Option<OffsetDateTime>,
+    /// Optional; left out when absent, so stored jobs keep their content hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poster: Option<Poster>,
     /// Language tag (BCP 47) -> the ad in that language.
     pub ads: BTreeMap<String, LocalizedAd>,
 }
@@ -778,6 +793,17 @@ fn check_job(job: &Job, limits: &Limits<'_>) -> Result<(), InvalidMessage> {
         }
         _ => {}
     }
+    if let Some(poster) = &job.poster
+        && !looks_like_email(&poster.email)
+    {
+        return Err(invalid(
+            RejectReason::Malformed,
+            format!(
+                "job.poster.email \"{}\" is not an email address",
+                poster.email
+            ),
+        ));
+    }
     if job.locations.is_empty() {
         return Err(invalid(
             RejectReason::Malformed,
@@ -911,10 +937,17 @@ fn check_url(field: &str, value: &str) -> Result<(), InvalidMessage> {
     }
 }
 
-fn looks_like_email(value: &str) -> bool {
+/// One `@`, something before it, a dot after it, no whitespace: the
+/// schema's `^[^@\s]+@[^@\s]+\.[^@\s]+$`.
+pub fn looks_like_email(value: &str) -> bool {
     match value.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !value.contains(char::is_whitespace)
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain
+                    .char_indices()
+                    .any(|(at, c)| c == '.' && at > 0 && at + 1 < domain.len())
+                && !value.contains(char::is_whitespace)
         }
         None => false,
     }

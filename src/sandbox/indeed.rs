@@ -9,6 +9,12 @@
 //! an expire nothing ("expire exempt"), the budget is [`DEFAULT_COST_BUDGET`]
 //! (settable with [`set_cost_budget`]), and a refusal is a 429 whose
 //! `Retry-After` says when enough cost has left the window.
+//! Requests are read with the twin's own types, written from Indeed's
+//! GraphQL reference (`SourcedJobPostingBodyInput`,
+//! `SourcedJobPostingJobSourceInput`, docs-plus.indeed.com/api/job/objects),
+//! never the adapter's: an input field Indeed does not define is refused, as
+//! GraphQL validation refuses it. Sources: docs/boards/indeed.md.
+//!
 //! Inferred, as in the adapter: 429 with `Retry-After` (the fault knobs),
 //! `extensions.code` values, `NOT_FOUND` for an unknown `sourcedPostingId`,
 //! and tolerance of `&amp;`, `&lt;` and `&gt;`, the entities markup needs.
@@ -22,15 +28,132 @@ use axum::routing::post;
 use axum::{Form, Json, Router};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::oauth::TokenStatus;
 use super::{Gate, HeldPosting, Sandbox, Twin, answer};
-use crate::boards::indeed::{
-    CreateData, CreateIngest, CreatePayload, CreateResult, CreateVariables, DescriptionFormatting,
-    ErrorExtensions, ExpireData, ExpireIngest, ExpirePayload, ExpireResult, ExpireVariables,
-    GraphQlError, GraphQlRequest, GraphQlResponse, JobPostingInput, SourcedPosting,
-};
+
+/// A GraphQL request over HTTP POST: `{query, operationName, variables}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphQlRequest {
+    query: String,
+    #[serde(default)]
+    operation_name: Option<String>,
+    #[serde(default)]
+    variables: Value,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateVariables {
+    input: CreateSourcedJobPostingsInput,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CreateSourcedJobPostingsInput {
+    job_postings: Vec<JobPostingInput>,
+}
+
+/// `CreateSourcedJobPostingInput`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct JobPostingInput {
+    body: BodyInput,
+    metadata: MetadataInput,
+    #[serde(default)]
+    apply_method: Option<Value>,
+}
+
+/// `SourcedJobPostingBodyInput`: the fields we model.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct BodyInput {
+    title: String,
+    #[serde(default)]
+    subtitle: Option<String>,
+    description: String,
+    /// `TEXT` (the default) or `RICH_FORMATTING`.
+    #[serde(default)]
+    description_formatting: Option<String>,
+    #[serde(default)]
+    salary: Option<SalaryInput>,
+    location: LocationInput,
+    benefits: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct SalaryInput {
+    currency: String,
+    minimum_minor: i64,
+    #[serde(default)]
+    maximum_minor: Option<i64>,
+    period: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct LocationInput {
+    country: String,
+    #[serde(default)]
+    city_region_postal: Option<String>,
+    #[serde(default)]
+    street_address: Option<String>,
+}
+
+/// `SourcedJobPostingMetadataInput`: the fields we model.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct MetadataInput {
+    job_source: JobSourceInput,
+    job_posting_id: String,
+    #[serde(default)]
+    job_requisition_id: Option<String>,
+    date_published: String,
+    url: String,
+}
+
+/// `SourcedJobPostingJobSourceInput`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct JobSourceInput {
+    company_name: String,
+    #[serde(default)]
+    company_website: Option<String>,
+    source_name: String,
+    source_type: String,
+    #[serde(default)]
+    employer_ids: Option<Value>,
+    #[serde(default)]
+    is_placement: Option<bool>,
+    #[serde(default)]
+    origin_feed_system_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpireVariables {
+    input: ExpireInput,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpireInput {
+    jobs: Vec<ExpireJob>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ExpireJob {
+    sourced_posting_id: String,
+}
+
+const SALARY_PERIODS: [&str; 8] = [
+    "DAY", "HOUR", "MILE", "MONTH", "WEEK", "YEAR", "TASK", "SHIFT",
+];
+const FORMATTINGS: [&str; 2] = ["TEXT", "RICH_FORMATTING"];
 
 pub const BOARD: &str = "indeed";
 /// Indeed's tokens live an hour.
@@ -151,23 +274,14 @@ fn authorised(sandbox: &Sandbox, headers: &HeaderMap) -> Result<(), Response> {
     Err((StatusCode::UNAUTHORIZED, Json(body)).into_response())
 }
 
-fn error(message: impl Into<String>, path: Vec<serde_json::Value>, code: &str) -> GraphQlError {
-    GraphQlError {
-        message: message.into(),
-        path,
-        extensions: Some(ErrorExtensions {
-            code: Some(code.to_owned()),
-        }),
-    }
+/// A GraphQL error with Indeed's `extensions.code`.
+fn error(message: impl Into<String>, path: Vec<Value>, code: &str) -> Value {
+    json!({"message": message.into(), "path": path, "extensions": {"code": code}})
 }
 
 /// A request-level failure: errors and no data, still inside a 200.
 fn request_error(message: impl Into<String>) -> Response {
-    let body: GraphQlResponse<()> = GraphQlResponse {
-        data: None,
-        errors: vec![error(message, vec![], "GRAPHQL_VALIDATION_FAILED")],
-    };
-    Json(body).into_response()
+    Json(json!({"errors": [error(message, vec![], "GRAPHQL_VALIDATION_FAILED")]})).into_response()
 }
 
 fn variables<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Response> {
@@ -184,7 +298,7 @@ async fn graphql(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Strin
         Gate::Refuse(response) => return response,
         Gate::Proceed { latency, hang } => (latency, hang),
     };
-    let request: GraphQlRequest<serde_json::Value> = match serde_json::from_str(&body) {
+    let request: GraphQlRequest = match serde_json::from_str(&body) {
         Ok(request) => request,
         Err(error) => {
             let body = json!({"errors": [{"message": format!("the body must be {{query, operationName, variables}}: {error}")}]});
@@ -197,6 +311,7 @@ async fn graphql(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Strin
         return request_error(format!("Unknown operation named \"{name}\"."));
     }
     let response = if request.query.contains("createSourcedJobPostings") {
+        let raw = request.variables.clone();
         match variables::<CreateVariables>(request.variables) {
             Ok(variables) => {
                 let cost = UPSERT_COST * variables.input.job_postings.len() as u32;
@@ -210,7 +325,7 @@ async fn graphql(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Strin
                     );
                     return response;
                 }
-                create(&sandbox, variables)
+                create(&sandbox, variables, &raw)
             }
             Err(response) => return response,
         }
@@ -235,6 +350,25 @@ fn validate(posting: &JobPostingInput) -> Option<(&'static str, String)> {
     let body = &posting.body;
     let metadata = &posting.metadata;
     let source = &metadata.job_source;
+    // Read for their shape only: Indeed states no rule on these we check.
+    let _ = (
+        &posting.apply_method,
+        &body.subtitle,
+        &body.location.street_address,
+    );
+    let _ = (
+        &body.location.city_region_postal,
+        &metadata.job_requisition_id,
+    );
+    let _ = (&source.company_website, &source.employer_ids);
+    let _ = (&source.is_placement, &source.origin_feed_system_name);
+    if body
+        .benefits
+        .iter()
+        .any(|benefit| benefit.trim().is_empty())
+    {
+        return Some(("body.benefits", "must not hold an empty benefit".to_owned()));
+    }
     for (field, value) in [
         ("body.title", &body.title),
         ("body.description", &body.description),
@@ -259,7 +393,14 @@ fn validate(posting: &JobPostingInput) -> Option<(&'static str, String)> {
             format!("HTML entities are not supported ({entity}); use literal characters"),
         ));
     }
-    if body.description_formatting == DescriptionFormatting::RichFormatting
+    let formatting = body.description_formatting.as_deref().unwrap_or("TEXT");
+    if !FORMATTINGS.contains(&formatting) {
+        return Some((
+            "body.descriptionFormatting",
+            format!("must be one of {}", FORMATTINGS.join(", ")),
+        ));
+    }
+    if formatting == "RICH_FORMATTING"
         && let Some(tag) = unsupported_tag(&body.description)
     {
         return Some(("body.description", format!("<{tag}> is not supported HTML")));
@@ -282,6 +423,12 @@ fn validate(posting: &JobPostingInput) -> Option<(&'static str, String)> {
         }
         if salary.minimum_minor <= 0 {
             return Some(("body.salary.minimumMinor", "must be above 0".to_owned()));
+        }
+        if !SALARY_PERIODS.contains(&salary.period.as_str()) {
+            return Some((
+                "body.salary.period",
+                format!("must be one of {}", SALARY_PERIODS.join(", ")),
+            ));
         }
         if salary
             .maximum_minor
@@ -349,10 +496,20 @@ fn key(posting: &JobPostingInput) -> String {
     )
 }
 
-fn create(sandbox: &Sandbox, variables: CreateVariables) -> Response {
+/// One posting as read, with the JSON it came as (kept as the board's copy).
+struct Received {
+    parsed: JobPostingInput,
+    raw: Value,
+}
+
+fn create(sandbox: &Sandbox, variables: CreateVariables, raw: &Value) -> Response {
     let mut results = Vec::new();
     let mut errors = Vec::new();
-    for (index, posting) in variables.input.job_postings.into_iter().enumerate() {
+    for (index, parsed) in variables.input.job_postings.into_iter().enumerate() {
+        let posting = Received {
+            parsed,
+            raw: raw["input"]["jobPostings"][index].clone(),
+        };
         let path = vec![
             json!("jobsIngest"),
             json!("createSourcedJobPostings"),
@@ -360,34 +517,30 @@ fn create(sandbox: &Sandbox, variables: CreateVariables) -> Response {
             json!(index),
             json!("jobPosting"),
         ];
-        if let Some((field, rule)) = validate(&posting) {
+        if let Some((field, rule)) = validate(&posting.parsed) {
             errors.push(error(format!("{field} {rule}"), path, "BAD_USER_INPUT"));
-            results.push(CreateResult { job_posting: None });
+            results.push(json!({"jobPosting": null}));
             continue;
         }
         let id = upsert(sandbox, posting);
-        results.push(CreateResult {
-            job_posting: Some(SourcedPosting {
-                sourced_posting_id: id,
-            }),
-        });
+        results.push(json!({"jobPosting": {"sourcedPostingId": id}}));
     }
-    Json(GraphQlResponse {
-        data: Some(CreateData {
-            jobs_ingest: Some(CreateIngest {
-                create_sourced_job_postings: Some(CreatePayload { results }),
-            }),
-        }),
-        errors,
-    })
-    .into_response()
+    let mut answer =
+        json!({"data": {"jobsIngest": {"createSourcedJobPostings": {"results": results}}}});
+    if !errors.is_empty() {
+        answer["errors"] = Value::Array(errors);
+    }
+    Json(answer).into_response()
 }
 
 /// Stores the posting; a known (`sourceName`, `jobPostingId`) is an update
 /// (or a reactivation) keeping its `sourcedPostingId`.
-fn upsert(sandbox: &Sandbox, posting: JobPostingInput) -> String {
+fn upsert(sandbox: &Sandbox, posting: Received) -> String {
+    let Received {
+        parsed: posting,
+        raw: content,
+    } = posting;
     let key = key(&posting);
-    let content = serde_json::to_value(&posting).expect("serialisable");
     let title = posting.body.title.clone();
     let known = sandbox.with_postings(BOARD, |held| {
         let existing = held.get_mut(&key)?;
@@ -432,9 +585,7 @@ fn expire(sandbox: &Sandbox, variables: ExpireVariables) -> Response {
             Some(())
         });
         if found.is_some() {
-            results.push(Some(ExpireResult {
-                tracking_key: format!("expire-{id}"),
-            }));
+            results.push(json!({"trackingKey": format!("expire-{id}")}));
         } else {
             let path = vec![
                 json!("jobsIngest"),
@@ -447,16 +598,12 @@ fn expire(sandbox: &Sandbox, variables: ExpireVariables) -> Response {
                 path,
                 "NOT_FOUND",
             ));
-            results.push(None);
+            results.push(Value::Null);
         }
     }
-    Json(GraphQlResponse {
-        data: Some(ExpireData {
-            jobs_ingest: Some(ExpireIngest {
-                expire_sourced_jobs_by_sourced_posting_id: Some(ExpirePayload { results }),
-            }),
-        }),
-        errors,
-    })
-    .into_response()
+    let mut answer = json!({"data": {"jobsIngest": {"expireSourcedJobsBySourcedPostingId": {"results": results}}}});
+    if !errors.is_empty() {
+        answer["errors"] = Value::Array(errors);
+    }
+    Json(answer).into_response()
 }

@@ -1,12 +1,21 @@
 //! LinkedIn's Limited Listings crawler: reads `<source><job>` documents the
 //! way LinkedIn documents them (BOARDS.md §3.4) and keeps what it takes.
 //!
-//! Checks: the root is `<source>`; each `<job>` has `partnerJobId` (≤ 40
-//! characters, unique in the document), `company`, `title`, `description`
-//! (at least 100 characters of text, tags not counted), `applyUrl` (starting
-//! with `https://www`), `companyId` and `location` ("City, ST" or "City,
-//! Country": two non-empty parts); `workplaceTypes`, when present, is
-//! `On-site`, `Hybrid` or `Remote`.
+//! Written from LinkedIn's XML feed development guide (docs/boards/
+//! linkedin-feed.md), not from the adapter: the document is parsed by a
+//! strict XML 1.0 parser (`roxmltree`: no DTD, no control characters), as a
+//! real crawler would.
+//!
+//! Checks: the root is `<source>`, whose children are the guide's
+//! `lastBuildDate`, `publisherURL`, `publisher`, `expectedJobCount` and the
+//! jobs (any other name, a misspelt `publisherUrl` say, refuses the document
+//! [I: stricter than LinkedIn, so a misread field fails a test]); each `<job>`
+//! has `partnerJobId` (≤ 40 characters, unique in the document), `company`,
+//! `title`, `description` (at least 100 characters of text, tags not
+//! counted), `applyUrl` (starting with `https://www`), `companyId`,
+//! `location` ("City, ST" or "City, Country": two non-empty parts) and
+//! `posterEmail` (an e-mail address; mandatory since June 2025);
+//! `workplaceTypes`, when present, is `On-site`, `Hybrid` or `Remote`.
 //!
 //! Only the crawler checks [I]: `expectedJobCount`, when the feed gives it,
 //! must be the number of jobs in the document; a feed that holds fewer looks
@@ -17,7 +26,6 @@
 use std::collections::BTreeSet;
 
 use axum::Router;
-use quick_xml::events::Event;
 
 use super::crawler::{self, Checked, CheckedItem, FeedTwin, Fields};
 use super::{Sandbox, Twin};
@@ -40,7 +48,7 @@ fn routes(sandbox: Sandbox) -> Router {
     crawler::report_route(sandbox, BOARD)
 }
 
-const REQUIRED: [&str; 7] = [
+const REQUIRED: [&str; 8] = [
     "partnerJobId",
     "company",
     "title",
@@ -48,6 +56,15 @@ const REQUIRED: [&str; 7] = [
     "applyUrl",
     "companyId",
     "location",
+    "posterEmail",
+];
+/// The children of `<source>` the guide's field table names, and the jobs.
+const SOURCE_FIELDS: [&str; 5] = [
+    "lastBuildDate",
+    "publisherURL",
+    "publisher",
+    "expectedJobCount",
+    "job",
 ];
 const WORKPLACE_TYPES: [&str; 3] = ["On-site", "Hybrid", "Remote"];
 
@@ -56,11 +73,11 @@ fn check(document: &[u8]) -> Checked {
         document_error: Some(error),
         items: Vec::new(),
     };
-    let items = match crawler::xml_items(document, "source", "job") {
-        Ok(items) => items,
+    let (items, expected_count) = match read_source(document) {
+        Ok(read) => read,
         Err(error) => return refuse(error),
     };
-    match root_child_text(document, "expectedJobCount") {
+    match expected_count {
         None => {}
         Some(count) => match count.trim().parse::<usize>() {
             Err(_) => return refuse(format!("<expectedJobCount> \"{count}\" is not a number")),
@@ -123,6 +140,12 @@ fn judge(fields: &Fields) -> Option<String> {
             "<applyUrl> \"{apply_url}\" does not start with https://www"
         ));
     }
+    let email = &fields["posterEmail"];
+    if !crate::intake::message::looks_like_email(email) {
+        return Some(format!(
+            "<posterEmail> \"{email}\" is not an e-mail address"
+        ));
+    }
     let location = &fields["location"];
     let well_formed = location
         .rsplit_once(',')
@@ -179,30 +202,46 @@ fn text_length(html: &str) -> usize {
     count
 }
 
-/// The text of the root's direct child `<name>`, if the document has one.
-fn root_child_text(document: &[u8], name: &str) -> Option<String> {
-    let mut reader = quick_xml::Reader::from_reader(document);
-    let mut buf = Vec::new();
-    let mut depth = 0usize;
-    let mut inside = false;
-    let mut text = String::new();
-    loop {
-        match reader.read_event_into(&mut buf).ok()? {
-            Event::Start(start) => {
-                depth += 1;
-                inside = depth == 2 && start.name().as_ref() == name;
-            }
-            Event::End(_) => {
-                if inside {
-                    return Some(text);
-                }
-                depth = depth.saturating_sub(1);
-            }
-            Event::Text(t) if inside => text.push_str(&t.xml10_content()),
-            Event::CData(t) if inside => text.push_str(t.as_ref()),
-            Event::Eof => return None,
-            _ => {}
-        }
-        buf.clear();
+/// The jobs' fields (each child's text, CDATA included) and the root's
+/// `expectedJobCount`, from a document a strict XML 1.0 parser accepts.
+fn read_source(document: &[u8]) -> Result<(Vec<Fields>, Option<String>), String> {
+    let text = std::str::from_utf8(document)
+        .map_err(|e| format!("not well-formed XML: the document is not UTF-8 ({e})"))?;
+    let tree = roxmltree::Document::parse(text).map_err(|e| format!("not well-formed XML: {e}"))?;
+    let root = tree.root_element();
+    let name = root.tag_name().name();
+    if name != "source" {
+        return Err(format!("the root element is <{name}>; expected <source>"));
     }
+    let mut jobs = Vec::new();
+    let mut expected_count = None;
+    for child in root.children().filter(roxmltree::Node::is_element) {
+        let name = child.tag_name().name();
+        match name {
+            "job" => jobs.push(
+                child
+                    .children()
+                    .filter(roxmltree::Node::is_element)
+                    .map(|field| (field.tag_name().name().to_owned(), text_of(field)))
+                    .collect(),
+            ),
+            "expectedJobCount" => expected_count = Some(text_of(child)),
+            _ if SOURCE_FIELDS.contains(&name) => {}
+            _ => {
+                return Err(format!(
+                    "<{name}> is not a field of LinkedIn's feed; <source> holds {}",
+                    SOURCE_FIELDS.join(", ")
+                ));
+            }
+        }
+    }
+    Ok((jobs, expected_count))
+}
+
+/// All the text inside an element (text and CDATA alike).
+fn text_of(node: roxmltree::Node<'_, '_>) -> String {
+    node.descendants()
+        .filter(roxmltree::Node::is_text)
+        .filter_map(|n| n.text())
+        .collect()
 }

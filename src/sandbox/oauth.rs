@@ -8,8 +8,19 @@ use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, header};
 
+use serde::Serialize;
+
 use super::Sandbox;
-use crate::boards::oauth::TokenResponse;
+
+/// A token endpoint's answer as RFC 6749 §5.1 writes it (the twin's own
+/// type, not the adapters'): `access_token`, `expires_in` seconds, and
+/// `token_type`.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedToken {
+    pub access_token: String,
+    pub expires_in: u64,
+    pub token_type: &'static str,
+}
 
 #[derive(Debug, Default)]
 struct Tokens {
@@ -44,7 +55,7 @@ impl Sandbox {
     }
 
     /// A fresh token that lives `lifetime`.
-    pub fn issue_token(&self, board: &str, lifetime: Duration) -> TokenResponse {
+    pub fn issue_token(&self, board: &str, lifetime: Duration) -> IssuedToken {
         let value = uuid::Uuid::new_v4().simple().to_string();
         self.with_extra(&key(board), |tokens: &mut Tokens| {
             tokens
@@ -52,9 +63,10 @@ impl Sandbox {
                 .insert(value.clone(), Instant::now() + lifetime);
             tokens.issued += 1;
         });
-        TokenResponse {
+        IssuedToken {
             access_token: value,
             expires_in: lifetime.as_secs(),
+            token_type: "Bearer",
         }
     }
 

@@ -181,7 +181,10 @@ fn config_section_points_at_the_sandbox() {
     assert_eq!(board.base_url, "http://127.0.0.1:8650/indeed");
     assert_eq!(board.languages, ["en", "es", "de", "fr", "pt"]);
     assert_eq!(board.request_timeout_ms, Some(5000));
-    assert!(board.options.contains_key("source_name"));
+    assert!(
+        !board.options.contains_key("source_name"),
+        "sourceName is each tenant's, not one for the deployment"
+    );
     assert!(
         boardcast::sandbox::TWINS
             .iter()
@@ -195,7 +198,7 @@ fn golden_requests() {
     let settings = settings();
     let board = settings.board(indeed::ID).unwrap();
     let languages = &board.languages;
-    let source_name = &board.options["source_name"];
+    let profiles = settings.tenant_profiles();
     let update = std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1");
     let dir = crate_dir().join("tests/golden/indeed");
     if update {
@@ -216,9 +219,10 @@ fn golden_requests() {
             if !languages.iter().any(|l| l == primary_language(locale)) {
                 continue;
             }
+            let posting = context(&job, locale, None, false);
             let request = indeed::render(
-                &context(&job, locale, None, false),
-                source_name,
+                &posting,
+                indeed::source_name(&profiles, &posting),
                 PUBLISHED_AT,
             )
             .unwrap_or_else(|e| panic!("{stem} {locale}: {e}"));
@@ -241,6 +245,36 @@ fn golden_requests() {
         expected_files.len() >= 5,
         "the samples hold ads Indeed takes"
     );
+    // The token request (credentials replaced by placeholders).
+    let token = format!(
+        "POST https://apis.indeed.com/oauth/v2/tokens\ncontent-type: application/x-www-form-urlencoded\n\n{}\n",
+        boardcast::boards::oauth::token_form(
+            "CLIENT_ID",
+            "CLIENT_SECRET",
+            &[("scope", "employer_access")]
+        )
+    );
+    let name = "token.http".to_owned();
+    expected_files.push(name.clone());
+    if update {
+        std::fs::write(dir.join(&name), &token).unwrap();
+    } else if std::fs::read_to_string(dir.join(&name)).ok().as_deref() != Some(token.as_str()) {
+        mismatches.push(format!("{name} differs; rendered:\n{token}"));
+    }
+    // Withdraw: the expire of one posting Indeed knows by its sourcedPostingId.
+    let expire = indeed::expire_request("00000000-0000-4000-8000-000000000001");
+    let rendered = serde_json::to_string_pretty(&expire).unwrap() + "\n";
+    let name = "withdraw.expire.json".to_owned();
+    expected_files.push(name.clone());
+    if update {
+        std::fs::write(dir.join(&name), &rendered).unwrap();
+    } else {
+        match std::fs::read_to_string(dir.join(&name)) {
+            Ok(golden) if golden == rendered => {}
+            Ok(_) => mismatches.push(format!("{name} differs; rendered:\n{rendered}")),
+            Err(e) => mismatches.push(format!("{name}: {e}")),
+        }
+    }
     let mut stale: Vec<String> = std::fs::read_dir(&dir)
         .map(|entries| {
             entries
@@ -686,5 +720,87 @@ async fn wrong_client_credentials_are_an_auth_failure() {
     assert_eq!(error.class, ErrorClass::Auth, "{error:?}");
     assert!(!error.message.contains("not-the-secret"));
     assert_eq!(twin.sandbox.tokens_issued("indeed"), 0);
+    assert!(twin.held().is_empty());
+}
+
+/// `sourceName` "determines which jobs are associated with their account":
+/// each tenant's own (`[tenants.<id>] indeed_source_name`), else the job's
+/// company, never one name for the whole deployment.
+#[tokio::test]
+async fn each_tenant_posts_under_its_own_source_name() {
+    let twin = twin().await;
+    let mut settings = settings();
+    let board = settings.boards.get_mut("indeed").unwrap();
+    board.base_url = format!("{}/indeed", twin.url);
+    board.token_url = boardcast::sandbox::token_url_at(&twin.url, indeed::ID);
+    for name in ["client_id", "client_secret"] {
+        board.credentials.insert(
+            name.to_owned(),
+            SecretString::from(twin.sandbox.credential(indeed::ID, name)),
+        );
+    }
+    settings.tenants.insert(
+        "northwind".to_owned(),
+        boardcast::config::TenantSettings {
+            indeed_source_name: Some("Northwind Group".to_owned()),
+            ..Default::default()
+        },
+    );
+    let adapter = boardcast::boards::build_one(&settings, indeed::ID).unwrap();
+    let job = sample_job("account-executive.publish.json");
+    let northwind = context(&job, "en", None, false);
+    adapter
+        .publish(&northwind, &mut CallLog::default())
+        .await
+        .unwrap();
+    let mut fabrikam = context(&job, "es", None, false);
+    fabrikam.tenant_id = "fabrikam";
+    adapter
+        .publish(&fabrikam, &mut CallLog::default())
+        .await
+        .unwrap();
+    let mut sources: Vec<String> = twin
+        .held()
+        .iter()
+        .map(|h| {
+            h.content["metadata"]["jobSource"]["sourceName"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    sources.sort();
+    assert_eq!(sources, ["Northwind Group", "Northwind Traders"]);
+}
+
+/// The title limit of our Indeed XML feed (200 characters) holds for Job
+/// Sync too: both Indeed adapters agree.
+#[test]
+fn a_title_over_200_characters_is_refused_as_in_the_feed() {
+    let mut job = sample_job("account-executive.publish.json");
+    job.ads.get_mut("en").unwrap().title = "T".repeat(201);
+    let error =
+        indeed::render(&context(&job, "en", None, false), "Northwind", PUBLISHED_AT).unwrap_err();
+    assert_eq!(error.class, ErrorClass::Rejected);
+    assert_eq!(error.message, "title is 201 characters; Indeed allows 200");
+    job.ads.get_mut("en").unwrap().title = "T".repeat(200);
+    assert!(indeed::render(&context(&job, "en", None, false), "Northwind", PUBLISHED_AT).is_ok());
+}
+
+/// The twin reads with Indeed's input types: a field Indeed does not define
+/// is refused, as GraphQL validation refuses it.
+#[tokio::test]
+async fn the_twin_refuses_an_input_field_indeed_does_not_define() {
+    let twin = twin().await;
+    let job = sample_job("account-executive.publish.json");
+    let request =
+        indeed::render(&context(&job, "en", None, false), "Northwind", PUBLISHED_AT).unwrap();
+    let mut body = serde_json::to_value(&request).unwrap();
+    body["variables"]["input"]["jobPostings"][0]["metadata"]["jobSource"]["sourceNames"] =
+        json!("typo");
+    let (status, answer) = twin.post_graphql(&body).await;
+    assert_eq!(status, 200);
+    let message = answer["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("unknown field `sourceNames`"), "{message}");
     assert!(twin.held().is_empty());
 }

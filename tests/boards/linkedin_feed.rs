@@ -7,19 +7,28 @@ use crate::support::{context, publish_samples, sample};
 use boardcast::boards::feed::{FeedEntry, FeedFormat};
 use boardcast::boards::linkedin_feed::{LinkedInFeed, location_string};
 use boardcast::boards::render::escape_html;
-use boardcast::intake::message::{Job, Location};
+use boardcast::config::TenantProfile;
+use boardcast::intake::message::{Job, Location, Poster};
 use boardcast::plan::posting_reference;
 use boardcast::sandbox::linkedin_feed::FEED;
 use time::macros::datetime;
 
 const LANGUAGES: [&str; 6] = ["en", "es", "de", "fr", "el", "pt"];
 
+/// `contoso`, the tenant of every test posting, has a default poster.
 fn format() -> LinkedInFeed {
+    let contoso = TenantProfile {
+        poster: Some(Poster {
+            name: Some("Ana Pérez".into()),
+            email: "ana.perez@contoso.example".into(),
+        }),
+        ..TenantProfile::default()
+    };
     LinkedInFeed {
         company_id: "2414183".into(),
         publisher: "boardcast".into(),
         publisher_url: Some("https://www.boardcast.example".into()),
-        poster_email: None,
+        tenant_profiles: [("contoso".to_owned(), contoso)].into(),
     }
 }
 
@@ -281,7 +290,7 @@ fn the_document_counts_its_jobs_and_dates_itself_by_the_newest_job() {
     let document = format.document(&[format.items(&newer).unwrap(), format.items(&older).unwrap()]);
     assert!(
         document.contains(
-            "<source><lastBuildDate>Sun, 22 Nov 2026 17:30:05 +0000</lastBuildDate><publisherUrl>https://www.boardcast.example</publisherUrl><publisher>boardcast</publisher><expectedJobCount>2</expectedJobCount><job>"
+            "<source><lastBuildDate>Sun, 22 Nov 2026 17:30:05 +0000</lastBuildDate><publisherURL>https://www.boardcast.example</publisherURL><publisher>boardcast</publisher><expectedJobCount>2</expectedJobCount><job>"
         ),
         "{document}"
     );
@@ -301,7 +310,7 @@ fn the_document_counts_its_jobs_and_dates_itself_by_the_newest_job() {
     let empty = format.document(&[]);
     assert_eq!(
         empty,
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<source><publisherUrl>https://www.boardcast.example</publisherUrl><publisher>boardcast</publisher><expectedJobCount>0</expectedJobCount></source>\n"
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<source><publisherURL>https://www.boardcast.example</publisherURL><publisher>boardcast</publisher><expectedJobCount>0</expectedJobCount></source>\n"
     );
     assert_eq!((FEED.check)(empty.as_bytes()).document_error, None);
 }
@@ -337,6 +346,7 @@ fn job_xml(id: &str, fields: &[(&str, &str)]) -> String {
         ("companyId", "2414183"),
         ("location", "Madrid, Spain"),
         ("workplaceTypes", "Hybrid"),
+        ("posterEmail", "ana.perez@contoso.example"),
     ];
     for (name, value) in fields {
         match all.iter_mut().find(|(n, _)| n == name) {
@@ -362,6 +372,8 @@ fn the_crawler_checks_on_its_own() {
         job_xml("no-www", &[("applyUrl", "https://northwind.example/apply")]),
         job_xml("city-only", &[("location", "Madrid")]),
         job_xml("anywhere", &[("workplaceTypes", "Anywhere")]),
+        job_xml("no-poster", &[("posterEmail", "-")]),
+        job_xml("bad-poster", &[("posterEmail", "Ana Pérez")]),
         job_xml("ok", &[]),
     ];
     let document = format!(
@@ -402,6 +414,11 @@ fn the_crawler_checks_on_its_own() {
                 "anywhere".into(),
                 "<workplaceTypes> \"Anywhere\" is not one of On-site, Hybrid, Remote".into()
             ),
+            ("no-poster".into(), "<posterEmail> is required".into()),
+            (
+                "bad-poster".into(),
+                "<posterEmail> \"Ana Pérez\" is not an e-mail address".into()
+            ),
             ("ok".into(), "<partnerJobId> ok appears twice".into()),
         ]
     );
@@ -426,6 +443,30 @@ fn the_crawler_checks_on_its_own() {
             .document_error
             .unwrap()
             .starts_with("not well-formed XML")
+    );
+    // A strict XML 1.0 parser: a control character is not XML.
+    let control = (FEED.check)(
+        format!(
+            "<source>{}</source>",
+            job_xml("bell", &[("title", "Sales\u{7}")])
+        )
+        .as_bytes(),
+    );
+    assert!(
+        control
+            .document_error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("not well-formed XML")),
+        "{control:?}"
+    );
+    // The guide spells it publisherURL; another spelling is not LinkedIn's field.
+    let misspelt =
+        (FEED.check)(b"<source><publisherUrl>https://www.x.example</publisherUrl></source>");
+    assert_eq!(
+        misspelt.document_error.as_deref(),
+        Some(
+            "<publisherUrl> is not a field of LinkedIn's feed; <source> holds lastBuildDate, publisherURL, publisher, expectedJobCount, job"
+        )
     );
     let wrong_root = (FEED.check)(b"<jobs></jobs>");
     assert_eq!(
@@ -455,7 +496,12 @@ async fn configured_registered_and_crawled_by_the_sandbox() {
     );
 
     let (tenant, job) = sample("sales-account-executive");
-    let job = with_www(job);
+    let mut job = with_www(job);
+    // config/default.toml gives no tenant a default poster: the job names one.
+    job.poster = Some(Poster {
+        name: None,
+        email: "li.wei@northwind.example".into(),
+    });
     let reference = posting_reference(&tenant, &job.id, "pt");
     let good = format
         .items(&entry(context(&job, &job.ads["pt"], &reference, "pt")))
@@ -469,4 +515,46 @@ async fn configured_registered_and_crawled_by_the_sandbox() {
     assert_eq!(report.rejected[0].reference, "no-www");
     assert_eq!(twin.live_copies(&reference), 1);
     assert_eq!(twin.only().title, job.ads["pt"].title);
+}
+
+/// LinkedIn requires the job poster's e-mail (June 2025): the message's
+/// poster wins, the tenant's default stands in, and with neither the job is
+/// refused by name before it reaches the feed.
+#[test]
+fn the_poster_email_comes_from_the_job_or_the_tenant_or_the_job_is_refused() {
+    let (tenant, job) = sample("sales-account-executive");
+    let job = with_www(job);
+    let reference = posting_reference(&tenant, &job.id, "en");
+    let item = |format: &LinkedInFeed, job: &Job| {
+        format.items(&entry(context(job, &job.ads["en"], &reference, "en")))
+    };
+
+    let from_tenant = item(&format(), &job).unwrap();
+    assert!(
+        from_tenant.contains("<posterEmail><![CDATA[ana.perez@contoso.example]]></posterEmail>"),
+        "{from_tenant}"
+    );
+
+    let mut own = job.clone();
+    own.poster = Some(Poster {
+        name: None,
+        email: "li.wei@northwind.example".into(),
+    });
+    let from_job = item(&format(), &own).unwrap();
+    assert!(
+        from_job.contains("<posterEmail><![CDATA[li.wei@northwind.example]]></posterEmail>"),
+        "{from_job}"
+    );
+
+    let mut no_default = format();
+    no_default.tenant_profiles.clear();
+    let error = item(&no_default, &job).unwrap_err();
+    assert_eq!(
+        error.message,
+        "LinkedIn requires the job poster's e-mail (posterEmail) on every job: the message has no job.poster and tenant \"contoso\" has no default (set poster_email in [tenants.contoso])"
+    );
+    assert!(
+        item(&no_default, &own).is_ok(),
+        "the job's own poster is enough"
+    );
 }

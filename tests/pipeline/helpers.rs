@@ -71,9 +71,21 @@ fn init_logs() {
 }
 
 /// A database, queue names and a sandbox of its own; no worker yet.
+/// LinkedIn refuses a job without a poster's e-mail: the tenants of the
+/// samples and tests get a default, unless a test gave one.
+pub fn give_sample_tenants_a_poster(settings: &mut Settings) {
+    for tenant in ["northwind", "contoso", "fabrikam"] {
+        let tenant_settings = settings.tenants.entry(tenant.to_owned()).or_default();
+        tenant_settings
+            .poster_email
+            .get_or_insert_with(|| format!("recruiting@{tenant}.example"));
+    }
+}
+
 pub async fn test_env() -> TestEnv {
     init_logs();
     let mut settings = Settings::load(&crate_dir().join("config")).expect("loading config/");
+    give_sample_tenants_a_poster(&mut settings);
     let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
 
     // Queue and exchange names of its own: tests share one vhost but never a queue.
@@ -188,6 +200,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut env = test_env().await;
     adjust(&mut env.settings);
+    give_sample_tenants_a_poster(&mut env.settings);
     let shutdown = CancellationToken::new();
     let (ready, attached) = tokio::sync::oneshot::channel();
     let ops = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -462,6 +475,18 @@ impl TestEnv {
                         name.to_uppercase()
                     ),
                     value.expose_secret().to_owned(),
+                );
+            }
+        }
+        // LinkedIn's default job posters ([tenants.<id>] poster_email).
+        for (tenant, tenant_settings) in &s.tenants {
+            if let Some(email) = &tenant_settings.poster_email {
+                set(
+                    &format!(
+                        "BOARDCAST__TENANTS__{}__POSTER_EMAIL",
+                        tenant.to_uppercase()
+                    ),
+                    email.clone(),
                 );
             }
         }
