@@ -29,8 +29,8 @@
 //! `extensions.code`, where `NOT_FOUND` on an expire means Indeed holds no
 //! such posting (nothing to take down), and `RATE_LIMITED` or
 //! `INTERNAL_SERVER_ERROR` are not verdicts on the posting.
-//! `datePublished` is the time of the send: the job carries no first
-//! publication time (docs/boards/indeed.md says what remains).
+//! `datePublished` is the posting's first publication (kept in
+//! `postings.first_published_at`), not the time of each update.
 //!
 //! `sourceName` is the employer's parent organisation, which "determines
 //! which jobs are associated with their account" when users claim jobs on
@@ -526,7 +526,11 @@ impl Indeed {
         log: &mut CallLog,
     ) -> Result<String, BoardError> {
         let source_name = source_name(&self.tenant_profiles, posting);
-        let request = render(posting, source_name, OffsetDateTime::now_utc())?;
+        // The first publication, not this update's time.
+        let published_at = posting
+            .first_published_at
+            .unwrap_or_else(OffsetDateTime::now_utc);
+        let request = render(posting, source_name, published_at)?;
         let reply = self.graphql(&request, log).await?;
         let response: GraphQlResponse<CreateData> = reply.json(NAME)?;
         let posted = response

@@ -370,7 +370,10 @@ impl LinkedIn {
             &self.organization_id,
             tenant_poster(&self.tenant_profiles, posting.tenant_id),
             operation,
-            OffsetDateTime::now_utc(),
+            // The first publication, not this update's time.
+            posting
+                .first_published_at
+                .unwrap_or_else(OffsetDateTime::now_utc),
         )?;
         Ok(match self.submit(element, log).await? {
             Element::Task(task) => Ok(task),

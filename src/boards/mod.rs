@@ -67,6 +67,9 @@ pub struct PostingContext<'a> {
     pub may_exist: bool,
     /// Stable across every attempt, rescue and redelivery of this operation.
     pub idempotency_key: Uuid,
+    /// When the board first accepted this posting (`None` until then):
+    /// LinkedIn's `listedAt` and Indeed's `datePublished`.
+    pub first_published_at: Option<time::OffsetDateTime>,
 }
 
 /// What a board said yes with.

@@ -113,6 +113,7 @@ pub async fn run(
                 live_at_board: claimed.sent_hash.is_some(),
                 may_exist: claimed.may_exist,
                 idempotency_key: idempotency_key(claimed, operation),
+                first_published_at: claimed.first_published_at,
             };
             // Board code that panics fails this attempt, never the worker,
             // and never leaves the posting in flight (issue 12, finding 2).

@@ -381,6 +381,7 @@ pub async fn page(State(state): State<OpsState>, Path(reference): Path<String>) 
         live_at_board: true,
         may_exist: false,
         idempotency_key: uuid::Uuid::nil(),
+        first_published_at: None,
     };
     let with_markup = row.board == google_jobs::ID;
     match page_html(&posting, row.first_published, &links, with_markup) {
@@ -430,6 +431,7 @@ pub async fn sitemap(State(state): State<OpsState>) -> Response {
             live_at_board: true,
             may_exist: false,
             idempotency_key: uuid::Uuid::nil(),
+            first_published_at: None,
         };
         if google_jobs::json_ld(&posting, row.first_published).is_err() {
             continue;

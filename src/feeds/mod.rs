@@ -100,6 +100,7 @@ pub async fn build(pool: &PgPool, format: &dyn FeedFormat) -> Result<Document, s
                 live_at_board: true,
                 may_exist: false,
                 idempotency_key: uuid::Uuid::nil(),
+                first_published_at: None,
             },
             first_published: row.first_published,
             updated: row.updated,

@@ -41,6 +41,8 @@ pub struct Claimed {
     pub generation: i32,
     /// What the board's posting was created with ([`crate::boards::Board::fixed_fields`]).
     pub fixed_fields: Option<String>,
+    /// When the board first accepted this posting (`None` before).
+    pub first_published_at: Option<OffsetDateTime>,
     pub job: serde_json::Value,
 }
 
@@ -77,7 +79,8 @@ pub async fn claim(
            RETURNING p.id, p.tenant_id, p.job_id, p.board, p.locale, p.reference, p.revision,
                      p.wanted, p.attempts, p.max_attempts, p.lease_token AS "lease_token!",
                      p.content_hash, p.sent_hash, p.may_exist, p.external_id, p.external_url,
-                     p.board_task, p.generation, p.fixed_fields, j.content AS job"#,
+                     p.board_task, p.generation, p.fixed_fields, p.first_published_at,
+                     j.content AS job"#,
         board,
         limit,
         lease.as_millis() as f64,
@@ -159,6 +162,11 @@ pub async fn complete(
                external_id = CASE WHEN $23 THEN NULL ELSE COALESCE($8, external_id) END,
                external_url = CASE WHEN $23 THEN NULL ELSE COALESCE($9, external_url) END,
                generation = CASE WHEN $23 THEN generation + 1 ELSE generation END,
+               first_published_at = CASE
+                 WHEN $23 THEN NULL
+                 WHEN first_published_at IS NULL AND $3 = 'live'
+                      AND $5::text IN ('posted', 'submitted', 'verifying') THEN now()
+                 ELSE first_published_at END,
                fixed_fields = CASE WHEN $23 THEN NULL WHEN $24 THEN $25 ELSE fixed_fields END,
                board_task = $10,
                may_exist = $11,

@@ -470,6 +470,7 @@ async fn serve_page(
                 live_at_board: true,
                 may_exist: false,
                 idempotency_key: uuid::Uuid::nil(),
+                first_published_at: None,
             };
             match page_html(
                 &posting,

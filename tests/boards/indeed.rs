@@ -60,6 +60,7 @@ fn context<'a>(
         live_at_board: external_id.is_some(),
         may_exist,
         idempotency_key: uuid::Uuid::nil(),
+        first_published_at: None,
     }
 }
 
@@ -351,6 +352,30 @@ async fn publish_update_withdraw_keep_one_copy() {
     assert_eq!(live_id(receipt), id);
     let held = twin.only_copy();
     assert_eq!((held.creates, held.updates), (1, 1));
+    let first_sent = held.content.to_string();
+    assert!(
+        !first_sent.contains("2026-11-02T08:30:00Z"),
+        "without a first publication, the send's own time"
+    );
+
+    // Once published, an update says when it first was.
+    let first = time::macros::datetime!(2026-11-02 08:30:00 UTC);
+    let update = PostingContext {
+        first_published_at: Some(first),
+        ..context(&revised, "en", Some(&id), false)
+    };
+    board
+        .update(&update, &mut CallLog::default())
+        .await
+        .unwrap();
+    let held = twin.only_copy();
+    assert!(
+        held.content
+            .to_string()
+            .contains("\"datePublished\":\"2026-11-02T08:30:00Z\""),
+        "datePublished is the first publication: {}",
+        held.content
+    );
     assert_eq!(held.title, "Senior Account Executive");
     assert!(held.live);
 
@@ -365,6 +390,7 @@ async fn publish_update_withdraw_keep_one_copy() {
     let held = twin.only_copy();
     assert!(!held.live);
     assert_eq!((held.creates, held.withdrawals), (1, 1));
+    assert_eq!(held.updates, 2);
 
     // Withdrawing again changes nothing.
     board

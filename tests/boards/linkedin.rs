@@ -175,11 +175,22 @@ async fn the_adapter_publishes_updates_and_closes_against_the_twin() {
     assert_eq!(held.content["listingType"], "BASIC");
     assert_eq!(held.content["posterEmail"], "li.wei@northwind.example");
 
+    // An update carries the first publication as listedAt, not its own time.
+    let first = datetime!(2026-11-02 08:30:00 UTC);
+    let update = boardcast::boards::PostingContext {
+        first_published_at: Some(first),
+        ..posting
+    };
     assert!(matches!(
-        twin.update(&posting).await.unwrap(),
+        twin.update(&update).await.unwrap(),
         Receipt::Accepted { .. }
     ));
     assert_eq!(twin.only().updates, 1);
+    assert_eq!(
+        twin.only().content["listedAt"],
+        json!((first.unix_timestamp_nanos() / 1_000_000) as i64),
+        "listedAt is \"the initial date\" [S1]"
+    );
     assert!(matches!(
         twin.withdraw(&posting).await.unwrap(),
         Receipt::Accepted { .. }

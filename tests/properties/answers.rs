@@ -288,6 +288,7 @@ fn claimed() -> Claimed {
         board_task: None,
         generation: 0,
         fixed_fields: None,
+        first_published_at: None,
         job: serde_json::to_value(&job).unwrap(),
     }
 }

@@ -83,6 +83,7 @@ pub fn context<'a>(
         live_at_board: false,
         may_exist: false,
         idempotency_key: uuid::Uuid::nil(),
+        first_published_at: None,
     }
 }
 
