@@ -233,7 +233,12 @@ pub async fn sitemap(State(state): State<OpsState>) -> Response {
             may_exist: false,
             idempotency_key: uuid::Uuid::nil(),
         };
-        if google_jobs::json_ld(&posting, row.first_published).is_ok() {
+        // A posting whose page cannot render (or panics) is left out, never
+        // the whole sitemap (issue 12).
+        let renders = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            google_jobs::json_ld(&posting, row.first_published).is_ok()
+        }));
+        if renders.unwrap_or(false) {
             pages.push((page_url(&base, &reference), row.updated));
         }
     }
