@@ -396,3 +396,58 @@ pub async fn run_report_loop(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::SecretString;
+
+    fn settings() -> Settings {
+        let mut settings =
+            Settings::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config"))
+                .unwrap();
+        let jooble = settings.boards.get_mut("jooble").unwrap();
+        jooble
+            .credentials
+            .insert("feed_token".into(), SecretString::from("s3cret"));
+        settings
+    }
+
+    fn agent(name: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::USER_AGENT, HeaderValue::from_str(name).unwrap());
+        headers
+    }
+
+    /// Issue 12, finding 10: a fetch is the board's only by its token or
+    /// its crawler's configured name.
+    #[test]
+    fn only_the_boards_crawler_counts() {
+        let settings = settings();
+        let nobody = agent("curl/8.5");
+        assert!(is_crawler(
+            &settings,
+            "jooble",
+            &nobody,
+            Some("token=s3cret")
+        ));
+        assert!(is_crawler(
+            &settings,
+            "jooble",
+            &nobody,
+            Some("a=1&token=s3cret")
+        ));
+        assert!(!is_crawler(
+            &settings,
+            "jooble",
+            &nobody,
+            Some("token=guess")
+        ));
+        assert!(!is_crawler(&settings, "jooble", &nobody, None));
+        let sandbox = agent("Jooble-Crawler (boardcast sandbox)");
+        assert!(is_crawler(&settings, "jooble", &sandbox, None));
+        // Another board's crawler is not this one's.
+        assert!(!is_crawler(&settings, "trovit", &sandbox, None));
+        assert!(!is_crawler(&settings, "no-such-board", &sandbox, None));
+    }
+}
