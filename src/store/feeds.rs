@@ -180,7 +180,7 @@ pub async fn prune_fetches(pool: &PgPool, board: &str, keep: i64) -> Result<u64,
 }
 
 /// A board's feed at a glance, for `boardcast boards` and the ops API.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct FeedStatus {
     pub board: String,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -194,20 +194,21 @@ pub struct FeedStatus {
     pub rejected: Option<i32>,
 }
 
+/// Last fetched: by the board's crawler (anonymous fetches count only in
+/// `fetches_last_day`).
 pub async fn status(pool: &PgPool, board: &str) -> Result<FeedStatus, sqlx::Error> {
-    sqlx::query_as!(
-        FeedStatus,
-        r#"SELECT $1::text AS "board!",
-                  (SELECT max(fetched_at) FROM feed_fetches WHERE board = $1) AS last_fetched_at,
-                  (SELECT client FROM feed_fetches WHERE board = $1
+    sqlx::query_as::<_, FeedStatus>(
+        r#"SELECT $1::text AS board,
+                  (SELECT max(fetched_at) FROM feed_fetches WHERE board = $1 AND crawler)
+                    AS last_fetched_at,
+                  (SELECT client FROM feed_fetches WHERE board = $1 AND crawler
                    ORDER BY fetched_at DESC LIMIT 1) AS last_fetched_by,
                   (SELECT count(*) FROM feed_fetches
-                   WHERE board = $1 AND fetched_at > now() - interval '1 day') AS "fetches_last_day!",
-                  v.crawled_at AS "crawled_at?", v.document_error AS "document_error?",
-                  v.accepted AS "accepted?", v.rejected AS "rejected?"
+                   WHERE board = $1 AND fetched_at > now() - interval '1 day') AS fetches_last_day,
+                  v.crawled_at, v.document_error, v.accepted, v.rejected
            FROM (SELECT 1) AS one LEFT JOIN feed_verdicts v ON v.board = $1"#,
-        board,
     )
+    .bind(board)
     .fetch_one(pool)
     .await
 }

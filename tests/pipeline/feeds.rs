@@ -368,11 +368,23 @@ async fn only_the_boards_crawler_moves_postings_to_posted() {
             .await
             .unwrap();
     assert_eq!(recorded, vec![(false, Some("curl/8.5".to_owned()))]);
+    let status = boardcast::store::feeds::status(&app.env.pool, INDEED_FEED)
+        .await
+        .unwrap();
+    assert_eq!(status.last_fetched_by, None, "{status:?}");
+    assert_eq!(status.fetches_last_day, 1);
 
     // The crawler's fetch of the same (cached) document posts both.
     let outcome = app.crawl().await;
     assert_eq!(outcome.report.accepted.len(), 2, "{outcome:?}");
     app.feed_rows("posted", 1).await;
+    let status = boardcast::store::feeds::status(&app.env.pool, INDEED_FEED)
+        .await
+        .unwrap();
+    assert_eq!(
+        status.last_fetched_by.as_deref(),
+        Some("indeed-feed-crawler (boardcast sandbox)")
+    );
     app.stop().await;
 }
 
