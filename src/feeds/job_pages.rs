@@ -433,7 +433,12 @@ pub async fn sitemap(State(state): State<OpsState>) -> Response {
             idempotency_key: uuid::Uuid::nil(),
             first_published_at: None,
         };
-        if google_jobs::json_ld(&posting, row.first_published).is_err() {
+        // A posting whose page cannot render (or panics) is left out, never
+        // the whole sitemap (issue 12).
+        let renders = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            google_jobs::json_ld(&posting, row.first_published).is_ok()
+        }));
+        if !renders.unwrap_or(false) {
             continue;
         }
         let key = (row.tenant_id.clone(), job.id.clone());

@@ -1,11 +1,13 @@
-//! The feed server: every feed board's document, built from PostgreSQL on
-//! each fetch, at `/feeds/<file>` on the ops listener (see
+//! The feed server: every feed board's document, built from PostgreSQL when
+//! the feed changed (not per fetch), at `/feeds/<file>` on the ops listener (see
 //! [`crate::boards::feed`] for what a feed board supplies).
 //!
 //! - The document holds the board's live postings, in id order; its ETag is
 //!   the hash of its bytes, so an unchanged feed answers `304`.
-//! - Every fetch (200 or 304) is recorded and moves the postings the document
-//!   held, exactly as served, from `submitted` to `posted`.
+//! - Every fetch (200 or 304) is recorded; a fetch by the board's crawler
+//!   ([`is_crawler`]) moves the postings the document held, exactly as
+//!   served, from `submitted` to `posted`. Fetch history is pruned.
+//! - A posting that cannot render is left out, and fails with the reason.
 //! - A board can require HTTP Basic on its feed: option `feed_username` and
 //!   credential `feed_password`.
 //! - [`run_report_loop`] reads each feed board's crawl report and applies it
@@ -13,11 +15,13 @@
 
 pub mod job_pages;
 
+use std::any::Any;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -39,7 +43,13 @@ use crate::store::feeds::{self, Fetch};
 #[derive(Clone, Default)]
 pub struct Feeds {
     by_file: BTreeMap<&'static str, Arc<dyn FeedFormat>>,
+    /// The last document built per board and the feed version it was built
+    /// from: a fetch rebuilds only when the postings changed.
+    built: Arc<Mutex<BTreeMap<&'static str, Built>>>,
 }
+
+/// A document and the feed version it was built from.
+type Built = (String, Arc<Document>);
 
 impl Feeds {
     pub fn from_boards(boards: &BTreeMap<String, Accounts>) -> Self {
@@ -49,7 +59,37 @@ impl Feeds {
                 .filter_map(|accounts| accounts.default.feed())
                 .map(|format| (format.file_name(), format))
                 .collect(),
+            built: Arc::default(),
         }
+    }
+
+    /// `format`'s document as the database holds it now: the cached one
+    /// while the feed's version is unchanged, else built afresh.
+    pub async fn document(
+        &self,
+        pool: &PgPool,
+        format: &dyn FeedFormat,
+    ) -> Result<Arc<Document>, sqlx::Error> {
+        let version = feeds::version(pool, format.id()).await?;
+        let cached = self
+            .built
+            .lock()
+            .expect("the feed cache is never poisoned")
+            .get(format.id())
+            .filter(|(built_from, _)| *built_from == version)
+            .map(|(_, document)| document.clone());
+        if let Some(document) = cached {
+            return Ok(document);
+        }
+        let document = Arc::new(build(pool, format).await?);
+        // Building may have failed postings that cannot render: that is a
+        // change, so take the version after building.
+        let version = feeds::version(pool, format.id()).await?;
+        self.built
+            .lock()
+            .expect("the feed cache is never poisoned")
+            .insert(format.id(), (version, document.clone()));
+        Ok(document)
     }
 
     /// The file name of `board`'s feed, if it is a feed board this worker serves.
@@ -72,11 +112,21 @@ pub struct Document {
     pub served: Vec<(i64, Option<String>)>,
 }
 
+/// A panic's message, for ops (board code panics with its own words).
+pub fn panic_message(panic: &Box<dyn Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
 /// Builds `format`'s document from the postings in the database.
 pub async fn build(pool: &PgPool, format: &dyn FeedFormat) -> Result<Document, sqlx::Error> {
     let rows = feeds::rows(pool, format.id()).await?;
     let mut items = Vec::with_capacity(rows.len());
     let mut served = Vec::with_capacity(rows.len());
+    let mut unrenderable = Vec::new();
     for row in rows {
         let Ok(job) = serde_json::from_value::<Job>(row.job) else {
             warn!(
@@ -105,16 +155,26 @@ pub async fn build(pool: &PgPool, format: &dyn FeedFormat) -> Result<Document, s
             first_published: row.first_published,
             updated: row.updated,
         };
-        match format.items(&entry) {
-            Ok(item) => {
+        // One posting that cannot render (a rule changed, or board code
+        // panics on it) is left out and fails; the others are still served.
+        match catch_unwind(AssertUnwindSafe(|| format.items(&entry))) {
+            Ok(Ok(item)) => {
                 items.push(item);
                 served.push((row.id, row.content_hash));
             }
-            // Checked when it went in; only a change of rules gets here.
-            Err(error) => {
-                warn!(message = "A posting no longer fits the feed; left out.", posting = row.id, %error)
+            Ok(Err(error)) => {
+                warn!(message = "A posting no longer fits the feed; left out.", posting = row.id, %error);
+                unrenderable.push((row.id, error.message));
+            }
+            Err(panic) => {
+                let reason = format!("internal error: {}", panic_message(&panic));
+                error!(message = "A posting could not be rendered; left out of the feed.", posting = row.id, %reason);
+                unrenderable.push((row.id, reason));
             }
         }
+    }
+    if !unrenderable.is_empty() {
+        feeds::fail_unrenderable(pool, format.id(), format.name(), &unrenderable).await?;
     }
     let body = format.document(&items);
     let etag = format!(
@@ -128,6 +188,7 @@ pub async fn build(pool: &PgPool, format: &dyn FeedFormat) -> Result<Document, s
 pub async fn serve(
     State(state): State<OpsState>,
     Path(file): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     let Some(format) = state.feeds.get(&file) else {
@@ -146,7 +207,7 @@ pub async fn serve(
         );
         return response;
     }
-    let document = match build(&state.pool, format.as_ref()).await {
+    let document = match state.feeds.document(&state.pool, format.as_ref()).await {
         Ok(document) => document,
         Err(error) => {
             error!(message = "Could not build a feed.", board = format.id(), %error);
@@ -169,12 +230,14 @@ pub async fn serve(
     let client = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
+    let crawler = is_crawler(&state.settings, format.id(), &headers, query.as_deref());
     let fetch = Fetch {
         board: format.id(),
         http_status: status.as_u16(),
         etag: &document.etag,
         client,
-        served: &document.served,
+        served: if crawler { &document.served } else { &[] },
+        crawler,
     };
     // A fetch we cannot record still serves the feed; the next one records.
     match feeds::record_fetch(&state.pool, &fetch).await {
@@ -193,7 +256,7 @@ pub async fn serve(
     } else {
         (
             [(header::CONTENT_TYPE, format.content_type())],
-            document.body,
+            document.body.clone(),
         )
             .into_response()
     };
@@ -201,6 +264,56 @@ pub async fn serve(
         response.headers_mut().insert(header::ETAG, etag);
     }
     response
+}
+
+/// Whether a fetch is the board's own crawler, by the means the board's
+/// configuration names (any one suffices):
+///
+/// - HTTP Basic credentials on the feed (`feed_username` / `feed_password`),
+///   checked by [`authorised`] before serving;
+/// - a secret in the feed URL: credential `feed_token`, given as `?token=…`
+///   (for boards whose crawler takes a URL only; the sandbox's does);
+/// - an allow-list of User-Agent substrings: option `crawler_user_agents`,
+///   comma-separated (the board publishes its crawler's name; a name can be
+///   faked, so prefer a token where the board supports one).
+///
+/// Anyone else still gets the document, but the fetch moves nothing to `posted`.
+fn is_crawler(settings: &Settings, board: &str, headers: &HeaderMap, query: Option<&str>) -> bool {
+    let Some(board) = settings.board(board) else {
+        return false;
+    };
+    if board.options.contains_key("feed_username")
+        && board.credentials.contains_key("feed_password")
+    {
+        // `authorised` let only the board's credentials through.
+        return true;
+    }
+    if let Some(token) = board.credentials.get("feed_token") {
+        let given = query
+            .into_iter()
+            .flat_map(|query| url::form_urlencoded::parse(query.as_bytes()))
+            .find(|(name, _)| name == "token")
+            .map(|(_, value)| value.into_owned());
+        if given.is_some_and(|given| {
+            Sha256::digest(given.as_bytes()) == Sha256::digest(token.expose_secret().as_bytes())
+        }) {
+            return true;
+        }
+    }
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    board
+        .options
+        .get("crawler_user_agents")
+        .is_some_and(|names| {
+            names
+                .split(',')
+                .map(|name| name.trim().to_ascii_lowercase())
+                .any(|name| !name.is_empty() && user_agent.contains(&name))
+        })
 }
 
 fn authorised(settings: &Settings, board: &str, headers: &HeaderMap) -> bool {
@@ -282,5 +395,60 @@ pub async fn run_report_loop(
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(interval) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::SecretString;
+
+    fn settings() -> Settings {
+        let mut settings =
+            Settings::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config"))
+                .unwrap();
+        let jooble = settings.boards.get_mut("jooble").unwrap();
+        jooble
+            .credentials
+            .insert("feed_token".into(), SecretString::from("s3cret"));
+        settings
+    }
+
+    fn agent(name: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::USER_AGENT, HeaderValue::from_str(name).unwrap());
+        headers
+    }
+
+    /// Issue 12, finding 10: a fetch is the board's only by its token or
+    /// its crawler's configured name.
+    #[test]
+    fn only_the_boards_crawler_counts() {
+        let settings = settings();
+        let nobody = agent("curl/8.5");
+        assert!(is_crawler(
+            &settings,
+            "jooble",
+            &nobody,
+            Some("token=s3cret")
+        ));
+        assert!(is_crawler(
+            &settings,
+            "jooble",
+            &nobody,
+            Some("a=1&token=s3cret")
+        ));
+        assert!(!is_crawler(
+            &settings,
+            "jooble",
+            &nobody,
+            Some("token=guess")
+        ));
+        assert!(!is_crawler(&settings, "jooble", &nobody, None));
+        let sandbox = agent("Jooble-Crawler (boardcast sandbox)");
+        assert!(is_crawler(&settings, "jooble", &sandbox, None));
+        // Another board's crawler is not this one's.
+        assert!(!is_crawler(&settings, "trovit", &sandbox, None));
+        assert!(!is_crawler(&settings, "no-such-board", &sandbox, None));
     }
 }

@@ -47,12 +47,74 @@ pub struct Fetch<'a> {
     pub http_status: u16,
     pub etag: &'a str,
     pub client: Option<&'a str>,
-    /// `(posting id, content hash)` of every posting the document held.
+    /// `(posting id, content hash)` of every posting the document held;
+    /// empty for a fetch that is not the board's crawler.
     pub served: &'a [(i64, Option<String>)],
+    /// Whether this was the board's crawler.
+    pub crawler: bool,
+}
+
+/// Fetch history kept per board: the last this many, and any from the last week.
+pub const KEEP_FETCHES: i64 = 1_000;
+
+/// A fingerprint of everything a board's document is built from (the rows
+/// [`rows`] reads, without the job bodies): equal fingerprints, equal documents.
+pub async fn version(pool: &PgPool, board: &str) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar::<_, String>(
+        r#"SELECT count(*)::text || ':' || coalesce(md5(string_agg(
+                    p.id || ':' || p.generation || ':' || coalesce(p.content_hash, '') || ':'
+                    || p.tenant_id || ':' || p.locale || ':' || p.reference || ':'
+                    || p.created_at || ':' || j.updated_at || ':' || md5(j.content::text),
+                    ',' ORDER BY p.id)), '')
+           FROM postings p JOIN jobs j ON j.tenant_id = p.tenant_id AND j.job_id = p.job_id
+           WHERE p.board = $1 AND p.wanted = 'live'
+             AND (p.status IN ('submitted', 'posted')
+                  OR (p.sent_hash IS NOT NULL
+                      AND p.status IN ('queued', 'in_flight', 'retry_scheduled', 'verifying')))"#,
+    )
+    .bind(board)
+    .fetch_one(pool)
+    .await
+}
+
+/// Fails the postings of `board` that could not be rendered into its
+/// document, `(posting id, reason)`, with a history row; only those handed
+/// to the feed (the dispatcher owns the others).
+pub async fn fail_unrenderable(
+    pool: &PgPool,
+    board: &str,
+    board_name: &str,
+    failed: &[(i64, String)],
+) -> Result<u64, sqlx::Error> {
+    let (ids, reasons): (Vec<i64>, Vec<String>) = failed
+        .iter()
+        .map(|(id, reason)| (*id, format!("left out of the {board_name} feed: {reason}")))
+        .unzip();
+    sqlx::query_scalar::<_, i64>(
+        r#"WITH bad AS (SELECT * FROM unnest($2::bigint[], $3::text[]) AS b(id, reason)),
+           failed AS (
+             UPDATE postings p SET status = 'failed', last_error = b.reason,
+                    next_attempt_at = NULL, updated_at = now()
+             FROM bad b
+             WHERE p.id = b.id AND p.board = $1 AND p.status IN ('submitted', 'posted')
+             RETURNING p.id, p.revision, b.reason),
+           logged AS (
+             INSERT INTO posting_attempts (posting_id, operation, revision, started_at, duration_ms,
+                                           outcome, detail, worker)
+             SELECT id, 'render', revision, now(), 0, 'rejected', reason, 'feed server' FROM failed)
+           SELECT count(*) FROM failed"#,
+    )
+    .bind(board)
+    .bind(&ids)
+    .bind(&reasons)
+    .fetch_one(pool)
+    .await
+    .map(|failed| failed as u64)
 }
 
 /// Records a fetch, and moves the postings it held, as served, to `posted`
-/// (with a history row naming the fetch). Returns how many moved.
+/// (with a history row naming the fetch); prunes the board's old fetches.
+/// Returns how many moved.
 pub async fn record_fetch(pool: &PgPool, fetch: &Fetch<'_>) -> Result<u64, sqlx::Error> {
     let ids: Vec<i64> = fetch.served.iter().map(|(id, _)| *id).collect();
     let hashes: Vec<String> = fetch
@@ -66,10 +128,10 @@ pub async fn record_fetch(pool: &PgPool, fetch: &Fetch<'_>) -> Result<u64, sqlx:
         fetch.http_status,
         fetch.etag
     );
-    let moved = sqlx::query_scalar!(
+    let moved = sqlx::query_scalar::<_, i64>(
         r#"WITH recorded AS (
-             INSERT INTO feed_fetches (board, http_status, etag, items, client)
-             VALUES ($1, $2, $3, $4, $5)),
+             INSERT INTO feed_fetches (board, http_status, etag, items, client, crawler)
+             VALUES ($1, $2, $3, $4, $5, $9)),
            served AS (
              SELECT * FROM unnest($6::bigint[], $7::text[]) AS s(id, content_hash)),
            moved AS (
@@ -83,23 +145,42 @@ pub async fn record_fetch(pool: &PgPool, fetch: &Fetch<'_>) -> Result<u64, sqlx:
              INSERT INTO posting_attempts (posting_id, operation, revision, started_at, duration_ms,
                                            outcome, http_status, detail, worker)
              SELECT id, 'fetch', revision, now(), 0, 'posted', $2, $8, 'feed server' FROM moved)
-           SELECT count(*) AS "moved!" FROM moved"#,
-        fetch.board,
-        i32::from(fetch.http_status),
-        fetch.etag,
-        fetch.served.len() as i32,
-        fetch.client,
-        &ids,
-        &hashes,
-        detail,
+           SELECT count(*) FROM moved"#,
     )
+    .bind(fetch.board)
+    .bind(i32::from(fetch.http_status))
+    .bind(fetch.etag)
+    .bind(fetch.served.len() as i32)
+    .bind(fetch.client)
+    .bind(&ids)
+    .bind(&hashes)
+    .bind(detail)
+    .bind(fetch.crawler)
     .fetch_one(pool)
     .await?;
+    prune_fetches(pool, fetch.board, KEEP_FETCHES).await?;
     Ok(moved as u64)
 }
 
+/// Deletes `board`'s fetches older than a week, and any beyond the last
+/// `keep` (a flood of fetches stays bounded).
+pub async fn prune_fetches(pool: &PgPool, board: &str, keep: i64) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        r#"DELETE FROM feed_fetches
+           WHERE board = $1
+             AND (fetched_at < now() - interval '7 days'
+                  OR id < (SELECT min(id) FROM (SELECT id FROM feed_fetches WHERE board = $1
+                                                ORDER BY id DESC LIMIT $2) AS kept))"#,
+    )
+    .bind(board)
+    .bind(keep)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected())
+}
+
 /// A board's feed at a glance, for `boardcast boards` and the ops API.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct FeedStatus {
     pub board: String,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -113,20 +194,21 @@ pub struct FeedStatus {
     pub rejected: Option<i32>,
 }
 
+/// Last fetched: by the board's crawler (anonymous fetches count only in
+/// `fetches_last_day`).
 pub async fn status(pool: &PgPool, board: &str) -> Result<FeedStatus, sqlx::Error> {
-    sqlx::query_as!(
-        FeedStatus,
-        r#"SELECT $1::text AS "board!",
-                  (SELECT max(fetched_at) FROM feed_fetches WHERE board = $1) AS last_fetched_at,
-                  (SELECT client FROM feed_fetches WHERE board = $1
+    sqlx::query_as::<_, FeedStatus>(
+        r#"SELECT $1::text AS board,
+                  (SELECT max(fetched_at) FROM feed_fetches WHERE board = $1 AND crawler)
+                    AS last_fetched_at,
+                  (SELECT client FROM feed_fetches WHERE board = $1 AND crawler
                    ORDER BY fetched_at DESC LIMIT 1) AS last_fetched_by,
                   (SELECT count(*) FROM feed_fetches
-                   WHERE board = $1 AND fetched_at > now() - interval '1 day') AS "fetches_last_day!",
-                  v.crawled_at AS "crawled_at?", v.document_error AS "document_error?",
-                  v.accepted AS "accepted?", v.rejected AS "rejected?"
+                   WHERE board = $1 AND fetched_at > now() - interval '1 day') AS fetches_last_day,
+                  v.crawled_at, v.document_error, v.accepted, v.rejected
            FROM (SELECT 1) AS one LEFT JOIN feed_verdicts v ON v.board = $1"#,
-        board,
     )
+    .bind(board)
     .fetch_one(pool)
     .await
 }

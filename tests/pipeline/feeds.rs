@@ -462,3 +462,197 @@ async fn google_postings_are_posted_once_url_inspection_confirms() {
     }
     app.stop().await;
 }
+
+/// Issue 12, finding 10: anyone may fetch the feed, but only the board's
+/// crawler (here by its User-Agent, `crawler_user_agents`) posts what it held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_boards_crawler_moves_postings_to_posted() {
+    let app = feed_app().await;
+    app.publish_sample("sales-account-executive.publish.json")
+        .await;
+    app.feed_rows("submitted", 1).await;
+
+    let anonymous = reqwest::Client::new()
+        .get(format!("{}/feeds/indeed.xml", app.public_url))
+        .header("user-agent", "curl/8.5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 200);
+    let body = anonymous.text().await.unwrap();
+    assert_eq!(body.matches("<job>").count(), 2, "{body}");
+    let rows = app.postings().await;
+    assert!(
+        rows.iter()
+            .filter(|r| r.board == INDEED_FEED && r.status != "skipped")
+            .all(|r| r.status == "submitted"),
+        "an anonymous fetch posts nothing: {rows:?}"
+    );
+    let recorded: Vec<(bool, Option<String>)> =
+        sqlx::query_as("SELECT crawler, client FROM feed_fetches ORDER BY id")
+            .fetch_all(&app.env.pool)
+            .await
+            .unwrap();
+    assert_eq!(recorded, vec![(false, Some("curl/8.5".to_owned()))]);
+    let status = boardcast::store::feeds::status(&app.env.pool, INDEED_FEED)
+        .await
+        .unwrap();
+    assert_eq!(status.last_fetched_by, None, "{status:?}");
+    assert_eq!(status.fetches_last_day, 1);
+
+    // The crawler's fetch of the same (cached) document posts both.
+    let outcome = app.crawl().await;
+    assert_eq!(outcome.report.accepted.len(), 2, "{outcome:?}");
+    app.feed_rows("posted", 1).await;
+    let status = boardcast::store::feeds::status(&app.env.pool, INDEED_FEED)
+        .await
+        .unwrap();
+    assert_eq!(
+        status.last_fetched_by.as_deref(),
+        Some("indeed-feed-crawler (boardcast sandbox)")
+    );
+    app.stop().await;
+}
+
+/// Issue 12, finding 10: the document is built once per change of the
+/// feed's postings, not per fetch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_is_built_once_per_change() {
+    let app = feed_app().await;
+    let mut settings = app.env.settings.clone();
+    for (key, board) in settings.boards.iter_mut() {
+        board.enabled = key == "indeed_feed";
+    }
+    let feeds = boardcast::feeds::Feeds::from_boards(&boardcast::boards::build(&settings).unwrap());
+    let format = feeds.get("indeed.xml").unwrap();
+    let empty = feeds
+        .document(&app.env.pool, format.as_ref())
+        .await
+        .unwrap();
+    let again = feeds
+        .document(&app.env.pool, format.as_ref())
+        .await
+        .unwrap();
+    assert!(
+        std::sync::Arc::ptr_eq(&empty, &again),
+        "unchanged: not rebuilt"
+    );
+
+    app.publish_sample("sales-account-executive.publish.json")
+        .await;
+    app.feed_rows("submitted", 1).await;
+    let first = feeds
+        .document(&app.env.pool, format.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(first.served.len(), 2);
+    let second = feeds
+        .document(&app.env.pool, format.as_ref())
+        .await
+        .unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first, &second));
+    app.stop().await;
+}
+
+/// Issue 12, finding 10: fetch history is bounded per board.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_history_is_pruned() {
+    let env = crate::helpers::test_env().await;
+    sqlx::query(
+        "INSERT INTO feed_fetches (board, fetched_at, http_status, etag, items)
+         SELECT b, now() - make_interval(days => d), 200, 'e', 0
+         -- Oldest first, as fetches arrive.
+         FROM unnest(ARRAY['indeed-feed', 'jooble']) AS b, generate_series(9, 0, -1) AS d",
+    )
+    .execute(&env.pool)
+    .await
+    .unwrap();
+    let pruned = boardcast::store::feeds::prune_fetches(&env.pool, "indeed-feed", 5)
+        .await
+        .unwrap();
+    assert_eq!(pruned, 5);
+    let left: Vec<(String, i64)> =
+        sqlx::query_as("SELECT board, count(*) FROM feed_fetches GROUP BY board ORDER BY board")
+            .fetch_all(&env.pool)
+            .await
+            .unwrap();
+    assert_eq!(left, vec![("indeed-feed".into(), 5), ("jooble".into(), 10)]);
+    // Older than a week goes even within the last N.
+    boardcast::store::feeds::prune_fetches(&env.pool, "jooble", 100)
+        .await
+        .unwrap();
+    let (jooble,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM feed_fetches WHERE board = 'jooble'")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    assert_eq!(jooble, 7, "days 0 to 6");
+    env.cleanup().await;
+}
+
+/// The Indeed format, except that it panics on Portuguese ads, as the
+/// far-future date did in other boards' code (issue 12, finding 2).
+struct PanicsOnPortuguese(std::sync::Arc<dyn boardcast::boards::feed::FeedFormat>);
+
+impl boardcast::boards::feed::FeedFormat for PanicsOnPortuguese {
+    fn id(&self) -> &'static str {
+        self.0.id()
+    }
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn file_name(&self) -> &'static str {
+        self.0.file_name()
+    }
+    fn items(
+        &self,
+        entry: &boardcast::boards::feed::FeedEntry<'_>,
+    ) -> Result<String, boardcast::boards::BoardError> {
+        assert_ne!(entry.posting.locale, "pt", "no date for the year 10000");
+        self.0.items(entry)
+    }
+    fn document(&self, items: &[String]) -> String {
+        self.0.document(items)
+    }
+}
+
+/// Issue 12, finding 2: one posting that cannot render is left out of the
+/// shared document and fails with the reason; the others are served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_posting_that_cannot_render_is_left_out_and_fails() {
+    let app = feed_app().await;
+    app.publish_sample("sales-account-executive.publish.json")
+        .await;
+    app.feed_rows("submitted", 1).await;
+    let mut settings = app.env.settings.clone();
+    settings.boards.get_mut("indeed_feed").unwrap().enabled = true;
+    let indeed = boardcast::boards::build_one(&settings, INDEED_FEED)
+        .unwrap()
+        .feed()
+        .unwrap();
+    let document = boardcast::feeds::build(&app.env.pool, &PanicsOnPortuguese(indeed))
+        .await
+        .unwrap();
+    assert_eq!(document.served.len(), 1);
+    assert_eq!(
+        document.body.matches("<job>").count(),
+        1,
+        "{}",
+        document.body
+    );
+    roxmltree::Document::parse(&document.body).unwrap();
+    let failed = app
+        .postings()
+        .await
+        .into_iter()
+        .find(|r| r.board == INDEED_FEED && r.locale == "pt")
+        .unwrap();
+    assert_eq!(failed.status, "failed");
+    let reason = failed.last_error.unwrap();
+    assert!(
+        reason.starts_with("left out of the Indeed feed: internal error: ")
+            && reason.contains("no date for the year 10000"),
+        "{reason}"
+    );
+    app.stop().await;
+}
