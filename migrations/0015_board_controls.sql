@@ -11,6 +11,9 @@ CREATE TABLE board_pauses (
 -- budgets' sliding windows count these rows (pruned past the longest window).
 CREATE TABLE board_requests (
     board   text NOT NULL,
-    sent_at timestamptz NOT NULL
+    sent_at timestamptz NOT NULL,
+    -- A send (publish, update, withdraw), not a confirmation poll: some
+    -- budgets count sends only (Google's daily publish calls).
+    send    boolean NOT NULL DEFAULT true
 );
 CREATE INDEX board_requests_by_board ON board_requests (board, sent_at);

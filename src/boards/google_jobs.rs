@@ -1058,6 +1058,8 @@ impl Board for GoogleJobs {
     fn limits(&self) -> BoardLimits {
         BoardLimits {
             requests_per_minute: Some(380),
+            // For every replica together; `reserve` still guards each one.
+            sends_per_day: Some(self.daily_limit),
             ..BoardLimits::default()
         }
     }

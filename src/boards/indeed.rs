@@ -608,6 +608,7 @@ impl Board for Indeed {
         BoardLimits {
             requests_per_minute: Some(4_000),
             windows: WINDOWS,
+            ..BoardLimits::default()
         }
     }
 

@@ -420,6 +420,7 @@ impl Board for LinkedIn {
         BoardLimits {
             requests_per_minute: Some(2_000),
             windows: DAILY_RECORDS,
+            ..BoardLimits::default()
         }
     }
 

@@ -208,6 +208,9 @@ pub struct BoardLimits {
     /// Further documented budgets, `(requests, per period)`, each honoured
     /// on top (Indeed: 20,000 per 10 minutes and 80,000 per hour).
     pub windows: &'static [(u32, Duration)],
+    /// Sends (not confirmation polls) in any 24 hours: Google's Indexing
+    /// API allows 200 publish calls a day.
+    pub sends_per_day: Option<u32>,
 }
 
 #[async_trait]

@@ -245,7 +245,7 @@ impl Dispatcher {
                     break;
                 }
                 let claim = if budgets.is_empty() {
-                    postings::claim(&self.pool, id, limit as i64, lease, &self.worker_id)
+                    postings::claim(&self.pool, id, limit as i64, lease, &self.worker_id, false)
                         .await
                         .map(|claimed| (claimed, None))
                 } else {
@@ -256,6 +256,7 @@ impl Dispatcher {
                         lease,
                         &self.worker_id,
                         &budgets,
+                        self.settings.dispatch.confirm_poll(),
                     )
                     .await
                 };

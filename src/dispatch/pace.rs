@@ -22,27 +22,26 @@ pub fn cluster_budgets(limits: BoardLimits, settings: Option<&BoardSettings>) ->
         .or(limits.requests_per_minute)
         .filter(|&n| n > 0);
     let mut budgets: Vec<Budget> = per_minute
-        .map(|requests| Budget {
-            requests,
-            period: Duration::from_secs(60),
-        })
+        .map(|requests| Budget::requests(requests, Duration::from_secs(60)))
         .into_iter()
         .collect();
     budgets.extend(
         limits
             .windows
             .iter()
-            .map(|&(requests, period)| Budget { requests, period }),
+            .map(|&(requests, period)| Budget::requests(requests, period)),
     );
     budgets.extend(
         settings
             .into_iter()
             .flat_map(|s| &s.budgets)
-            .map(|b| Budget {
-                requests: b.requests,
-                period: Duration::from_millis(b.period_ms),
-            }),
+            .map(|b| Budget::requests(b.requests, Duration::from_millis(b.period_ms))),
     );
+    budgets.extend(limits.sends_per_day.map(|sends| Budget {
+        requests: sends,
+        period: Duration::from_secs(24 * 60 * 60),
+        sends_only: true,
+    }));
     budgets
 }
 
@@ -100,18 +99,13 @@ mod tests {
         let documented = BoardLimits {
             requests_per_minute: Some(300),
             windows: WINDOWS,
+            ..BoardLimits::default()
         };
         assert_eq!(
             cluster_budgets(documented, None),
             [
-                Budget {
-                    requests: 300,
-                    period: Duration::from_secs(60)
-                },
-                Budget {
-                    requests: 20_000,
-                    period: Duration::from_secs(600)
-                },
+                Budget::requests(300, Duration::from_secs(60)),
+                Budget::requests(20_000, Duration::from_secs(600)),
             ]
         );
 
@@ -125,21 +119,25 @@ mod tests {
         assert_eq!(
             cluster_budgets(documented, Some(&settings)),
             [
-                Budget {
-                    requests: 10,
-                    period: Duration::from_secs(60)
-                },
-                Budget {
-                    requests: 20_000,
-                    period: Duration::from_secs(600)
-                },
-                Budget {
-                    requests: 5000,
-                    period: Duration::from_secs(86_400)
-                },
+                Budget::requests(10, Duration::from_secs(60)),
+                Budget::requests(20_000, Duration::from_secs(600)),
+                Budget::requests(5000, Duration::from_secs(86_400)),
             ]
         );
         assert!(cluster_budgets(BoardLimits::default(), None).is_empty());
+
+        let google = BoardLimits {
+            sends_per_day: Some(200),
+            ..BoardLimits::default()
+        };
+        assert_eq!(
+            cluster_budgets(google, None),
+            [Budget {
+                requests: 200,
+                period: Duration::from_secs(86_400),
+                sends_only: true
+            }]
+        );
     }
 
     #[test]
@@ -155,6 +153,7 @@ mod tests {
             BoardLimits {
                 requests_per_minute: None,
                 windows: WINDOWS,
+                ..BoardLimits::default()
             },
             None,
         );
@@ -174,6 +173,7 @@ mod tests {
         let limits = BoardLimits {
             requests_per_minute: Some(6_000),
             windows: WINDOWS,
+            ..BoardLimits::default()
         };
         let pace = Pace::new(limits, Some(60));
         let (granted, wait) = pace.grant(5);

@@ -24,6 +24,20 @@ const ARRIVAL_MARGIN: Duration = Duration::from_secs(1);
 pub struct Budget {
     pub requests: u32,
     pub period: Duration,
+    /// Counts sends only (publish, update, withdraw), not confirmation
+    /// polls: Google's daily quota is of publish calls.
+    pub sends_only: bool,
+}
+
+impl Budget {
+    /// A budget of every request.
+    pub fn requests(requests: u32, period: Duration) -> Self {
+        Self {
+            requests,
+            period,
+            sends_only: false,
+        }
+    }
 }
 
 /// A paused board, as ops see it.
@@ -106,7 +120,8 @@ pub async fn pauses(pool: &PgPool) -> Result<Vec<Pause>, sqlx::Error> {
 
 /// Claims like [`postings::claim`], but no more than `budgets` leave room
 /// for across all replicas; each claimed posting counts as one request.
-/// When a budget is spent, also says how long until it has room again.
+/// When a budget is spent, also says how long until it has room again; with
+/// only a send budget spent, confirmations go on every `confirm_poll`.
 pub async fn claim_within_budgets(
     pool: &PgPool,
     board: &str,
@@ -114,6 +129,7 @@ pub async fn claim_within_budgets(
     lease: Duration,
     worker: &str,
     budgets: &[Budget],
+    confirm_poll: Duration,
 ) -> Result<(Vec<Claimed>, Option<Duration>), sqlx::Error> {
     let requests: Vec<i64> = budgets.iter().map(|b| i64::from(b.requests)).collect();
     // A request leaves its window a little after the period: what the board
@@ -131,50 +147,72 @@ pub async fn claim_within_budgets(
     )
     .execute(&mut *tx)
     .await?;
+    let sends_only: Vec<bool> = budgets.iter().map(|b| b.sends_only).collect();
     let room = sqlx::query!(
-        r#"SELECT min(b.requests - w.used)::bigint AS "room!",
+        r#"SELECT min(b.requests - w.used) FILTER (WHERE NOT b.sends_only)::bigint AS "room",
+                  min(b.requests - w.used) FILTER (WHERE b.sends_only)::bigint AS "send_room",
                   -- A full window has room again when its oldest request leaves it.
                   max(CASE WHEN w.used >= b.requests
                       THEN extract(epoch FROM w.oldest + b.span_s * interval '1 second' - clock_timestamp())
-                      END)::float8 AS "wait"
-           FROM unnest($2::bigint[], $3::float8[]) AS b(requests, span_s)
+                      END) FILTER (WHERE NOT b.sends_only)::float8 AS "wait",
+                  max(CASE WHEN w.used >= b.requests
+                      THEN extract(epoch FROM w.oldest + b.span_s * interval '1 second' - clock_timestamp())
+                      END) FILTER (WHERE b.sends_only)::float8 AS "send_wait"
+           FROM unnest($2::bigint[], $3::float8[], $4::bool[]) AS b(requests, span_s, sends_only)
            CROSS JOIN LATERAL (
              SELECT count(*) AS used, min(r.sent_at) AS oldest FROM board_requests r
-             WHERE r.board = $1 AND r.sent_at > clock_timestamp() - b.span_s * interval '1 second') w"#,
+             WHERE r.board = $1 AND (r.send OR NOT b.sends_only)
+               AND r.sent_at > clock_timestamp() - b.span_s * interval '1 second') w"#,
         board,
         &requests,
         &windows,
+        &sends_only,
     )
     .fetch_one(&mut *tx)
     .await?;
-    let (room, wait) = (room.room, room.wait);
-    let wait = wait.map(|s| Duration::from_secs_f64(s.max(0.001)));
-    let grant = limit.min(room.max(0));
+    let seconds = |s: Option<f64>| s.map(|s| Duration::from_secs_f64(s.max(0.001)));
+    let room_all = room.room.unwrap_or(limit);
+    let send_room = room.send_room.unwrap_or(limit);
+    let grant = limit.min(room_all.max(0));
     if grant == 0 {
         tx.commit().await?;
-        return Ok((Vec::new(), wait));
+        return Ok((Vec::new(), seconds(room.wait)));
     }
-    let claimed = postings::claim(&mut *tx, board, grant, lease, worker).await?;
+    // With the sends spent, confirmations (a task, an inspection) still go.
+    let confirmations_only = send_room <= 0;
+    let grant = if confirmations_only {
+        grant
+    } else {
+        grant.min(send_room)
+    };
+    let claimed =
+        postings::claim(&mut *tx, board, grant, lease, worker, confirmations_only).await?;
+    let sends: Vec<bool> = claimed.iter().map(|c| c.board_task.is_none()).collect();
     let longest = windows.iter().copied().fold(0.0, f64::max);
     sqlx::query!(
         r#"WITH logged AS (
-             INSERT INTO board_requests (board, sent_at)
-             SELECT $1, clock_timestamp() FROM generate_series(1, $2::int))
+             INSERT INTO board_requests (board, sent_at, send)
+             SELECT $1, clock_timestamp(), send FROM unnest($2::bool[]) AS s(send))
            DELETE FROM board_requests WHERE board = $1 AND sent_at < clock_timestamp() - $3 * interval '1 second'"#,
         board,
-        claimed.len() as i32,
+        &sends,
         longest,
     )
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    let full = claimed.len() as i64 >= room;
-    Ok((
-        claimed,
-        if full {
-            wait.or(Some(Duration::from_millis(100)))
-        } else {
-            None
-        },
-    ))
+    let sent = sends.iter().filter(|send| **send).count() as i64;
+    let wait = if claimed.len() as i64 >= room_all {
+        Some(seconds(room.wait).unwrap_or(Duration::from_millis(100)))
+    } else if confirmations_only || sent >= send_room {
+        // Sends wait for their window; confirmations are looked at again soon.
+        Some(
+            seconds(room.send_wait)
+                .unwrap_or(confirm_poll)
+                .min(confirm_poll),
+        )
+    } else {
+        None
+    };
+    Ok((claimed, wait))
 }

@@ -53,6 +53,7 @@ pub async fn claim(
     limit: i64,
     lease: Duration,
     worker: &str,
+    confirmations_only: bool,
 ) -> Result<Vec<Claimed>, sqlx::Error> {
     sqlx::query_as!(
         Claimed,
@@ -63,6 +64,8 @@ pub async fn claim(
                AND next_attempt_at <= now()
                -- A paused board's postings wait, using no attempts.
                AND NOT EXISTS (SELECT 1 FROM board_pauses WHERE board = $1)
+               -- A spent send budget leaves the confirmations (a task to poll).
+               AND (NOT $5 OR board_task IS NOT NULL)
              ORDER BY next_attempt_at, id
              LIMIT $2
              FOR UPDATE SKIP LOCKED)
@@ -85,6 +88,7 @@ pub async fn claim(
         limit,
         lease.as_millis() as f64,
         worker,
+        confirmations_only,
     )
     .fetch_all(executor)
     .await

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-use crate::helpers::{OPS_TOKEN, TestEnv, sample, spawn_app, test_env};
+use crate::helpers::{OPS_TOKEN, TestEnv, sample, spawn_app, spawn_app_with, test_env};
 use crate::{LINKEDIN, STEPSTONE, WTTJ};
 
 /// The account-executive sample as job `id`: StepStone takes its en and de ads.
@@ -206,4 +206,50 @@ async fn three_replicas_share_one_board_budget() {
     drop(replicas);
     env.cleanup().await;
     std::fs::remove_dir_all(config_dir).unwrap();
+}
+
+/// Google's daily publish calls are a budget of sends for every replica
+/// together: with a quota of 2, two ads are sent and confirmed, and the
+/// others wait unclaimed (no attempt, no throttled call), while the
+/// confirmations of the two still go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn google_daily_publish_calls_are_a_budget_of_sends() {
+    let app = spawn_app_with(|settings| {
+        for (key, board) in settings.boards.iter_mut() {
+            board.enabled = key == "google_jobs";
+        }
+        settings
+            .boards
+            .get_mut("google_jobs")
+            .unwrap()
+            .options
+            .insert("daily_quota".into(), "2".into());
+    })
+    .await;
+    app.publish_sample("account-executive.publish.json").await;
+    let google = || async {
+        app.postings()
+            .await
+            .into_iter()
+            .filter(|p| p.board == "google-jobs" && p.status != "skipped")
+            .collect::<Vec<_>>()
+    };
+    app.wait_for("two Google ads posted within the quota", || async {
+        let rows = google().await;
+        (rows.iter().filter(|p| p.status == "posted").count() == 2).then_some(())
+    })
+    .await;
+    let rows = google().await;
+    assert!(
+        rows.len() > 2,
+        "the sample has more languages than the quota"
+    );
+    for row in rows.iter().filter(|p| p.status != "posted") {
+        assert_eq!(row.status, "queued", "{row:?}");
+        let history = boardcast::store::postings::attempts(&app.pool, row.id)
+            .await
+            .unwrap();
+        assert!(history.is_empty(), "never claimed: {history:?}");
+    }
+    app.stop().await;
 }
