@@ -2,11 +2,13 @@
 //! from the database's own clock, how long they take to settle.
 //!
 //! Two phases: the sample messages as they are (time from publish to every
-//! posting settled), then `copies` of one sample under fresh job ids
-//! (throughput and per-job latency percentiles). `deploy/dev/bench.sh` runs it
-//! against a release worker and adds the worker's peak memory.
+//! posting settled), then a load of one sample under fresh job ids: either
+//! `copies` at once (burst), or `rate` messages a second for `seconds`
+//! (paced). Reports board sends/s (posted + failed + submitted; skipped rows
+//! never reach a board and are shown apart) and per-job latency percentiles.
+//! `deploy/dev/bench.sh` runs it against a release worker and a separate
+//! sandbox process and adds peak memory and CPU seconds.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -82,7 +84,139 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
-pub async fn run(settings: &Settings, pool: &PgPool, samples: &Path, copies: usize) -> Result<()> {
+/// How the load phase publishes.
+#[derive(Debug, Clone, Copy)]
+pub enum Load {
+    /// `copies` messages at once.
+    Burst { copies: usize },
+    /// `rate` messages a second for `seconds`.
+    Paced { rate: u32, seconds: u64 },
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub samples: std::path::PathBuf,
+    pub load: Load,
+    /// Sets faults `latency_ms` on every configured board of the sandbox at
+    /// `sandbox_url` before publishing (e.g. to measure boards answering after 1 s).
+    pub board_latency_ms: Option<u64>,
+    pub sandbox_url: String,
+}
+
+/// Publishes `messages`, spread evenly over time at `rate` a second if given,
+/// else all at once.
+async fn publish_all(publisher: &Publisher, messages: &[Value], rate: Option<u32>) -> Result<()> {
+    let mut ticks = rate.map(|rate| {
+        let mut ticks =
+            tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate.max(1))));
+        // A late tick publishes late rather than in a catch-up burst: the rate is a ceiling.
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks
+    });
+    for message in messages {
+        if let Some(ticks) = ticks.as_mut() {
+            ticks.tick().await;
+        }
+        let id = message["message_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        publisher
+            .publish(message.to_string().as_bytes(), &id)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Waits until every posting of `jobs` is terminal.
+async fn settle(pool: &PgPool, jobs: &[String], patience: Duration) -> Result<()> {
+    let deadline = Instant::now() + patience;
+    loop {
+        let (seen, open): (i64, i64) = sqlx::query_as(
+            "SELECT count(DISTINCT job_id),
+                    count(*) FILTER (WHERE status NOT IN ('posted', 'failed', 'skipped', 'cancelled', 'withdrawn'))
+             FROM postings WHERE job_id = ANY($1)",
+        )
+        .bind(jobs)
+        .fetch_one(pool)
+        .await?;
+        if seen as usize == jobs.len() && open == 0 {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "postings did not settle within {patience:?}: {open} still open, {seen} of {} jobs seen",
+                jobs.len()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Figures of one load, from the database's own clock.
+async fn report(pool: &PgPool, job_prefix: &str, label: &str, wall: Duration) -> Result<()> {
+    // Board sends: rows that reached a board. Skipped rows (board not wanted
+    // for this ad/language) never did, so they are counted apart.
+    let (sends, skipped, other, span): (i64, i64, i64, Option<f64>) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE p.status IN ('posted', 'failed', 'submitted')),
+                count(*) FILTER (WHERE p.status = 'skipped'),
+                count(*) FILTER (WHERE p.status NOT IN ('posted', 'failed', 'submitted', 'skipped')),
+                extract(epoch FROM max(p.updated_at) - min(s.received_at))::float8
+         FROM postings p JOIN submissions s ON s.job_id = p.job_id AND s.tenant_id = p.tenant_id
+         WHERE p.job_id LIKE $1 || '%'",
+    )
+    .bind(job_prefix)
+    .fetch_one(pool)
+    .await?;
+    let mut latencies: Vec<f64> = sqlx::query_scalar(
+        "SELECT extract(epoch FROM max(p.updated_at) - s.received_at)::float8 * 1000.0
+         FROM postings p JOIN submissions s ON s.job_id = p.job_id AND s.tenant_id = p.tenant_id
+         WHERE p.job_id LIKE $1 || '%'
+         GROUP BY s.job_id, s.tenant_id, s.received_at",
+    )
+    .bind(job_prefix)
+    .fetch_all(pool)
+    .await?;
+    latencies.sort_by(f64::total_cmp);
+    let span = span.unwrap_or_default().max(f64::EPSILON);
+    println!(
+        "{label}: {} jobs, {sends} board sends in {span:.2} s = {:.0} board sends/s \
+         (skipped apart, not counted: {skipped}; cancelled/withdrawn: {other}; wall {:.2} s)",
+        latencies.len(),
+        sends as f64 / span,
+        wall.as_secs_f64()
+    );
+    println!(
+        "per-job latency, intake -> all settled: p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        percentile(&latencies, 50.0),
+        percentile(&latencies, 90.0),
+        percentile(&latencies, 99.0),
+        latencies.last().copied().unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// Puts `latency_ms` on every configured board of the sandbox.
+async fn slow_boards(settings: &Settings, sandbox_url: &str, latency_ms: u64) -> Result<()> {
+    let client = reqwest::Client::new();
+    for board in settings.boards.keys() {
+        let url = format!("{sandbox_url}/_sandbox/boards/{board}/faults");
+        let answer = client
+            .put(&url)
+            .json(&json!({ "latency_ms": latency_ms }))
+            .send()
+            .await
+            .with_context(|| format!("setting faults at {url}"))?;
+        if !answer.status().is_success() {
+            bail!("setting faults at {url}: {}", answer.status());
+        }
+    }
+    println!("every board of the sandbox answers after {latency_ms} ms");
+    Ok(())
+}
+
+pub async fn run(settings: &Settings, pool: &PgPool, options: &Options) -> Result<()> {
+    let samples = options.samples.as_path();
     let mut publish_samples = Vec::new();
     for entry in
         std::fs::read_dir(samples).with_context(|| format!("reading {}", samples.display()))?
@@ -97,8 +231,11 @@ pub async fn run(settings: &Settings, pool: &PgPool, samples: &Path, copies: usi
         bail!("no *.publish.json in {}", samples.display());
     }
     publish_samples.sort_by_key(|m| m["job"]["id"].as_str().unwrap_or_default().to_owned());
+    if let Some(latency_ms) = options.board_latency_ms {
+        slow_boards(settings, &options.sandbox_url, latency_ms).await?;
+    }
     let publisher = Publisher::connect(&settings.amqp).await?;
-    let patience = Duration::from_secs(300);
+    let patience = Duration::from_secs(600);
 
     // Phase 1: the samples as they are (new message ids, so a rerun is not a duplicate).
     let run = uuid::Uuid::new_v4().simple().to_string()[..6].to_owned();
@@ -110,57 +247,52 @@ pub async fn run(settings: &Settings, pool: &PgPool, samples: &Path, copies: usi
         })
         .collect();
     let samples_time = publish_and_settle(pool, &publisher, &messages, patience).await?;
-    let postings: i64 = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM postings WHERE job_id LIKE '%-' || $1"#,
-        run
-    )
-    .fetch_one(pool)
-    .await?;
+    let postings: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM postings WHERE job_id LIKE '%-' || $1")
+            .bind(&run)
+            .fetch_one(pool)
+            .await?;
     println!(
         "samples: {} messages, {postings} postings, publish -> all settled in {:.0} ms",
         messages.len(),
         samples_time.as_secs_f64() * 1000.0
     );
 
-    // Phase 2: many jobs at once.
+    // Phase 2: the load, from the sample with the most ads.
     let template = publish_samples
         .iter()
         .max_by_key(|m| m["job"]["ads"].as_object().map_or(0, |a| a.len()))
         .cloned()
         .expect("at least one sample");
-    let messages: Vec<Value> = (0..copies)
-        .map(|i| with_fresh_ids(template.clone(), Some(format!("BENCH-{run}-{i:05}"))))
+    let count = match options.load {
+        Load::Burst { copies } => copies,
+        Load::Paced { rate, seconds } => rate as usize * seconds as usize,
+    };
+    let prefix = format!("BENCH-{run}-");
+    let messages: Vec<Value> = (0..count)
+        .map(|i| with_fresh_ids(template.clone(), Some(format!("{prefix}{i:06}"))))
+        .collect();
+    let jobs: Vec<String> = messages
+        .iter()
+        .map(|m| m["job"]["id"].as_str().unwrap_or_default().to_owned())
         .collect();
     let wall = Instant::now();
-    let load_time = publish_and_settle(pool, &publisher, &messages, patience).await?;
-    let wall = wall.elapsed();
-    let rows = sqlx::query!(
-        r#"SELECT extract(epoch FROM max(p.updated_at) - s.received_at)::float8 AS "seconds!",
-                  count(*) AS "postings!"
-           FROM postings p JOIN submissions s ON s.job_id = p.job_id AND s.tenant_id = p.tenant_id
-           WHERE p.job_id LIKE 'BENCH-' || $1 || '-%'
-           GROUP BY s.received_at"#,
-        run
-    )
-    .fetch_all(pool)
-    .await?;
-    let total_postings: i64 = rows.iter().map(|r| r.postings).sum();
-    let mut latencies: Vec<f64> = rows.iter().map(|r| r.seconds * 1000.0).collect();
-    latencies.sort_by(f64::total_cmp);
-    println!(
-        "load: {copies} messages, {total_postings} postings in {:.2} s ({:.0} postings/s, {:.1} messages/s; wall {:.2} s)",
-        load_time.as_secs_f64(),
-        total_postings as f64 / load_time.as_secs_f64(),
-        copies as f64 / load_time.as_secs_f64(),
-        wall.as_secs_f64()
-    );
-    println!(
-        "per-job latency, intake -> all settled: p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
-        percentile(&latencies, 50.0),
-        percentile(&latencies, 90.0),
-        percentile(&latencies, 99.0),
-        latencies.last().copied().unwrap_or_default()
-    );
+    let label = match options.load {
+        Load::Burst { copies } => {
+            publish_all(&publisher, &messages, None).await?;
+            format!("burst of {copies} messages")
+        }
+        Load::Paced { rate, seconds } => {
+            publish_all(&publisher, &messages, Some(rate)).await?;
+            let published = wall.elapsed().as_secs_f64();
+            format!(
+                "paced {rate} messages/s for {seconds} s (published in {published:.1} s = {:.1} messages/s)",
+                count as f64 / published.max(f64::EPSILON)
+            )
+        }
+    };
+    settle(pool, &jobs, patience).await?;
+    report(pool, &prefix, &label, wall.elapsed()).await?;
     publisher.close().await;
     Ok(())
 }

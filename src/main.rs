@@ -122,9 +122,22 @@ enum Command {
         /// Folder of sample messages (*.publish.json).
         #[arg(long, default_value = "../shared/samples")]
         samples: PathBuf,
-        /// Copies of the largest sample to publish in the load phase.
+        /// Copies of the largest sample to publish at once in the load phase.
         #[arg(long, default_value_t = 200)]
         copies: usize,
+        /// Paced mode: publish this many messages a second (instead of a burst of copies).
+        #[arg(long, requires = "seconds")]
+        rate: Option<u32>,
+        /// Paced mode: for this many seconds.
+        #[arg(long, requires = "rate")]
+        seconds: Option<u64>,
+        /// Make every board of the sandbox answer after this many milliseconds
+        /// (sets faults latency_ms through the sandbox's control API).
+        #[arg(long)]
+        board_latency_ms: Option<u64>,
+        /// The sandbox to set faults on (default: http://<sandbox.listen>).
+        #[arg(long)]
+        sandbox_url: Option<String>,
     },
     /// Print the effective configuration (built-in defaults, config files,
     /// environment), with every secret redacted.
@@ -511,11 +524,29 @@ async fn run(cli: Cli) -> Result<()> {
             let health = ops::board_health(&pool).await?;
             print_boards(&settings, &health, &feeds, quota_used, json)?;
         }
-        Command::Bench { samples, copies } => {
+        Command::Bench {
+            samples,
+            copies,
+            rate,
+            seconds,
+            board_latency_ms,
+            sandbox_url,
+        } => {
             let pool = store::connect(&settings.database)
                 .await
                 .context("connecting to PostgreSQL")?;
-            boardcast::bench::run(&settings, &pool, &samples, copies).await?;
+            let load = match (rate, seconds) {
+                (Some(rate), Some(seconds)) => boardcast::bench::Load::Paced { rate, seconds },
+                _ => boardcast::bench::Load::Burst { copies },
+            };
+            let options = boardcast::bench::Options {
+                samples,
+                load,
+                board_latency_ms,
+                sandbox_url: sandbox_url
+                    .unwrap_or_else(|| format!("http://{}", settings.sandbox.listen)),
+            };
+            boardcast::bench::run(&settings, &pool, &options).await?;
         }
         Command::Rejected { limit, json } => {
             let pool = store::connect(&settings.database)

@@ -1,15 +1,33 @@
 #!/usr/bin/env bash
-# Benchmark: a release worker with the in-process sandbox (boards answer at
-# once) on a fresh database and its own queues; `boardcast bench` publishes
-# and times; this script adds the worker's peak memory. Prints figures only:
-# nothing here passes or fails on speed.
-#   deploy/dev/bench.sh [COPIES]      (default 200)
+# Benchmark: a release worker and, as its own process, the sandbox (boards
+# answer at once unless --latency-ms), on a fresh database and its own queues.
+# `boardcast bench` publishes and reports board sends/s and per-job latency;
+# this script adds each process's peak RSS (VmHWM) and CPU seconds
+# (utime+stime during the bench), so the worker's figures are the worker's.
+# Prints figures only: nothing here passes or fails on speed.
+#   deploy/dev/bench.sh [COPIES | --copies N]          burst (default 200 messages)
+#   deploy/dev/bench.sh --rate N --seconds T           paced: N messages/s for T s
+#   ... [--latency-ms MS]                              every board answers after MS
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
-copies="${1:-200}"
+bench_args=(--copies 200)
+latency_args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --copies) bench_args=(--copies "$2"); shift 2 ;;
+    --rate) rate="$2"; shift 2 ;;
+    --seconds) seconds="$2"; shift 2 ;;
+    --latency-ms) latency_args=(--board-latency-ms "$2"); shift 2 ;;
+    [0-9]*) bench_args=(--copies "$1"); shift ;;
+    *) echo "bench: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+if [ -n "${rate:-}" ] || [ -n "${seconds:-}" ]; then
+  bench_args=(--rate "${rate:?--rate N needs --seconds T}" --seconds "${seconds:?--seconds T needs --rate N}")
+fi
 
 BOARDCAST_DB=boardcast_bench bash deploy/dev/services.sh
 # A clean database each run, so figures do not depend on earlier runs.
@@ -46,10 +64,26 @@ export BOARDCAST__TENANTS__CONTOSO__POSTER_EMAIL=recruiting@contoso.example
 # Feed boards post when their crawler fetches the feed: crawl every 500 ms.
 export BOARDCAST__SANDBOX__CRAWL_INTERVAL_MS=500
 export BOARDCAST__SANDBOX__SMTP_LISTEN=127.0.0.1:8658
+export BOARDCAST__SANDBOX__TLS_LISTEN=127.0.0.1:8657
 
-target/release/boardcast run --sandbox 2>/tmp/boardcast-bench-worker.log &
+# The sandbox as its own process, so its CPU is not counted as the worker's.
+# It writes the credentials it accepts; the worker reads them from there.
+secrets=$(mktemp -d)
+# Its feed crawlers fetch the worker's public feeds.
+BOARDCAST__OPS__PUBLIC_URL="http://$BOARDCAST__OPS__PUBLIC_LISTEN" \
+  target/release/boardcast sandbox --write-secrets "$secrets" >/tmp/boardcast-bench-sandbox.log 2>&1 &
+sandbox=$!
+worker=
+trap 'kill "$sandbox" $worker 2>/dev/null || true; rm -rf "$secrets"' EXIT
+for _ in $(seq 1 300); do
+  curl -sf "http://$BOARDCAST__SANDBOX__LISTEN/_sandbox/postings" >/dev/null && break
+  sleep 0.1
+done
+curl -sf "http://$BOARDCAST__SANDBOX__LISTEN/_sandbox/postings" >/dev/null || { echo "bench: the sandbox did not start" >&2; exit 1; }
+
+BOARDCAST__SECRETS_DIR="$secrets" \
+  target/release/boardcast run --sandbox-host 127.0.0.1 2>/tmp/boardcast-bench-worker.log &
 worker=$!
-trap 'kill "$worker" 2>/dev/null || true' EXIT
 # Time the pipeline, not the worker's start: wait until it consumes.
 for _ in $(seq 1 300); do
   curl -sf http://127.0.0.1:8649/readyz >/dev/null && break
@@ -58,8 +92,20 @@ done
 curl -sf http://127.0.0.1:8649/readyz >/dev/null || { echo "bench: the worker did not become ready" >&2; exit 1; }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL $(psql -h 127.0.0.1 -U postgres -tAc 'show server_version'), RabbitMQ $(rabbitmqctl version 2>/dev/null || echo '?')"
-target/release/boardcast bench --samples "$root/../shared/samples" --copies "$copies"
-echo "worker peak RSS: $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$worker/status")"
 
-kill -TERM "$worker"
+# CPU seconds of a process so far: utime + stime (fields 14 and 15 of
+# /proc/<pid>/stat, in clock ticks; counted after the ")" ending the name).
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat"
+}
+peak_rss() { awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$1/status"; }
+worker_cpu_before=$(cpu_seconds "$worker")
+sandbox_cpu_before=$(cpu_seconds "$sandbox")
+target/release/boardcast bench --samples "$root/../shared/samples" "${bench_args[@]}" "${latency_args[@]}" \
+  --sandbox-url "http://$BOARDCAST__SANDBOX__LISTEN"
+echo "worker: peak RSS $(peak_rss "$worker"), CPU $(awk -v a="$worker_cpu_before" -v b="$(cpu_seconds "$worker")" 'BEGIN {printf "%.2f", b - a}') s during the bench"
+echo "sandbox (own process): peak RSS $(peak_rss "$sandbox"), CPU $(awk -v a="$sandbox_cpu_before" -v b="$(cpu_seconds "$sandbox")" 'BEGIN {printf "%.2f", b - a}') s during the bench"
+
+kill -TERM "$worker" "$sandbox"
 wait "$worker" || true
+wait "$sandbox" || true
