@@ -219,6 +219,10 @@ pub struct BoardSettings {
     /// (a contract's daily cap, say).
     #[serde(default)]
     pub budgets: Vec<BudgetSettings>,
+    /// At most this many of the board's requests at once, across all
+    /// replicas (`concurrency` is per replica).
+    #[serde(default)]
+    pub cluster_concurrency: Option<u32>,
     #[serde(default)]
     pub retry: Option<RetryPolicy>,
     /// Non-secret account settings (organisation ids, sender ids...).

@@ -190,6 +190,7 @@ impl Dispatcher {
         let per_minute = board_settings.and_then(|b| b.requests_per_minute);
         let pace = Pace::new(accounts.default.limits(), per_minute);
         let budgets = cluster_budgets(accounts.default.limits(), board_settings);
+        let cluster_concurrency = board_settings.and_then(|b| b.cluster_concurrency);
         let mut paced_until: Option<Instant> = None;
         let circuit = Arc::new(Mutex::new(Circuit::default()));
         let notify = self.wakers.get(id);
@@ -244,7 +245,7 @@ impl Dispatcher {
                 if limit == 0 || shutdown.is_cancelled() {
                     break;
                 }
-                let claim = if budgets.is_empty() {
+                let claim = if budgets.is_empty() && cluster_concurrency.is_none() {
                     postings::claim(&self.pool, id, limit as i64, lease, &self.worker_id, false)
                         .await
                         .map(|claimed| (claimed, None))
@@ -256,7 +257,11 @@ impl Dispatcher {
                         lease,
                         &self.worker_id,
                         &budgets,
-                        self.settings.dispatch.confirm_poll(),
+                        cluster_concurrency,
+                        boards::Poll {
+                            due: self.settings.dispatch.poll_interval(),
+                            confirm: self.settings.dispatch.confirm_poll(),
+                        },
                     )
                     .await
                 };

@@ -19,6 +19,15 @@ use super::postings::{self, Claimed};
 /// Added to every budget's window (see [`claim_within_budgets`]).
 const ARRIVAL_MARGIN: Duration = Duration::from_secs(1);
 
+/// How often a replica looks again when a cluster-wide limit holds it back.
+#[derive(Debug, Clone, Copy)]
+pub struct Poll {
+    /// Due postings (a slot of the cluster-wide concurrency may free up).
+    pub due: Duration,
+    /// Confirmations, while a send budget is spent.
+    pub confirm: Duration,
+}
+
 /// "At most `requests` in any `period`", for every replica together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
@@ -119,7 +128,8 @@ pub async fn pauses(pool: &PgPool) -> Result<Vec<Pause>, sqlx::Error> {
 }
 
 /// Claims like [`postings::claim`], but no more than `budgets` leave room
-/// for across all replicas; each claimed posting counts as one request.
+/// for across all replicas (each claimed posting counts as one request),
+/// and no more than `cluster_concurrency` in flight at once.
 /// When a budget is spent, also says how long until it has room again; with
 /// only a send budget spent, confirmations go on every `confirm_poll`.
 pub async fn claim_within_budgets(
@@ -129,8 +139,10 @@ pub async fn claim_within_budgets(
     lease: Duration,
     worker: &str,
     budgets: &[Budget],
-    confirm_poll: Duration,
+    cluster_concurrency: Option<u32>,
+    poll: Poll,
 ) -> Result<(Vec<Claimed>, Option<Duration>), sqlx::Error> {
+    let confirm_poll = poll.confirm;
     let requests: Vec<i64> = budgets.iter().map(|b| i64::from(b.requests)).collect();
     // A request leaves its window a little after the period: what the board
     // counts is when it received it, a moment after we claimed it.
@@ -147,6 +159,24 @@ pub async fn claim_within_budgets(
     )
     .execute(&mut *tx)
     .await?;
+    // Requests in flight at the board, whichever replica sent them.
+    let limit = match cluster_concurrency {
+        None => limit,
+        Some(cap) => {
+            let in_flight = sqlx::query_scalar!(
+                r#"SELECT count(*) AS "n!" FROM postings WHERE board = $1 AND status = 'in_flight'"#,
+                board
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            let free = i64::from(cap) - in_flight;
+            if free <= 0 {
+                tx.commit().await?;
+                return Ok((Vec::new(), Some(poll.due)));
+            }
+            limit.min(free)
+        }
+    };
     let sends_only: Vec<bool> = budgets.iter().map(|b| b.sends_only).collect();
     let room = sqlx::query!(
         r#"SELECT min(b.requests - w.used) FILTER (WHERE NOT b.sends_only)::bigint AS "room",

@@ -253,3 +253,54 @@ async fn google_daily_publish_calls_are_a_budget_of_sends() {
     }
     app.stop().await;
 }
+
+/// Three replicas, one board allowed one request at a time across all of
+/// them (`cluster_concurrency = 1`) answering after 400 ms: the board sees
+/// each request only after the previous one was answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_share_one_cluster_wide_concurrency_slot() {
+    const LATENCY: Duration = Duration::from_millis(400);
+    let env = test_env().await;
+    let config_dir =
+        std::env::temp_dir().join(format!("boardcast-concurrency-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("default.toml"),
+        "[boards.stepstone]\ncluster_concurrency = 1\n",
+    )
+    .unwrap();
+    env.faults(
+        STEPSTONE,
+        boardcast::sandbox::Faults {
+            latency_ms: LATENCY.as_millis() as u64,
+            ..Default::default()
+        },
+    );
+    let replicas: Vec<Child> = (0..3).map(|_| start_replica(&env, &config_dir)).collect();
+    for id in 0..3 {
+        env.publish(&job_copy(id)).await;
+    }
+    env.wait_for("all six StepStone postings to be posted", || async {
+        let rows: Vec<_> = env
+            .postings()
+            .await
+            .into_iter()
+            .filter(|p| p.status != "skipped")
+            .collect();
+        (rows.len() == 6 && rows.iter().all(|p| p.status == "posted")).then_some(())
+    })
+    .await;
+    let received = env.sandbox.request_times(STEPSTONE);
+    assert_eq!(received.len(), 6);
+    for pair in received.windows(2) {
+        let gap = pair[1].duration_since(pair[0]);
+        // The next claim waits for the answer, which comes LATENCY after the request.
+        assert!(
+            gap >= LATENCY - Duration::from_millis(50),
+            "two requests {gap:?} apart: more than one in flight"
+        );
+    }
+    drop(replicas);
+    env.cleanup().await;
+    std::fs::remove_dir_all(config_dir).unwrap();
+}
