@@ -256,8 +256,10 @@ impl Dispatcher {
                         limit as i64,
                         lease,
                         &self.worker_id,
-                        &budgets,
-                        cluster_concurrency,
+                        boards::ClusterLimits {
+                            budgets: &budgets,
+                            concurrency: cluster_concurrency,
+                        },
                         boards::Poll {
                             due: self.settings.dispatch.poll_interval(),
                             confirm: self.settings.dispatch.confirm_poll(),

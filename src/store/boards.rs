@@ -19,6 +19,14 @@ use super::postings::{self, Claimed};
 /// Added to every budget's window (see [`claim_within_budgets`]).
 const ARRIVAL_MARGIN: Duration = Duration::from_secs(1);
 
+/// A board's limits for all replicas together.
+#[derive(Debug, Clone, Copy)]
+pub struct ClusterLimits<'a> {
+    pub budgets: &'a [Budget],
+    /// Requests in flight at once.
+    pub concurrency: Option<u32>,
+}
+
 /// How often a replica looks again when a cluster-wide limit holds it back.
 #[derive(Debug, Clone, Copy)]
 pub struct Poll {
@@ -138,10 +146,13 @@ pub async fn claim_within_budgets(
     limit: i64,
     lease: Duration,
     worker: &str,
-    budgets: &[Budget],
-    cluster_concurrency: Option<u32>,
+    limits: ClusterLimits<'_>,
     poll: Poll,
 ) -> Result<(Vec<Claimed>, Option<Duration>), sqlx::Error> {
+    let ClusterLimits {
+        budgets,
+        concurrency: cluster_concurrency,
+    } = limits;
     let confirm_poll = poll.confirm;
     let requests: Vec<i64> = budgets.iter().map(|b| i64::from(b.requests)).collect();
     // A request leaves its window a little after the period: what the board
