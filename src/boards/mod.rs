@@ -200,6 +200,15 @@ pub fn redact(body: &str, secrets: &[&str]) -> String {
     text
 }
 
+/// A panic's message, for ops (board code panics with its own words).
+pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
 /// A board's documented request limits, honoured by the dispatcher per replica.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BoardLimits {

@@ -201,11 +201,7 @@ pub async fn run(
 /// after, the board may have acted, so it is ambiguous (looked up, retried, and
 /// failed once attempts run out).
 fn internal_error(panic: &Box<dyn Any + Send>, sent: bool) -> BoardError {
-    let what = panic
-        .downcast_ref::<&str>()
-        .map(|text| (*text).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned());
+    let what = crate::boards::panic_message(panic);
     let message = format!("internal error: {}", http::excerpt(&what));
     if sent {
         BoardError::new(ErrorClass::Ambiguous, None, message)

@@ -15,7 +15,6 @@
 
 pub mod job_pages;
 
-use std::any::Any;
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
@@ -112,15 +111,6 @@ pub struct Document {
     pub served: Vec<(i64, Option<String>)>,
 }
 
-/// A panic's message, for ops (board code panics with its own words).
-pub fn panic_message(panic: &Box<dyn Any + Send>) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|text| (*text).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned())
-}
-
 /// Builds `format`'s document from the postings in the database.
 pub async fn build(pool: &PgPool, format: &dyn FeedFormat) -> Result<Document, sqlx::Error> {
     let rows = feeds::rows(pool, format.id()).await?;
@@ -167,7 +157,7 @@ pub async fn build(pool: &PgPool, format: &dyn FeedFormat) -> Result<Document, s
                 unrenderable.push((row.id, error.message));
             }
             Err(panic) => {
-                let reason = format!("internal error: {}", panic_message(&panic));
+                let reason = format!("internal error: {}", crate::boards::panic_message(&panic));
                 error!(message = "A posting could not be rendered; left out of the feed.", posting = row.id, %reason);
                 unrenderable.push((row.id, reason));
             }
