@@ -355,9 +355,5 @@ fn the_url_is_our_job_page_not_the_apply_url() {
 /// even in CDATA) makes the whole document unreadable.
 #[test]
 fn the_twin_refuses_a_document_a_strict_xml_parser_refuses() {
-    let document = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<trovit><ad><title><![CDATA[Sales\u{1}Executive]]></title></ad></trovit>";
-    let checked = (FEED.check)(document.as_bytes());
-    let error = checked.document_error.expect("refused");
-    assert!(error.starts_with("not well-formed XML"), "{error}");
-    assert!(checked.items.is_empty());
+    crate::support::assert_twin_refuses_a_control_character(&FEED, "trovit", "ad");
 }

@@ -87,6 +87,23 @@ pub fn context<'a>(
     }
 }
 
+/// A feed twin reads with a strict XML 1.0 parser, as a real crawler does:
+/// a control character (not allowed in XML 1.0, not even in CDATA) in an
+/// `<item>` of `<root>` makes the whole document unreadable.
+pub fn assert_twin_refuses_a_control_character(
+    feed: &boardcast::sandbox::crawler::FeedTwin,
+    root: &str,
+    item: &str,
+) {
+    let document = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<{root}><{item}><title><![CDATA[Sales\u{1}Executive]]></title></{item}></{root}>"
+    );
+    let checked = (feed.check)(document.as_bytes());
+    let error = checked.document_error.expect("refused");
+    assert!(error.starts_with("not well-formed XML"), "{error}");
+    assert!(checked.items.is_empty());
+}
+
 /// The error is a permanent refusal whose message names every one of `words`.
 pub fn assert_rejected(error: &BoardError, words: &[&str]) {
     assert_eq!(error.class, ErrorClass::Rejected, "{error:?}");
