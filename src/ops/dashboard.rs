@@ -1,4 +1,5 @@
-//! The dashboard: server-rendered HTML on the ops port, no front-end build.
+//! The dashboard: server-rendered HTML on the ops port (askama templates,
+//! see [`super::console`]), no front-end build.
 //!
 //! `/` shows counts by board and state, then what needs attention (failed
 //! postings with the board's reason, stuck ones) with Retry and Cancel
@@ -11,11 +12,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
+use askama::Template;
+
 use axum::Form;
 use axum::extract::{Extension, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -24,10 +27,10 @@ use time::OffsetDateTime;
 use super::http::{
     ApiError, Operator, OpsState, Sessions, cancel_posting, operator_for, retry_posting, session_in,
 };
+use super::console::{self, BoardLink, LIVE_SCRIPT, STYLE, page};
 use super::session::{self, Session};
-use crate::boards::render::escape_html as e;
-use crate::store::ops as actions;
-use crate::store::postings;
+use crate::store::ops::{self as actions, Attention, BoardHealth};
+use crate::store::postings::{self, PostingView};
 
 /// The cookie holding the signed-in operator's session.
 pub const COOKIE: &str = "boardcast_ops";
@@ -36,18 +39,15 @@ const SUBMITTED_STUCK_MINUTES: i64 = 15;
 /// Feed boards crawl every 12–24 hours: two days unfetched is worth a look.
 const UNFETCHED_STUCK_MINUTES: i64 = 48 * 60;
 
-const STYLE: &str = "body{font:14px system-ui,sans-serif;margin:2em;color:#222}\
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}\
-th{background:#f3f3f3}.failed{color:#b00}.posted{color:#070}.why{color:#555;font-size:12px}\
-form{display:inline}button{margin-right:4px}";
-
-/// The only style or script the pages may use: the stylesheet above, by its
-/// digest; no scripts, no framing, forms only to this origin.
+/// The only style and script the pages may use, each by its digest: the
+/// console's stylesheet and its live-update script (which may fetch this
+/// origin only); no framing, forms only to this origin.
 static CONTENT_SECURITY_POLICY: LazyLock<HeaderValue> = LazyLock::new(|| {
-    let style = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE));
+    let digest = |text: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text));
+    let (style, script) = (digest(STYLE), digest(LIVE_SCRIPT));
     HeaderValue::from_str(&format!(
-        "default-src 'none'; style-src 'sha256-{style}'; form-action 'self'; \
-         frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; style-src 'sha256-{style}'; script-src 'sha256-{script}'; \
+         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ))
     .expect("a valid header value")
 });
@@ -76,24 +76,6 @@ pub async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-fn document(title: &str, header: &str, body: &str) -> Html<String> {
-    Html(format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{} · boardcast</title><style>{STYLE}</style></head>\
-         <body><div><a href=\"/\">boardcast</a>{header}</div><h1>{}</h1>{body}</body></html>",
-        e(title),
-        e(title)
-    ))
-}
-
-/// A page for a signed-in operator, with the sign-out button.
-fn page(title: &str, body: &str) -> Html<String> {
-    document(
-        title,
-        " <form method=\"post\" action=\"/logout\"><button id=\"sign-out\">Sign out</button></form>",
-        body,
-    )
-}
-
 /// An operator signed in (token or session); others are sent to sign in.
 pub struct SignedIn(pub String);
 
@@ -109,13 +91,18 @@ impl FromRequestParts<OpsState> for SignedIn {
     }
 }
 
-pub async fn login_form() -> Html<String> {
-    document(
-        "Sign in",
-        "",
-        "<form method=\"post\" action=\"/login\"><label>API token <input type=\"password\" name=\"token\" id=\"token\"></label> \
-         <button type=\"submit\" id=\"sign-in\">Sign in</button></form>",
-    )
+#[derive(Template)]
+#[template(path = "console/login.html")]
+struct LoginPage {
+    title: &'static str,
+    unknown_token: bool,
+}
+
+pub async fn login_form() -> Response {
+    page(&LoginPage {
+        title: "Sign in",
+        unknown_token: false,
+    })
 }
 
 #[derive(Deserialize)]
@@ -132,7 +119,10 @@ pub async fn login(
     let Some(operator) = session::token_name(&state.settings.ops.tokens, &form.token) else {
         return (
             StatusCode::UNAUTHORIZED,
-            document("Sign in", "", "<p class=\"failed\">Unknown token.</p>"),
+            page(&LoginPage {
+                title: "Sign in",
+                unknown_token: true,
+            }),
         )
             .into_response();
     };
@@ -186,6 +176,24 @@ pub async fn logout(
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
 }
 
+/// One row of the overview's board table.
+struct BoardRow {
+    health: BoardHealth,
+    /// Slot for the charts work: a pre-rendered SVG sparkline of the board's
+    /// last day, inserted as is (`|safe`). `None` until it is wired.
+    sparkline: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/overview.html")]
+struct OverviewPage {
+    title: &'static str,
+    statuses: Vec<String>,
+    counts: Vec<(String, Vec<i64>)>,
+    boards: Vec<BoardRow>,
+    attention: Vec<Attention>,
+}
+
 pub async fn overview(_: SignedIn, State(state): State<OpsState>) -> Result<Response, ApiError> {
     let counts = actions::counts(&state.pool).await?;
     let attention = actions::attention(
@@ -201,68 +209,45 @@ pub async fn overview(_: SignedIn, State(state): State<OpsState>) -> Result<Resp
     for (board, status, count) in &counts {
         by_board.entry(board).or_default().insert(status, *count);
     }
-    let mut html =
-        String::from("<h2>Postings by board and state</h2><table id=\"counts\"><tr><th>board</th>");
-    for status in &statuses {
-        html.push_str(&format!("<th>{}</th>", e(status)));
-    }
-    html.push_str("</tr>");
-    for (board, row) in &by_board {
-        html.push_str(&format!("<tr><td>{}</td>", e(board)));
-        for status in &statuses {
-            html.push_str(&format!(
-                "<td>{}</td>",
-                row.get(status).copied().unwrap_or(0)
-            ));
-        }
-        html.push_str("</tr>");
-    }
-    html.push_str("</table>");
+    let table = by_board
+        .iter()
+        .map(|(board, row)| {
+            let cells = statuses
+                .iter()
+                .map(|status| row.get(status).copied().unwrap_or(0))
+                .collect();
+            ((*board).to_owned(), cells)
+        })
+        .collect();
+    let boards = actions::board_health(&state.pool)
+        .await?
+        .into_iter()
+        .map(|health| BoardRow {
+            health,
+            sparkline: None,
+        })
+        .collect();
+    Ok(page(&OverviewPage {
+        title: "Overview",
+        statuses: statuses.iter().map(|s| (*s).to_owned()).collect(),
+        counts: table,
+        boards,
+        attention,
+    }))
+}
 
-    let health = actions::board_health(&state.pool).await?;
-    html.push_str(
-        "<h2>Boards</h2><table id=\"boards\"><tr><th>board</th><th>due now</th><th>in flight</th>\
-         <th>attempts (1 h)</th><th>accepted (1 h)</th><th>rescued (24 h)</th></tr>",
-    );
-    for row in &health {
-        html.push_str(&format!(
-            "<tr id=\"board-{board}\"><td>{board}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"rescued\">{}</td></tr>",
-            row.due,
-            row.in_flight,
-            row.attempts_last_hour,
-            row.successes_last_hour,
-            row.rescued_last_day,
-            board = e(&row.board),
-        ));
-    }
-    html.push_str("</table><p class=\"why\">Rescued: a worker stopped mid-attempt (crash, kill, lost lease) and another took the posting over, looking it up at the board before sending again.</p>");
+/// One posting of a job, with its link at the board.
+struct JobRow {
+    posting: PostingView,
+    link: BoardLink,
+    actionable: bool,
+}
 
-    html.push_str(&format!("<h2>Needs attention ({})</h2>", attention.len()));
-    if attention.is_empty() {
-        html.push_str("<p>Nothing failed or stuck.</p>");
-    } else {
-        html.push_str("<table id=\"attention\"><tr><th>job</th><th>board</th><th>language</th><th>state</th><th>attempts</th><th>the board said</th><th></th></tr>");
-        for row in &attention {
-            html.push_str(&format!(
-                "<tr id=\"posting-{id}\"><td><a href=\"/jobs/{tenant_url}/{job_url}\">{tenant} / {job}</a></td><td>{board}</td><td>{locale}</td>\
-                 <td class=\"{status}\">{status}<div class=\"why\">{why}</div></td><td>{attempts}</td><td>{error}</td><td>{buttons}</td></tr>",
-                id = row.id,
-                tenant_url = url_part(&row.tenant_id),
-                job_url = url_part(&row.job_id),
-                tenant = e(&row.tenant_id),
-                job = e(&row.job_id),
-                board = e(&row.board),
-                locale = e(&row.locale),
-                status = e(&row.status),
-                why = if row.why == row.status { String::new() } else { e(&row.why) },
-                attempts = row.attempts,
-                error = e(row.last_error.as_deref().unwrap_or("")),
-                buttons = buttons(row.id),
-            ));
-        }
-        html.push_str("</table>");
-    }
-    Ok(page("Postings", &html).into_response())
+#[derive(Template)]
+#[template(path = "console/job.html")]
+struct JobPage {
+    title: String,
+    rows: Vec<JobRow>,
 }
 
 pub async fn job(
@@ -277,60 +262,18 @@ pub async fn job(
     };
     let mut rows = postings::list(&state.pool, &filter).await?;
     rows.sort_by(|a, b| (&a.board, &a.locale).cmp(&(&b.board, &b.locale)));
-    let mut html = String::from(
-        "<table id=\"job\"><tr><th>board</th><th>language</th><th>revision</th><th>state</th><th>attempts</th><th>at the board</th><th>the board said</th><th></th></tr>",
-    );
-    for row in &rows {
-        let link = match (&row.external_url, &row.external_id) {
-            (Some(url), Some(id)) => board_link(url, id),
-            (Some(url), None) => board_link(url, url),
-            (None, Some(id)) => e(id),
-            (None, None) => String::new(),
-        };
-        html.push_str(&format!(
-            "<tr id=\"posting-{id}\"><td>{board}</td><td>{locale}</td><td>{revision}</td><td class=\"{status}\">{status}</td><td>{attempts}</td><td>{link}</td><td>{error}</td><td>{buttons}</td></tr>",
-            id = row.id,
-            board = e(&row.board),
-            locale = e(&row.locale),
-            revision = row.revision,
-            status = e(&row.status),
-            attempts = row.attempts,
-            error = e(row.last_error.as_deref().unwrap_or("")),
-            buttons = if matches!(row.status.as_str(), "failed" | "cancelled" | "retry_scheduled" | "verifying" | "queued" | "submitted") {
-                buttons(row.id)
-            } else {
-                String::new()
-            },
-        ));
-    }
-    html.push_str("</table>");
-    Ok(page(&format!("{tenant} / {job}"), &html).into_response())
-}
-
-fn buttons(id: i64) -> String {
-    format!(
-        "<form method=\"post\" action=\"/dashboard/postings/{id}/retry\"><button id=\"retry-{id}\">Retry</button></form>\
-         <form method=\"post\" action=\"/dashboard/postings/{id}/cancel\"><button id=\"cancel-{id}\">Cancel</button></form>"
-    )
-}
-
-/// A board's URL for its copy of the ad: a link only if it is http(s). A
-/// `javascript:` (or `data:`) URL from a board would run on this origin with
-/// the operator's session, so anything else is shown as text.
-fn board_link(url: &str, label: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => format!(
-            "<a href=\"{}\" rel=\"noopener noreferrer\">{}</a>",
-            e(parsed.as_str()),
-            e(label)
-        ),
-        _ if label == url => e(url),
-        _ => format!("{} <span class=\"why\">{}</span>", e(label), e(url)),
-    }
-}
-
-fn url_part(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+    let rows = rows
+        .into_iter()
+        .map(|posting| JobRow {
+            link: BoardLink::of(&posting),
+            actionable: console::actionable(&posting.status),
+            posting,
+        })
+        .collect();
+    Ok(page(&JobPage {
+        title: format!("{tenant} / {job}"),
+        rows,
+    }))
 }
 
 pub async fn retry(
@@ -395,24 +338,5 @@ mod tests {
         );
         assert_eq!(back_from("not a url"), "/");
         assert!(!is_local_path("/\\evil.example"));
-    }
-
-    #[test]
-    fn only_http_links_are_links() {
-        assert!(
-            board_link("https://board.example/j/1", "1")
-                .starts_with("<a href=\"https://board.example/j/1\"")
-        );
-        for hostile in [
-            "javascript:alert(document.cookie)",
-            " javascript:alert(1)",
-            "JaVaScRiPt:alert(1)",
-            "data:text/html,<script>alert(1)</script>",
-            "vbscript:x",
-        ] {
-            let html = board_link(hostile, "1");
-            assert!(!html.contains("<a"), "{hostile}: {html}");
-            assert!(!html.contains("<script"), "{hostile}: {html}");
-        }
     }
 }

@@ -30,7 +30,7 @@ use crate::intake::amqp::Publisher;
 use crate::store::ops::{self as actions, ActionResult, Selection};
 use crate::store::{postings, rejected};
 
-use super::dashboard;
+use super::{console, dashboard};
 use super::metrics::Metrics;
 use super::session::{self, Session, SessionKey};
 
@@ -76,6 +76,18 @@ pub fn router(state: OpsState) -> Router {
         .route("/login", get(dashboard::login_form).post(dashboard::login))
         .route("/logout", post(dashboard::logout))
         .route("/jobs/{tenant}/{job}", get(dashboard::job))
+        .route("/postings", get(console::postings_page))
+        .route(
+            "/postings/bulk",
+            get(console::bulk_preview).post(console::bulk_act),
+        )
+        .route("/postings/{id}", get(console::posting_page))
+        .route("/boards", get(console::boards_page))
+        .route("/rejected", get(console::rejected_page))
+        .route("/rejected/{id}/replay", post(console::replay))
+        .route("/operator-log", get(console::operator_log_page))
+        .route("/boards/{board}/pause", post(console::pause))
+        .route("/boards/{board}/resume", post(console::resume))
         .route("/dashboard/postings/{id}/retry", post(dashboard::retry))
         .route("/dashboard/postings/{id}/cancel", post(dashboard::cancel))
         .route("/healthz", get(|| async { "ok" }))
@@ -487,6 +499,16 @@ async fn pause_board(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     known_board(&state, &board)?;
     let reason = request.map(|Json(r)| r.reason).unwrap_or_default();
+    check_pause_reason(&reason)?;
+    let changed = crate::store::boards::pause(&state.pool, &board, &operator.0, &reason).await?;
+    info!(message = "Board paused.", actor = %operator.0, board = %board, changed);
+    Ok(Json(
+        json!({ "board": board, "paused": true, "changed": changed }),
+    ))
+}
+
+/// A pause must say why, briefly: the on-call after you reads it.
+pub fn check_pause_reason(reason: &str) -> Result<(), ApiError> {
     if reason.trim().is_empty()
         || reason.chars().count() > 500
         || reason.chars().any(char::is_control)
@@ -496,11 +518,7 @@ async fn pause_board(
             "say why in \"reason\" (1 to 500 characters, no control characters): the on-call after you will read it".into(),
         ));
     }
-    let changed = crate::store::boards::pause(&state.pool, &board, &operator.0, &reason).await?;
-    info!(message = "Board paused.", actor = %operator.0, board = %board, changed);
-    Ok(Json(
-        json!({ "board": board, "paused": true, "changed": changed }),
-    ))
+    Ok(())
 }
 
 async fn resume_board(
@@ -517,7 +535,7 @@ async fn resume_board(
     ))
 }
 
-fn known_board(state: &OpsState, board: &str) -> Result<(), ApiError> {
+pub fn known_board(state: &OpsState, board: &str) -> Result<(), ApiError> {
     if state.settings.board(board).is_none() {
         return Err(ApiError(
             StatusCode::NOT_FOUND,
@@ -586,16 +604,26 @@ async fn replay(
     Path(id): Path<i64>,
     corrected: Option<Json<serde_json::Value>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let corrected = corrected.map(|Json(message)| message.to_string().into_bytes());
+    let message_id = replay_rejected(&state, &operator, id, corrected).await?;
+    Ok(Json(json!({ "replayed": id, "message_id": message_id })))
+}
+
+/// Publishes rejected message `id` to the intake again (`corrected` in its
+/// place if given) and logs who did; answers the message id it went out with.
+pub async fn replay_rejected(
+    state: &OpsState,
+    operator: &Operator,
+    id: i64,
+    corrected: Option<Vec<u8>>,
+) -> Result<String, ApiError> {
     let Some(raw) = rejected::raw(&state.pool, id).await? else {
         return Err(ApiError(
             StatusCode::NOT_FOUND,
             format!("no rejected message {id}"),
         ));
     };
-    let body = match corrected {
-        Some(Json(message)) => message.to_string().into_bytes(),
-        None => raw,
-    };
+    let body = corrected.unwrap_or(raw);
     let message_id = crate::intake::message::identify(&body)
         .0
         .unwrap_or_else(|| format!("replay-{id}"));
@@ -613,5 +641,5 @@ async fn replay(
     published.map_err(|error| ApiError(StatusCode::SERVICE_UNAVAILABLE, error.to_string()))?;
     rejected::record_replay(&state.pool, id, &operator.0).await?;
     info!(message = "Rejected message replayed.", actor = %operator.0, rejected = id, message_id = %message_id);
-    Ok(Json(json!({ "replayed": id, "message_id": message_id })))
+    Ok(message_id)
 }

@@ -257,3 +257,22 @@ pub async fn claim_within_budgets(
     };
     Ok((claimed, wait))
 }
+
+/// Requests claimed for `board` by every replica since `since` (sends only,
+/// or polls too), as the budgets' sliding windows count them.
+pub async fn requests_since(
+    pool: &PgPool,
+    board: &str,
+    since: OffsetDateTime,
+    sends_only: bool,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "requests!" FROM board_requests
+           WHERE board = $1 AND sent_at > $2 AND (send OR NOT $3)"#,
+        board,
+        since,
+        sends_only,
+    )
+    .fetch_one(pool)
+    .await
+}

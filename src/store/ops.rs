@@ -279,3 +279,70 @@ pub async fn counts(pool: &PgPool) -> Result<Vec<(String, String, i64)>, sqlx::E
         .map(|r| (r.board, r.status, r.count))
         .collect())
 }
+
+/// A board's attempts over the last hour and day, for the console's boards
+/// page: how many, how many the board accepted, and the 95th percentile of
+/// their durations (`None` without timed attempts).
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardTimings {
+    pub board: String,
+    pub attempts_last_hour: i64,
+    pub successes_last_hour: i64,
+    pub p95_ms_last_hour: Option<f64>,
+    pub attempts_last_day: i64,
+    pub successes_last_day: i64,
+    pub p95_ms_last_day: Option<f64>,
+}
+
+pub async fn board_timings(pool: &PgPool) -> Result<Vec<BoardTimings>, sqlx::Error> {
+    sqlx::query_as!(
+        BoardTimings,
+        r#"SELECT p.board AS "board!",
+                  count(*) FILTER (WHERE a.finished_at > now() - interval '1 hour') AS "attempts_last_hour!",
+                  count(*) FILTER (WHERE a.finished_at > now() - interval '1 hour'
+                                     AND a.outcome IN ('posted', 'accepted', 'submitted', 'withdrawn', 'pending', 'closed'))
+                    AS "successes_last_hour!",
+                  percentile_cont(0.95) WITHIN GROUP (ORDER BY a.duration_ms)
+                    FILTER (WHERE a.finished_at > now() - interval '1 hour') AS p95_ms_last_hour,
+                  count(*) AS "attempts_last_day!",
+                  count(*) FILTER (WHERE a.outcome IN ('posted', 'accepted', 'submitted', 'withdrawn', 'pending', 'closed'))
+                    AS "successes_last_day!",
+                  percentile_cont(0.95) WITHIN GROUP (ORDER BY a.duration_ms) AS p95_ms_last_day
+           FROM posting_attempts a JOIN postings p ON p.id = a.posting_id
+           WHERE a.finished_at > now() - interval '1 day' AND a.operation <> 'rescue'
+           GROUP BY p.board ORDER BY p.board"#
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// One entry of the operator log: who did what, when, to how many postings.
+#[derive(Debug, Clone, Serialize)]
+pub struct OperatorAction {
+    pub id: i64,
+    pub actor: String,
+    pub action: String,
+    /// What the action selected (a filter, a board and reason, a rejected message).
+    pub filter: serde_json::Value,
+    pub affected: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: time::OffsetDateTime,
+}
+
+/// The newest operator actions first, below `before_id` when paging.
+pub async fn operator_log(
+    pool: &PgPool,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<OperatorAction>, sqlx::Error> {
+    sqlx::query_as!(
+        OperatorAction,
+        r#"SELECT id, actor, action, filter, affected, at FROM operator_actions
+           WHERE ($1::bigint IS NULL OR id < $1)
+           ORDER BY id DESC LIMIT $2"#,
+        before_id,
+        limit,
+    )
+    .fetch_all(pool)
+    .await
+}

@@ -12,7 +12,7 @@ use base64::Engine;
 use boardcast::ops::dashboard::COOKIE;
 use boardcast::ops::session::{Session, SessionKey};
 use boardcast::sandbox::Faults;
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 use tokio::process::{Child, Command};
@@ -46,7 +46,56 @@ async fn chromedriver() -> (Child, u16) {
     panic!("chromedriver did not start listening");
 }
 
-fn save(name: &str, png: &[u8]) {
+/// A headless Chromium session, and the chromedriver behind it (stops when dropped).
+pub async fn browser() -> (Child, Client) {
+    let (driver, port) = chromedriver().await;
+    let profile = tempdir();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".to_owned(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run", "--window-size=1400,900", format!("--user-data-dir={profile}")]
+        }),
+    );
+    let browser = ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a Chromium session");
+    (driver, browser)
+}
+
+/// Opens the console unsigned, is sent to sign in, and signs in with the token.
+pub async fn sign_in_browser(browser: &Client, ops_url: &str) {
+    browser.goto(&format!("{ops_url}/")).await.unwrap();
+    assert!(
+        browser
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/login")
+    );
+    browser
+        .find(Locator::Id("token"))
+        .await
+        .unwrap()
+        .send_keys(OPS_TOKEN)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+pub fn save(name: &str, png: &[u8]) {
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     std::fs::write(&path, png).unwrap();
     eprintln!("screenshot: {}", path.display());
@@ -71,48 +120,9 @@ async fn the_dashboard_shows_a_failure_and_its_retry_button_works() {
         .find(|r| r.status == "failed")
         .expect("one posting failed");
 
-    let (_driver, port) = chromedriver().await;
-    let profile = tempdir();
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".to_owned(),
-        json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", "--window-size=1400,900", format!("--user-data-dir={profile}")]
-        }),
-    );
-    let browser = ClientBuilder::new(HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("a Chromium session");
-
+    let (_driver, browser) = browser().await;
     // Unsigned visitors are sent to sign in.
-    browser.goto(&format!("{}/", app.ops_url)).await.unwrap();
-    assert!(
-        browser
-            .current_url()
-            .await
-            .unwrap()
-            .path()
-            .ends_with("/login")
-    );
-    browser
-        .find(Locator::Id("token"))
-        .await
-        .unwrap()
-        .send_keys(OPS_TOKEN)
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Id("sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    sign_in_browser(&browser, &app.ops_url).await;
 
     // The click returns before the redirect has loaded the overview: wait for it.
     let row = browser
@@ -399,7 +409,7 @@ async fn a_board_url_is_a_link_only_when_it_is_http() {
         .filter(|r| r.id != hostile.id)
         .find_map(|r| r.external_url.as_deref())
         .expect("a board gave an https URL");
-    let link = format!("<a href=\"{}\"", https.replace('&', "&amp;"));
+    let link = format!("<a href=\"{}\"", https.replace('&', "&#38;"));
     assert!(page.contains(&link), "https links stay links: {page}");
     app.stop().await;
 }

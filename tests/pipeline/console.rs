@@ -1,0 +1,417 @@
+//! The ops console on real services: the postings list's filters, paging and
+//! escaping, the bulk actions' dry run and confirmation over HTTP, and the
+//! on-call flow in headless Chromium (sign in → filter one board's failed
+//! postings → heal the board → bulk retry via dry run and confirm → they are
+//! posted). Screenshots of each page are kept in `target/tmp/console-*.png`.
+
+use std::time::Duration;
+
+use boardcast::sandbox::Faults;
+use fantoccini::Locator;
+
+use crate::dashboard::{browser, save, sign_in_browser};
+use crate::helpers::{OPS_TOKEN, TestApp, spawn_app};
+use crate::{LINKEDIN, STEPSTONE, WTTJ};
+
+const SAMPLE: &str = "sales-account-executive.publish.json";
+/// A second job, published while StepStone is paused.
+const OTHER_JOB: &str = "account-executive.publish.json";
+const OTHER_JOB_ID: &str = "AE-2026-014";
+
+/// A console page fetched with the ops token: its status and HTML.
+async fn get(app: &TestApp, path_and_query: &str) -> (u16, String) {
+    let response = reqwest::Client::new()
+        .get(format!("{}{path_and_query}", app.ops_url))
+        .bearer_auth(OPS_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    (
+        response.status().as_u16(),
+        response.text().await.unwrap(),
+    )
+}
+
+/// The number a bulk page shows as the dry run's count.
+fn bulk_count(html: &str) -> i64 {
+    html.split_once("id=\"bulk-count\">")
+        .and_then(|(_, rest)| rest.split_once('<'))
+        .map(|(count, _)| count.parse().unwrap())
+        .unwrap_or_else(|| panic!("no bulk count in {html}"))
+}
+
+async fn retries_logged(app: &TestApp) -> Vec<(String, serde_json::Value, i32)> {
+    sqlx::query_as("SELECT actor, filter, affected FROM operator_actions WHERE action = 'retry'")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_postings_page_filters_pages_and_escapes_what_boards_said() {
+    let app = spawn_app().await;
+    app.publish_sample(SAMPLE).await;
+    let rows = app.settled(6).await;
+    let hostile = rows.iter().find(|r| r.board == WTTJ).unwrap();
+    sqlx::query("UPDATE postings SET last_error = $1 WHERE id = $2")
+        .bind("<script>alert(document.cookie)</script>")
+        .bind(hostile.id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    let (status, page) = get(&app, &format!("/postings?board={STEPSTONE}&status=")).await;
+    assert_eq!(status, 200, "{page}");
+    for row in &rows {
+        let shown = page.contains(&format!("<tr id=\"posting-{}\">", row.id));
+        assert_eq!(shown, row.board == STEPSTONE, "{}: {page}", row.board);
+    }
+
+    let (_, page) = get(&app, &format!("/postings?board={WTTJ}")).await;
+    assert!(
+        page.contains("&#60;script&#62;alert(document.cookie)&#60;/script&#62;"),
+        "{page}"
+    );
+    assert!(!page.contains("<script"), "{page}");
+
+    // Keyset paging: the page before the newest posting holds the others.
+    let newest = rows.iter().map(|r| r.id).max().unwrap();
+    let (_, page) = get(&app, &format!("/postings?before_id={newest}")).await;
+    assert!(!page.contains(&format!("<tr id=\"posting-{newest}\">")), "{page}");
+    for row in rows.iter().filter(|r| r.id != newest) {
+        assert!(page.contains(&format!("<tr id=\"posting-{}\">", row.id)));
+    }
+
+    let (status, page) = get(&app, "/postings?status=exploded").await;
+    assert_eq!(status, 400);
+    assert!(page.contains("no state &#34;exploded&#34;"), "{page}");
+
+    // A posting's page: its attempts, and the next step in words.
+    let (status, page) = get(&app, &format!("/postings/{}", hostile.id)).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("id=\"attempts\""), "{page}");
+    assert!(!page.contains("<script"), "{page}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_dry_run_counts_exactly_the_filter_and_changes_nothing() {
+    let app = spawn_app().await;
+    app.faults(
+        WTTJ,
+        Faults {
+            fail_times: 1_000,
+            fail_status: 422,
+            ..Faults::default()
+        },
+    );
+    app.publish_sample(SAMPLE).await;
+    let rows = app.settled(6).await;
+    let failed: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.board == WTTJ && r.status == "failed")
+        .map(|r| r.id)
+        .collect();
+    assert!(!failed.is_empty());
+
+    let (status, page) = get(
+        &app,
+        &format!("/postings/bulk?board={WTTJ}&status=failed&action=retry"),
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(bulk_count(&page), failed.len() as i64);
+    assert!(page.contains(&format!("board {WTTJ}, status failed")), "{page}");
+    assert!(retries_logged(&app).await.is_empty(), "a dry run logs nothing");
+    let still_failed = app.postings().await;
+    assert!(
+        still_failed
+            .iter()
+            .filter(|r| failed.contains(&r.id))
+            .all(|r| r.status == "failed")
+    );
+
+    // Nothing selects everything by accident.
+    let (status, _) = get(&app, "/postings/bulk?action=retry").await;
+    assert_eq!(status, 400);
+    let (status, page) = get(&app, "/postings/bulk?action=retry&all=true").await;
+    assert_eq!(status, 200);
+    assert_eq!(bulk_count(&page), failed.len() as i64, "only failed ones retry");
+
+    // A confirmation of another count is shown again, not acted on.
+    let form = [
+        ("board", WTTJ),
+        ("status", "failed"),
+        ("action", "retry"),
+        ("expected", "999"),
+    ];
+    let page = reqwest::Client::new()
+        .post(format!("{}/postings/bulk", app.ops_url))
+        .bearer_auth(OPS_TOKEN)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("The count changed from 999"), "{page}");
+    assert!(retries_logged(&app).await.is_empty());
+    app.stop().await;
+}
+
+/// The flow, in a real browser against the real worker and boards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_call_filters_failed_postings_of_a_board_and_bulk_retries_them_after_healing() {
+    let app = spawn_app().await;
+    app.faults(
+        STEPSTONE,
+        Faults {
+            fail_times: 1_000,
+            fail_status: 422,
+            ..Faults::default()
+        },
+    );
+    app.publish_sample(SAMPLE).await;
+    let rows = app.settled(6).await;
+    let failed: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.board == STEPSTONE && r.status == "failed")
+        .map(|r| r.id)
+        .collect();
+    assert!(!failed.is_empty());
+
+    let (_driver, browser) = browser().await;
+    sign_in_browser(&browser, &app.ops_url).await;
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("attention"))
+        .await
+        .unwrap();
+    save("console-overview.png", &browser.screenshot().await.unwrap());
+
+    // Filter: the failed postings of one board.
+    browser
+        .goto(&format!("{}/postings", app.ops_url))
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("f-board"))
+        .await
+        .unwrap()
+        .select_by_value(STEPSTONE)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("f-status"))
+        .await
+        .unwrap()
+        .select_by_value("failed")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("apply-filter"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_url(
+            &url::Url::parse(&format!(
+                "{}/postings?tenant=&job=&board={STEPSTONE}&status=failed&locale=&older_than_minutes=",
+                app.ops_url
+            ))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let table = browser
+        .find(Locator::Id("postings"))
+        .await
+        .unwrap()
+        .html(false)
+        .await
+        .unwrap();
+    for row in &rows {
+        let shown = table.contains(&format!("id=\"posting-{}\"", row.id));
+        assert_eq!(shown, failed.contains(&row.id), "{}: {table}", row.id);
+    }
+    save("console-postings.png", &browser.screenshot().await.unwrap());
+
+    // A failed posting's page: the attempts with the board's words.
+    browser
+        .goto(&format!("{}/postings/{}", app.ops_url, failed[0]))
+        .await
+        .unwrap();
+    let attempts = browser
+        .find(Locator::Id("attempts"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(attempts.contains("422"), "{attempts}");
+    save("console-posting.png", &browser.screenshot().await.unwrap());
+    browser.back().await.unwrap();
+
+    // Heal the board, dry-run the bulk retry on the filter, confirm.
+    app.faults(STEPSTONE, Faults::default());
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("bulk-retry"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let count = browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("bulk-count"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(count, failed.len().to_string());
+    save("console-bulk.png", &browser.screenshot().await.unwrap());
+    browser
+        .find(Locator::Id("bulk-confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let done = browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("bulk-done"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(done.starts_with(&format!("Retried {}", failed.len())), "{done}");
+    app.wait_for("the bulk-retried postings to be posted", || async {
+        let rows = app.postings().await;
+        rows.iter()
+            .filter(|r| failed.contains(&r.id))
+            .all(|r| r.status == "posted")
+            .then_some(())
+    })
+    .await;
+
+    let logged = retries_logged(&app).await;
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    let (actor, filter, affected) = &logged[0];
+    assert_eq!(actor, "test-operator");
+    assert_eq!(filter["board"], STEPSTONE);
+    assert_eq!(filter["status"], "failed");
+    assert_eq!(*affected as usize, failed.len());
+
+    // Pause the board from its page: a new job's StepStone ads wait, using no attempts.
+    browser
+        .goto(&format!("{}/boards", app.ops_url))
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id(&format!("reason-{STEPSTONE}")))
+        .await
+        .unwrap()
+        .send_keys("StepStone incident 4711")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id(&format!("pause-{STEPSTONE}")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id(&format!("paused-{STEPSTONE}")))
+        .await
+        .unwrap();
+    let row = browser
+        .find(Locator::Id(&format!("board-{STEPSTONE}")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        row.contains("by test-operator") && row.contains("StepStone incident 4711"),
+        "{row}"
+    );
+    save("console-boards.png", &browser.screenshot().await.unwrap());
+
+    app.publish_sample(OTHER_JOB).await;
+    app.wait_for("LinkedIn to post the new job while StepStone is paused", || async {
+        let rows = app.postings().await;
+        let linkedin: Vec<_> = rows
+            .iter()
+            .filter(|p| p.job_id == OTHER_JOB_ID && p.board == LINKEDIN)
+            .collect();
+        (!linkedin.is_empty() && linkedin.iter().all(|p| p.status == "posted")).then_some(())
+    })
+    .await;
+    let waiting: Vec<_> = app
+        .postings()
+        .await
+        .into_iter()
+        .filter(|p| p.job_id == OTHER_JOB_ID && p.board == STEPSTONE && p.status != "skipped")
+        .collect();
+    assert!(!waiting.is_empty());
+    for posting in &waiting {
+        assert_eq!(posting.status, "queued", "{posting:?}");
+        assert_eq!(posting.attempts, 0, "a pause uses no attempts: {posting:?}");
+    }
+
+    browser
+        .find(Locator::Id(&format!("resume-{STEPSTONE}")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.wait_for("StepStone to post the new job once resumed", || async {
+        let rows = app.postings().await;
+        rows.iter()
+            .filter(|p| waiting.iter().any(|w| w.id == p.id))
+            .all(|p| p.status == "posted")
+            .then_some(())
+    })
+    .await;
+
+    // The operator log shows the retry, the pause and the resume.
+    browser
+        .goto(&format!("{}/operator-log", app.ops_url))
+        .await
+        .unwrap();
+    let log = browser
+        .find(Locator::Id("operator-log"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for action in ["retry", "pause", "resume"] {
+        assert!(log.contains(action), "{action}: {log}");
+    }
+    save("console-operator-log.png", &browser.screenshot().await.unwrap());
+    browser
+        .goto(&format!("{}/rejected", app.ops_url))
+        .await
+        .unwrap();
+    browser.find(Locator::Id("rejected")).await.unwrap();
+    save("console-rejected.png", &browser.screenshot().await.unwrap());
+    browser.close().await.unwrap();
+    app.stop().await;
+}
