@@ -60,7 +60,8 @@ pub const PAGE: i64 = 50;
 
 /// A time as the console shows it (UTC, to the second).
 pub fn when(at: &OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    let format =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
     at.to_offset(time::UtcOffset::UTC)
         .format(&format)
         .unwrap_or_else(|_| at.to_string())
@@ -379,8 +380,7 @@ pub fn next_step(
     if waiting && circuit_open {
         return (
             at,
-            "waits: the board's circuit is open on this replica after repeated failures"
-                .to_owned(),
+            "waits: the board's circuit is open on this replica after repeated failures".to_owned(),
         );
     }
     let error = posting.last_error.as_deref().unwrap_or("no detail");
@@ -469,7 +469,13 @@ pub async fn bulk_preview(
         Err(message) => return Ok(bad_request(message)),
     };
     let dry = act(&state, &operator, action, selection, true).await?;
-    Ok(confirmation(request.filter, dry.action, dry.affected, all, None))
+    Ok(confirmation(
+        request.filter,
+        dry.action,
+        dry.affected,
+        all,
+        None,
+    ))
 }
 
 fn confirmation(
@@ -622,7 +628,13 @@ pub async fn boards_page(_: SignedIn, State(state): State<OpsState>) -> Result<R
             failed: row.map_or(0, |h| h.failed),
             hour: timing.map_or_else(
                 || rate(0, 0, None),
-                |t| rate(t.attempts_last_hour, t.successes_last_hour, t.p95_ms_last_hour),
+                |t| {
+                    rate(
+                        t.attempts_last_hour,
+                        t.successes_last_hour,
+                        t.p95_ms_last_hour,
+                    )
+                },
             ),
             day: timing.map_or_else(
                 || rate(0, 0, None),
@@ -749,7 +761,9 @@ mod tests {
     #[test]
     fn only_http_links_are_links() {
         assert_eq!(
-            BoardLink::new("https://board.example/j/1", "1").href.as_deref(),
+            BoardLink::new("https://board.example/j/1", "1")
+                .href
+                .as_deref(),
             Some("https://board.example/j/1")
         );
         for hostile in [

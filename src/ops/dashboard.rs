@@ -24,10 +24,10 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use super::console::{self, BoardLink, LIVE_SCRIPT, STYLE, page};
 use super::http::{
     ApiError, Operator, OpsState, Sessions, cancel_posting, operator_for, retry_posting, session_in,
 };
-use super::console::{self, BoardLink, LIVE_SCRIPT, STYLE, page};
 use super::session::{self, Session};
 use crate::store::ops::{self as actions, Attention, BoardHealth};
 use crate::store::postings::{self, PostingView};
@@ -43,7 +43,8 @@ const UNFETCHED_STUCK_MINUTES: i64 = 48 * 60;
 /// console's stylesheet and its live-update script (which may fetch this
 /// origin only); no framing, forms only to this origin.
 static CONTENT_SECURITY_POLICY: LazyLock<HeaderValue> = LazyLock::new(|| {
-    let digest = |text: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text));
+    let digest =
+        |text: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text));
     let (style, script) = (digest(STYLE), digest(LIVE_SCRIPT));
     HeaderValue::from_str(&format!(
         "default-src 'none'; style-src 'sha256-{style}'; script-src 'sha256-{script}'; \

@@ -30,9 +30,9 @@ use crate::intake::amqp::Publisher;
 use crate::store::ops::{self as actions, ActionResult, Selection};
 use crate::store::{postings, rejected};
 
-use super::{console, dashboard};
 use super::metrics::Metrics;
 use super::session::{self, Session, SessionKey};
+use super::{console, dashboard};
 
 /// The OpenAPI document of this server.
 pub const OPENAPI: &str = include_str!("openapi.json");

@@ -26,10 +26,7 @@ async fn get(app: &TestApp, path_and_query: &str) -> (u16, String) {
         .send()
         .await
         .unwrap();
-    (
-        response.status().as_u16(),
-        response.text().await.unwrap(),
-    )
+    (response.status().as_u16(), response.text().await.unwrap())
 }
 
 /// The number a bulk page shows as the dry run's count.
@@ -77,7 +74,10 @@ async fn the_postings_page_filters_pages_and_escapes_what_boards_said() {
     // Keyset paging: the page before the newest posting holds the others.
     let newest = rows.iter().map(|r| r.id).max().unwrap();
     let (_, page) = get(&app, &format!("/postings?before_id={newest}")).await;
-    assert!(!page.contains(&format!("<tr id=\"posting-{newest}\">")), "{page}");
+    assert!(
+        !page.contains(&format!("<tr id=\"posting-{newest}\">")),
+        "{page}"
+    );
     for row in rows.iter().filter(|r| r.id != newest) {
         assert!(page.contains(&format!("<tr id=\"posting-{}\">", row.id)));
     }
@@ -121,8 +121,14 @@ async fn a_bulk_dry_run_counts_exactly_the_filter_and_changes_nothing() {
     .await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(bulk_count(&page), failed.len() as i64);
-    assert!(page.contains(&format!("board {WTTJ}, status failed")), "{page}");
-    assert!(retries_logged(&app).await.is_empty(), "a dry run logs nothing");
+    assert!(
+        page.contains(&format!("board {WTTJ}, status failed")),
+        "{page}"
+    );
+    assert!(
+        retries_logged(&app).await.is_empty(),
+        "a dry run logs nothing"
+    );
     let still_failed = app.postings().await;
     assert!(
         still_failed
@@ -136,7 +142,11 @@ async fn a_bulk_dry_run_counts_exactly_the_filter_and_changes_nothing() {
     assert_eq!(status, 400);
     let (status, page) = get(&app, "/postings/bulk?action=retry&all=true").await;
     assert_eq!(status, 200);
-    assert_eq!(bulk_count(&page), failed.len() as i64, "only failed ones retry");
+    assert_eq!(
+        bulk_count(&page),
+        failed.len() as i64,
+        "only failed ones retry"
+    );
 
     // A confirmation of another count is shown again, not acted on.
     let form = [
@@ -296,7 +306,10 @@ async fn on_call_filters_failed_postings_of_a_board_and_bulk_retries_them_after_
         .text()
         .await
         .unwrap();
-    assert!(done.starts_with(&format!("Retried {}", failed.len())), "{done}");
+    assert!(
+        done.starts_with(&format!("Retried {}", failed.len())),
+        "{done}"
+    );
     app.wait_for("the bulk-retried postings to be posted", || async {
         let rows = app.postings().await;
         rows.iter()
@@ -353,14 +366,17 @@ async fn on_call_filters_failed_postings_of_a_board_and_bulk_retries_them_after_
     save("console-boards.png", &browser.screenshot().await.unwrap());
 
     app.publish_sample(OTHER_JOB).await;
-    app.wait_for("LinkedIn to post the new job while StepStone is paused", || async {
-        let rows = app.postings().await;
-        let linkedin: Vec<_> = rows
-            .iter()
-            .filter(|p| p.job_id == OTHER_JOB_ID && p.board == LINKEDIN)
-            .collect();
-        (!linkedin.is_empty() && linkedin.iter().all(|p| p.status == "posted")).then_some(())
-    })
+    app.wait_for(
+        "LinkedIn to post the new job while StepStone is paused",
+        || async {
+            let rows = app.postings().await;
+            let linkedin: Vec<_> = rows
+                .iter()
+                .filter(|p| p.job_id == OTHER_JOB_ID && p.board == LINKEDIN)
+                .collect();
+            (!linkedin.is_empty() && linkedin.iter().all(|p| p.status == "posted")).then_some(())
+        },
+    )
     .await;
     let waiting: Vec<_> = app
         .postings()
@@ -405,7 +421,10 @@ async fn on_call_filters_failed_postings_of_a_board_and_bulk_retries_them_after_
     for action in ["retry", "pause", "resume"] {
         assert!(log.contains(action), "{action}: {log}");
     }
-    save("console-operator-log.png", &browser.screenshot().await.unwrap());
+    save(
+        "console-operator-log.png",
+        &browser.screenshot().await.unwrap(),
+    );
     browser
         .goto(&format!("{}/rejected", app.ops_url))
         .await

@@ -402,7 +402,12 @@ async fn a_board_url_is_a_link_only_when_it_is_http() {
         .nth(1)
         .and_then(|rest| rest.split("</tr>").next())
         .unwrap();
-    assert!(!row.contains("href"), "{row}");
+    // The row's one link is to the posting's own console page.
+    assert_eq!(row.matches("href").count(), 1, "{row}");
+    assert!(
+        row.contains(&format!("href=\"/postings/{}\"", hostile.id)),
+        "{row}"
+    );
     assert!(row.contains("javascript:fetch("), "shown as text: {row}");
     let https = rows
         .iter()
