@@ -197,11 +197,7 @@ impl ListFilter {
         let Some(wanted) = given(&self.status) else {
             return Ok(None);
         };
-        PostingStatus::ALL
-            .into_iter()
-            .find(|s| s.as_str() == wanted)
-            .map(Some)
-            .ok_or_else(|| format!("no state {wanted:?}"))
+        wanted.parse::<PostingStatus>().map(Some)
     }
 
     /// The store's filter, or why the form's values are not one.

@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use base64::Engine;
+
 use boardcast::sandbox::Faults;
 use fantoccini::Locator;
 
@@ -84,13 +86,44 @@ async fn the_postings_page_filters_pages_and_escapes_what_boards_said() {
 
     let (status, page) = get(&app, "/postings?status=exploded").await;
     assert_eq!(status, 400);
-    assert!(page.contains("no state &#34;exploded&#34;"), "{page}");
+    assert!(page.contains("unknown status &#34;exploded&#34;"), "{page}");
 
     // A posting's page: its attempts, and the next step in words.
     let (status, page) = get(&app, &format!("/postings/{}", hostile.id)).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("id=\"attempts\""), "{page}");
     assert!(!page.contains("<script"), "{page}");
+    app.stop().await;
+}
+
+/// The live-update script runs under the CSP by its digest, never `'unsafe-inline'`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_script_is_allowed_by_its_digest_only() {
+    let app = spawn_app().await;
+    let response = reqwest::Client::new()
+        .get(format!("{}/", app.ops_url))
+        .bearer_auth(OPS_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let page = response.text().await.unwrap();
+    let script = page
+        .split_once("<script>")
+        .and_then(|(_, rest)| rest.split_once("</script>"))
+        .expect("the overview carries its live script")
+        .0;
+    let digest = base64::engine::general_purpose::STANDARD
+        .encode(<sha2::Sha256 as sha2::Digest>::digest(script.as_bytes()));
+    assert!(
+        policy.contains(&format!("script-src 'sha256-{digest}'")),
+        "{policy}"
+    );
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    assert!(page.contains("data-live"), "{page}");
     app.stop().await;
 }
 
@@ -200,6 +233,21 @@ async fn on_call_filters_failed_postings_of_a_board_and_bulk_retries_them_after_
         .await
         .unwrap();
     save("console-overview.png", &browser.screenshot().await.unwrap());
+
+    // Live: the overview's tables follow the database without a reload.
+    sqlx::query("UPDATE postings SET last_error = 'seen live by the overview' WHERE id = $1")
+        .bind(failed[0])
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath(
+            "//table[@id='attention']//td[contains(., 'seen live by the overview')]",
+        ))
+        .await
+        .expect("the overview updates itself");
 
     // Filter: the failed postings of one board.
     browser

@@ -447,6 +447,13 @@ async fn public_and_ops_routes_are_on_separate_listeners() {
         (post.clone(), "/logout"),
         (get.clone(), "/jobs/northwind/SAE-77"),
         (post.clone(), "/dashboard/postings/1/cancel"),
+        (get.clone(), "/postings"),
+        (get.clone(), "/postings/1"),
+        (post.clone(), "/postings/bulk"),
+        (get.clone(), "/boards"),
+        (post.clone(), "/boards/stepstone/pause"),
+        (get.clone(), "/rejected"),
+        (get.clone(), "/operator-log"),
     ] {
         let answer = status(&app.public_url, method.clone(), path).await;
         assert!(
