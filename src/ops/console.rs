@@ -721,6 +721,25 @@ pub async fn replay(
     Ok(Redirect::to(&format!("/rejected?replayed={id}")).into_response())
 }
 
+/// What an operator action selected, in words: its non-empty fields
+/// (`everything: true` for an action on every posting).
+pub fn selected(filter: &serde_json::Value) -> String {
+    let Some(fields) = filter.as_object() else {
+        return filter.to_string();
+    };
+    let words: Vec<String> = fields
+        .iter()
+        .filter(|(_, value)| {
+            !(value.is_null() || *value == false || value.as_str().is_some_and(str::is_empty))
+        })
+        .map(|(name, value)| match value.as_str() {
+            Some(text) => format!("{name} {text}"),
+            None => format!("{name} {value}"),
+        })
+        .collect();
+    words.join(", ")
+}
+
 #[derive(Template)]
 #[template(path = "console/operator_log.html")]
 struct OperatorLogPage {
@@ -773,6 +792,18 @@ mod tests {
             assert_eq!(link.href, None, "{hostile}");
             assert_eq!(link.note.as_deref(), Some(hostile));
         }
+    }
+
+    #[test]
+    fn an_operator_action_says_what_it_selected() {
+        let filter = serde_json::json!({
+            "board": "stepstone", "everything": false, "ids": null, "status": "failed", "reason": ""
+        });
+        assert_eq!(selected(&filter), "board stepstone, status failed");
+        assert_eq!(
+            selected(&serde_json::json!({ "everything": true })),
+            "everything true"
+        );
     }
 
     #[test]
