@@ -145,6 +145,9 @@ pub struct ListFilter {
     pub locale: String,
     #[serde(default)]
     pub older_than_minutes: String,
+    /// Text in the job id or the ad's title.
+    #[serde(default)]
+    pub q: String,
 }
 
 fn given(text: &str) -> Option<String> {
@@ -162,6 +165,7 @@ impl ListFilter {
             ("status", &self.status),
             ("locale", &self.locale),
             ("older_than_minutes", &self.older_than_minutes),
+            ("q", &self.q),
         ]
         .into_iter()
         .filter(|(_, value)| !value.trim().is_empty())
@@ -188,7 +192,10 @@ impl ListFilter {
         }
         pairs
             .iter()
-            .map(|(name, value)| format!("{} {value}", name.replace('_', " ")))
+            .map(|(name, value)| match *name {
+                "q" => format!("matching {value:?}"),
+                name => format!("{} {value}", name.replace('_', " ")),
+            })
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -225,19 +232,22 @@ impl ListFilter {
             older_than_minutes,
             before_id,
             limit: Some(PAGE),
+            search: given(&self.q),
         })
     }
 
     /// Bulk actions select by tenant, job, board and state (the store's
-    /// [`Selection`]); a language or age filter would be silently widened.
+    /// [`Selection`]); a language, age or search filter would be silently widened.
     pub fn bulk_possible(&self) -> bool {
-        given(&self.locale).is_none() && given(&self.older_than_minutes).is_none()
+        given(&self.locale).is_none()
+            && given(&self.older_than_minutes).is_none()
+            && given(&self.q).is_none()
     }
 
     fn selection(&self) -> Result<Selection, String> {
         if !self.bulk_possible() {
             return Err(
-                "bulk actions select by tenant, job, board and state only: clear the language and age filters".to_owned(),
+                "bulk actions select by tenant, job, board and state only: clear the language, age and search filters".to_owned(),
             );
         }
         Ok(Selection {

@@ -311,6 +311,17 @@ pub struct PostingFilter {
     /// Paging: only postings with a smaller id (newest first).
     pub before_id: Option<i64>,
     pub limit: Option<i64>,
+    /// Text in the job id or in the ad's title (in the posting's language),
+    /// case-insensitive; the console's search box (not an API parameter).
+    #[serde(skip)]
+    pub search: Option<String>,
+}
+
+/// `text` as a literal `LIKE` pattern part: its `%`, `_` and `\` match themselves.
+fn like_literal(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// Postings matching `filter`, newest first.
@@ -328,6 +339,10 @@ pub async fn list(pool: &PgPool, filter: &PostingFilter) -> Result<Vec<PostingVi
              AND ($5::text IS NULL OR locale = $5)
              AND ($6::bigint IS NULL OR updated_at < now() - $6 * interval '1 minute')
              AND ($7::bigint IS NULL OR id < $7)
+             AND ($9::text IS NULL OR job_id ILIKE '%' || $9 || '%'
+                  OR EXISTS (SELECT 1 FROM jobs j
+                             WHERE j.tenant_id = postings.tenant_id AND j.job_id = postings.job_id
+                               AND j.content->'ads'->postings.locale->>'title' ILIKE '%' || $9 || '%'))
            ORDER BY id DESC
            LIMIT $8"#,
         filter.tenant,
@@ -338,6 +353,7 @@ pub async fn list(pool: &PgPool, filter: &PostingFilter) -> Result<Vec<PostingVi
         filter.older_than_minutes,
         filter.before_id,
         filter.limit.unwrap_or(10_000),
+        filter.search.as_deref().map(like_literal),
     )
     .fetch_all(pool)
     .await

@@ -84,6 +84,23 @@ async fn the_postings_page_filters_pages_and_escapes_what_boards_said() {
         assert!(page.contains(&format!("<tr id=\"posting-{}\">", row.id)));
     }
 
+    // Search: the job id, or the ad's title in the posting's language.
+    let (_, page) = get(&app, "/postings?q=executivo").await;
+    for row in &rows {
+        let shown = page.contains(&format!("<tr id=\"posting-{}\">", row.id));
+        assert_eq!(shown, row.locale == "pt", "{}: {page}", row.locale);
+    }
+    let (_, page) = get(&app, "/postings?q=sae-7").await;
+    assert!(
+        rows.iter()
+            .all(|row| page.contains(&format!("<tr id=\"posting-{}\">", row.id)))
+    );
+    let (_, page) = get(&app, "/postings?q=%25").await;
+    assert!(
+        page.contains("No posting matches."),
+        "a % is literal: {page}"
+    );
+
     let (status, page) = get(&app, "/postings?status=exploded").await;
     assert_eq!(status, 400);
     assert!(page.contains("unknown status &#34;exploded&#34;"), "{page}");
@@ -278,13 +295,10 @@ async fn on_call_filters_failed_postings_of_a_board_and_bulk_retries_them_after_
     browser
         .wait()
         .at_most(Duration::from_secs(10))
-        .for_url(
-            &url::Url::parse(&format!(
-                "{}/postings?tenant=&job=&board={STEPSTONE}&status=failed&locale=&older_than_minutes=",
-                app.ops_url
-            ))
-            .unwrap(),
-        )
+        // The filtered page is the one whose state box arrived set to failed.
+        .for_element(Locator::XPath(
+            "//select[@id='f-status']/option[@value='failed' and @selected]",
+        ))
         .await
         .unwrap();
     let table = browser
