@@ -28,6 +28,7 @@ pub mod linkedin;
 pub mod linkedin_feed;
 pub mod monster;
 pub mod oauth;
+pub mod preview;
 pub mod reed;
 pub mod render;
 pub mod stepstone;
@@ -354,7 +355,11 @@ pub enum BuildError {
 }
 
 impl BoardConfig<'_> {
+    /// The named credential; in preview mode always a placeholder (see [`preview`]).
     pub fn credential(&self, name: &str) -> Result<SecretString, BuildError> {
+        if preview::active() {
+            return Ok(preview::placeholder());
+        }
         if let Some(value) = self.settings.credentials.get(name) {
             return Ok(value.clone());
         }
