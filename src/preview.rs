@@ -49,6 +49,8 @@ pub enum Outcome {
     WouldSkip,
     /// One of the board's own rules refuses it before any request (`rules`).
     RuleFailed,
+    /// The board's adapter cannot be built from this configuration (`reason`).
+    Unavailable,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -92,11 +94,12 @@ impl From<CapturedRequest> for Payload {
 }
 
 impl Preview {
-    /// Whether some posting breaks a board rule (`boardcast preview` exits 1).
-    pub fn has_rule_failures(&self) -> bool {
+    /// Whether some posting would not go out as planned: a broken board
+    /// rule or an unusable board (`boardcast preview` exits 1).
+    pub fn has_failures(&self) -> bool {
         self.postings
             .iter()
-            .any(|posting| posting.outcome == Outcome::RuleFailed)
+            .any(|posting| matches!(posting.outcome, Outcome::RuleFailed | Outcome::Unavailable))
     }
 }
 
@@ -108,9 +111,6 @@ pub enum PreviewError {
     /// Only `publish` and `update` carry an ad to preview.
     #[error("action \"withdraw\" has no ad to preview; send a publish or update message")]
     NothingToPreview,
-    /// The configuration does not build a board's adapter.
-    #[error(transparent)]
-    Build(#[from] BuildError),
 }
 
 /// Previews `raw` (a post-job message) against `settings`.
@@ -129,8 +129,21 @@ pub async fn preview(settings: &Settings, raw: &[u8]) -> Result<Preview, Preview
     let tenant = submission.tenant_id.as_str();
     let planned = plan::plan(settings, tenant, job, &submission.targets, &BTreeSet::new());
     let capture = Arc::new(Capture::default());
-    let adapters: BTreeMap<String, Accounts> =
-        capture::sync_scope(capture.clone(), || boards::build(settings))?;
+    // One board's broken configuration is that board's answer, not the whole preview's.
+    let http = boards::http_client();
+    let adapters: BTreeMap<String, Result<Accounts, BuildError>> =
+        capture::sync_scope(capture.clone(), || {
+            planned
+                .iter()
+                .filter(|posting| posting.skip_reason.is_none())
+                .filter_map(|posting| {
+                    let board_settings = settings.board(&posting.board)?;
+                    let built =
+                        boards::build_accounts(settings, &posting.board, board_settings, &http);
+                    Some((posting.board.clone(), built))
+                })
+                .collect()
+        });
 
     let mut postings = Vec::with_capacity(planned.len());
     for posting in planned {
@@ -142,16 +155,22 @@ pub async fn preview(settings: &Settings, raw: &[u8]) -> Result<Preview, Preview
             reason: posting.skip_reason.clone(),
             rules: Vec::new(),
         };
-        let (Some(accounts), Some(ad), None) = (
+        let (Some(built), Some(ad), None) = (
             adapters.get(&posting.board),
             job.ads.get(&posting.locale),
             &posting.skip_reason,
         ) else {
-            if preview.reason.is_none() {
-                preview.reason = Some(format!("board \"{}\" has no adapter", posting.board));
-            }
             postings.push(preview);
             continue;
+        };
+        let accounts = match built {
+            Ok(accounts) => accounts,
+            Err(error) => {
+                preview.outcome = Outcome::Unavailable;
+                preview.reason = Some(error.to_string());
+                postings.push(preview);
+                continue;
+            }
         };
         let reference = posting_reference(tenant, &job.id, &posting.locale);
         let context = PostingContext {
@@ -214,7 +233,9 @@ pub async fn preview(settings: &Settings, raw: &[u8]) -> Result<Preview, Preview
             // (a credential that cannot be used, say) is still the answer.
             Err(error) => {
                 preview.outcome = Outcome::RuleFailed;
-                preview.rules.push(format!("could not render: {}", error.message));
+                preview
+                    .rules
+                    .push(format!("could not render: {}", error.message));
             }
         }
         postings.push(preview);

@@ -472,15 +472,26 @@ pub fn build(settings: &Settings) -> Result<BTreeMap<String, Accounts>, BuildErr
     let mut boards = BTreeMap::new();
     for (key, board_settings) in settings.boards.iter().filter(|(_, b)| b.enabled) {
         let id = board_id(key);
-        let default = build_with(settings, &id, None, board_settings, http.clone())?;
-        let mut tenants = BTreeMap::new();
-        for (tenant, account) in settings.tenant_accounts(&id) {
-            let board = build_with(settings, &id, Some(&tenant), &account, http.clone())?;
-            tenants.insert(tenant, board);
-        }
-        boards.insert(id, Accounts { default, tenants });
+        let accounts = build_accounts(settings, &id, board_settings, &http)?;
+        boards.insert(id, accounts);
     }
     Ok(boards)
+}
+
+/// Builds one board's adapters: the deployment's account and the tenants' own.
+pub fn build_accounts(
+    settings: &Settings,
+    id: &str,
+    board_settings: &BoardSettings,
+    http: &reqwest::Client,
+) -> Result<Accounts, BuildError> {
+    let default = build_with(settings, id, None, board_settings, http.clone())?;
+    let mut tenants = BTreeMap::new();
+    for (tenant, account) in settings.tenant_accounts(id) {
+        let board = build_with(settings, id, Some(&tenant), &account, http.clone())?;
+        tenants.insert(tenant, board);
+    }
+    Ok(Accounts { default, tenants })
 }
 
 /// Builds one board's adapter (to check its configuration, for example).

@@ -46,7 +46,12 @@ pub struct Capture {
 impl Capture {
     /// The requests captured so far, in order, leaving none behind.
     pub fn take(&self) -> Vec<CapturedRequest> {
-        std::mem::take(&mut *self.requests.lock().expect("the capture lock is never poisoned"))
+        std::mem::take(
+            &mut *self
+                .requests
+                .lock()
+                .expect("the capture lock is never poisoned"),
+        )
     }
 }
 

@@ -636,12 +636,9 @@ async fn preview(
             })),
         )
             .into_response()),
-        Err(error @ crate::preview::PreviewError::NothingToPreview) => {
-            Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()))
-        }
-        Err(error @ crate::preview::PreviewError::Build(_)) => {
-            error!(message = "Preview could not build a board adapter.", %error);
-            Err(ApiError(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))
-        }
+        Err(error @ crate::preview::PreviewError::NothingToPreview) => Err(ApiError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            error.to_string(),
+        )),
     }
 }

@@ -466,3 +466,62 @@ async fn public_and_ops_routes_are_on_separate_listeners() {
     }
     app.stop().await;
 }
+
+/// `boardcast job` starts with one line per board (posted with its link,
+/// failed with the board's reason, skipped with why), then the detail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_prints_one_line_per_board_before_the_detail() {
+    let app = spawn_app().await;
+    app.faults(
+        WTTJ,
+        Faults {
+            fail_times: 1_000,
+            fail_status: 422,
+            ..Faults::default()
+        },
+    );
+    let name = "sales-account-executive.publish.json";
+    app.publish_sample(name).await;
+    let rows = app.settled(6).await;
+    let message: Value = serde_json::from_slice(&crate::helpers::sample(name)).unwrap();
+    let (tenant, job) = (
+        message["tenant_id"].as_str().unwrap(),
+        message["job"]["id"].as_str().unwrap(),
+    );
+    let out = cli(&app, &["job", tenant, job]).await;
+    let (summary, detail) = out
+        .split_once("\n\n")
+        .expect("a blank line after the boards");
+    assert!(detail.starts_with("TENANT"), "{out}");
+    let boards: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.board.as_str()).collect();
+    let lines: Vec<&str> = summary.lines().collect();
+    assert_eq!(lines.len(), boards.len(), "{out}");
+    let mut seen = Vec::new();
+    for line in lines {
+        let mut words = line.split_whitespace();
+        let (board, status) = (words.next().unwrap(), words.next().unwrap());
+        seen.push(board);
+        let of_board: Vec<_> = rows.iter().filter(|r| r.board == board).collect();
+        let posted = of_board.iter().find(|r| r.status == "posted");
+        if board == WTTJ {
+            assert_eq!(status, "failed", "{line}");
+            let reason = of_board[0].last_error.as_deref().unwrap();
+            assert!(line.contains(reason), "{line}");
+        } else if let Some(posted) = posted {
+            assert_eq!(status, "posted", "{line}");
+            let link = posted
+                .external_url
+                .as_deref()
+                .or(posted.external_id.as_deref());
+            assert!(line.contains(link.unwrap()), "{line}");
+        } else {
+            assert_eq!(status, "skipped", "{line}");
+            assert!(
+                line.contains(of_board[0].last_error.as_deref().unwrap()),
+                "{line}"
+            );
+        }
+    }
+    assert_eq!(seen, boards.into_iter().collect::<Vec<_>>());
+    app.stop().await;
+}
