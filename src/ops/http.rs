@@ -77,6 +77,10 @@ pub fn router(state: OpsState) -> Router {
         .route("/login", get(dashboard::login_form).post(dashboard::login))
         .route("/logout", post(dashboard::logout))
         .route("/jobs/{tenant}/{job}", get(dashboard::job))
+        .route(
+            "/preview",
+            get(super::preview_page::form).post(super::preview_page::submit),
+        )
         .route("/dashboard/postings/{id}/retry", post(dashboard::retry))
         .route("/dashboard/postings/{id}/cancel", post(dashboard::cancel))
         .route("/healthz", get(|| async { "ok" }))

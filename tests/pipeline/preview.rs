@@ -238,3 +238,65 @@ async fn the_cli_previews_a_file_or_stdin_with_exit_codes() {
     );
     std::fs::remove_file(file).ok();
 }
+
+/// The console page: the form posts the pasted message and the answer shows
+/// the per-board table, payloads escaped (a board's XML is text, not markup).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_page_previews_a_pasted_message_escaped() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = format!("{}/preview", app.ops_url);
+    let anonymous = client.get(&url).send().await.unwrap();
+    assert_eq!(anonymous.status().as_u16(), 303);
+
+    let empty = client
+        .get(&url)
+        .bearer_auth(OPS_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status(), 200);
+    assert!(
+        empty
+            .text()
+            .await
+            .unwrap()
+            .contains("<textarea name=\"message\"")
+    );
+
+    let message = String::from_utf8(sample(SAMPLES[0])).unwrap();
+    let page = client
+        .post(&url)
+        .bearer_auth(OPS_TOKEN)
+        .form(&[("message", message.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    let table = &html[html
+        .find("<table id=\"postings\">")
+        .expect("the result table")..];
+    assert!(table.contains(&format!("<td>{WTTJ}</td>")), "{table}");
+    assert!(table.contains("would_send"), "{table}");
+    // Payloads are shown as text: their markup arrives escaped.
+    let first_pre = &table[table.find("<pre>").unwrap() + 5..];
+    let body = &first_pre[..first_pre.find("</pre>").unwrap()];
+    assert!(!body.contains('<') && !body.contains('"'), "{body}");
+    assert!(table.contains("&lt;") || table.contains("&#34;") || table.contains("&quot;"));
+
+    let invalid = client
+        .post(&url)
+        .bearer_auth(OPS_TOKEN)
+        .form(&[("message", "{\"schema_version\": 1}")])
+        .send()
+        .await
+        .unwrap();
+    let html = invalid.text().await.unwrap();
+    assert!(html.contains("id=\"invalid\""), "{html}");
+    assert!(!html.contains("<table"), "{html}");
+    app.stop().await;
+}
