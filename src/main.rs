@@ -187,6 +187,11 @@ struct SelectionArgs {
     /// Count what would change, change nothing.
     #[arg(long)]
     dry_run: bool,
+    /// A selection larger than this is acted on in chunks of this many
+    /// postings, each its own transaction (and operator log entry), with
+    /// progress on stderr.
+    #[arg(long, default_value_t = 500)]
+    chunk_size: usize,
     #[arg(long)]
     json: bool,
 }
@@ -478,28 +483,14 @@ async fn run(cli: Cli) -> Result<()> {
             let pool = store::connect(&settings.database)
                 .await
                 .context("connecting to PostgreSQL")?;
-            eprintln!("retrying...");
-            let result = ops::retry(
-                &pool,
-                &selection.selection()?,
-                selection.dry_run,
-                &cli_actor(),
-            )
-            .await?;
+            let result = bulk(&pool, Bulk::Retry, &selection).await?;
             print_action(&result, selection.json)?;
         }
         Command::Cancel { selection } => {
             let pool = store::connect(&settings.database)
                 .await
                 .context("connecting to PostgreSQL")?;
-            eprintln!("cancelling...");
-            let result = ops::cancel(
-                &pool,
-                &selection.selection()?,
-                selection.dry_run,
-                &cli_actor(),
-            )
-            .await?;
+            let result = bulk(&pool, Bulk::Cancel, &selection).await?;
             print_action(&result, selection.json)?;
         }
         Command::Pause { board, reason } => {
@@ -917,4 +908,95 @@ fn per_language(
         .map(|(row, text)| format!("{}: {text}", row.locale))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[derive(Clone, Copy)]
+enum Bulk {
+    Retry,
+    Cancel,
+}
+
+/// Retries or cancels the selection. A selection by filter larger than
+/// `--chunk-size` goes in chunks of postings by id (the same filter, so the
+/// same postings), printing `n of N` to stderr after each: a long action
+/// shows it is moving, and each chunk commits on its own.
+async fn bulk(
+    pool: &sqlx::PgPool,
+    action: Bulk,
+    args: &SelectionArgs,
+) -> Result<ops::ActionResult> {
+    let selection = args.selection()?;
+    let actor = cli_actor();
+    let act = |selection: ops::Selection| {
+        let actor = actor.clone();
+        async move {
+            match action {
+                Bulk::Retry => ops::retry(pool, &selection, args.dry_run, &actor).await,
+                Bulk::Cancel => ops::cancel(pool, &selection, args.dry_run, &actor).await,
+            }
+        }
+    };
+    if args.dry_run || selection.ids.is_some() {
+        return Ok(act(selection).await?);
+    }
+    let status = match action {
+        Bulk::Retry => Some(args.status.unwrap_or(PostingStatus::Failed)),
+        Bulk::Cancel => args.status,
+    };
+    // Every matching id, newest first, a page at a time.
+    let mut ids = Vec::new();
+    loop {
+        let page = postings::list(
+            pool,
+            &postings::PostingFilter {
+                tenant: args.tenant.clone(),
+                job: args.job.clone(),
+                board: args.board.clone(),
+                status,
+                before_id: ids.last().copied(),
+                limit: Some(10_000),
+                ..postings::PostingFilter::default()
+            },
+        )
+        .await?;
+        let done = page.len() < 10_000;
+        ids.extend(page.into_iter().map(|row| row.id));
+        if done {
+            break;
+        }
+    }
+    let chunk_size = args.chunk_size.max(1);
+    if ids.len() <= chunk_size {
+        return Ok(act(selection).await?);
+    }
+    let mut total = act_result(action);
+    for (at, chunk) in ids.chunks(chunk_size).enumerate() {
+        let result = act(ops::Selection {
+            ids: Some(chunk.to_vec()),
+            ..selection.clone()
+        })
+        .await?;
+        total.affected += result.affected;
+        total.boards.extend(result.boards);
+        eprintln!(
+            "{} of {} postings looked at",
+            (at * chunk_size + chunk.len()),
+            ids.len()
+        );
+    }
+    total.boards.sort();
+    total.boards.dedup();
+    Ok(total)
+}
+
+fn act_result(action: Bulk) -> ops::ActionResult {
+    ops::ActionResult {
+        action: match action {
+            Bulk::Retry => "retry",
+            Bulk::Cancel => "cancel",
+        },
+        dry_run: false,
+        affected: 0,
+        boards: Vec::new(),
+    }
 }
