@@ -9,7 +9,8 @@
 //!
 //! `sandbox` plays the boards locally; `config` and `telemetry` serve them all;
 //! `worker` wires the long-running pieces together for `boardcast run`;
-//! `bench` measures a running worker.
+//! `bench` measures a running worker; `preview` shows what a message would
+//! send to each board without sending it.
 
 pub mod bench;
 pub mod boards;
@@ -19,6 +20,7 @@ pub mod feeds;
 pub mod intake;
 pub mod ops;
 pub mod plan;
+pub mod preview;
 pub mod sandbox;
 pub mod store;
 pub mod telemetry;

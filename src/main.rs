@@ -105,6 +105,17 @@ enum Command {
     },
     /// Resume a paused board.
     Resume { board: String },
+    /// What a post-job message would send to each board, sending nothing
+    /// (no worker, database, broker or credential needed). Exits 0 when
+    /// every posting would be sent or skipped, 1 when a board rule fails,
+    /// 2 for an invalid message.
+    Preview {
+        /// The message file, or `-` for standard input.
+        file: PathBuf,
+        /// The whole answer (payloads included) as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// One job across all boards.
     Job {
         tenant: String,
@@ -176,6 +187,11 @@ struct SelectionArgs {
     /// Count what would change, change nothing.
     #[arg(long)]
     dry_run: bool,
+    /// A selection larger than this is acted on in chunks of this many
+    /// postings, each its own transaction (and operator log entry), with
+    /// progress on stderr.
+    #[arg(long, default_value_t = 500)]
+    chunk_size: usize,
     #[arg(long)]
     json: bool,
 }
@@ -249,6 +265,34 @@ async fn run(cli: Cli) -> Result<()> {
             };
             // `boardcast config | head` closes the pipe early: not an error.
             let _ = writeln!(std::io::stdout(), "{printed}");
+        }
+        Command::Preview { file, json } => {
+            let raw = if file.as_os_str() == "-" {
+                let mut raw = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut raw)
+                    .context("reading the message from standard input")?;
+                raw
+            } else {
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?
+            };
+            let answer = match boardcast::preview::preview(&settings, &raw).await {
+                Ok(answer) => answer,
+                // Invalid, or a withdraw: nothing to preview.
+                Err(error) => {
+                    eprintln!("invalid message: {error}");
+                    std::process::exit(2);
+                }
+            };
+            let mut out = std::io::stdout().lock();
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+            } else {
+                print_preview(&mut out, &answer)?;
+            }
+            out.flush()?;
+            if answer.has_failures() {
+                std::process::exit(1);
+            }
         }
         Command::Migrate => {
             let pool = store::connect(&settings.database)
@@ -439,28 +483,14 @@ async fn run(cli: Cli) -> Result<()> {
             let pool = store::connect(&settings.database)
                 .await
                 .context("connecting to PostgreSQL")?;
-            eprintln!("retrying...");
-            let result = ops::retry(
-                &pool,
-                &selection.selection()?,
-                selection.dry_run,
-                &cli_actor(),
-            )
-            .await?;
+            let result = bulk(&pool, Bulk::Retry, &selection).await?;
             print_action(&result, selection.json)?;
         }
         Command::Cancel { selection } => {
             let pool = store::connect(&settings.database)
                 .await
                 .context("connecting to PostgreSQL")?;
-            eprintln!("cancelling...");
-            let result = ops::cancel(
-                &pool,
-                &selection.selection()?,
-                selection.dry_run,
-                &cli_actor(),
-            )
-            .await?;
+            let result = bulk(&pool, Bulk::Cancel, &selection).await?;
             print_action(&result, selection.json)?;
         }
         Command::Pause { board, reason } => {
@@ -504,6 +534,13 @@ async fn run(cli: Cli) -> Result<()> {
             };
             let mut rows = postings::list(&pool, &filter).await?;
             rows.sort_by(|a, b| (&a.board, &a.locale).cmp(&(&b.board, &b.locale)));
+            if !json && !rows.is_empty() {
+                let mut out = std::io::stdout().lock();
+                for (board, status, detail) in board_summaries(&rows) {
+                    writeln!(out, "{board:<24} {status:<10} {detail}")?;
+                }
+                writeln!(out)?;
+            }
             print_postings(&rows, json)?;
         }
         Command::Boards { json } => {
@@ -775,4 +812,191 @@ fn print_boards(
         }
     }
     Ok(())
+}
+
+/// The preview as a table: board, language, outcome, then the reason, the
+/// broken rule or the payload's first line.
+fn print_preview(out: &mut impl Write, answer: &boardcast::preview::Preview) -> Result<()> {
+    use boardcast::preview::Outcome;
+    for posting in &answer.postings {
+        let (outcome, detail) = match posting.outcome {
+            Outcome::WouldSend => (
+                "would_send",
+                posting
+                    .payload
+                    .as_ref()
+                    .map(|payload| {
+                        let first = payload
+                            .body
+                            .as_deref()
+                            .and_then(|body| body.lines().find(|line| !line.trim().is_empty()))
+                            .unwrap_or_default();
+                        let method = payload.method.as_deref().unwrap_or("feed");
+                        format!("{method} {}  {}", payload.url, first.trim())
+                    })
+                    .or_else(|| posting.reason.clone())
+                    .unwrap_or_default(),
+            ),
+            Outcome::WouldSkip => ("would_skip", posting.reason.clone().unwrap_or_default()),
+            Outcome::RuleFailed => ("rule_failed", posting.rules.join("; ")),
+            Outcome::Unavailable => ("unavailable", posting.reason.clone().unwrap_or_default()),
+        };
+        writeln!(
+            out,
+            "{:<24} {:<6} {:<12} {detail}",
+            posting.board, posting.locale, outcome
+        )?;
+    }
+    Ok(())
+}
+
+/// One line per board for `boardcast job`: `(board, status, detail)`. A
+/// board's languages fold into one word, the most pressing first: any
+/// `failed` (with its reason), then any still on its way (`pending`, with
+/// their states), then `posted` (the board's links), then `skipped` (why).
+fn board_summaries(rows: &[postings::PostingView]) -> Vec<(String, String, String)> {
+    const SETTLED: [&str; 4] = ["posted", "skipped", "cancelled", "withdrawn"];
+    let mut by_board: BTreeMap<&str, Vec<&postings::PostingView>> = BTreeMap::new();
+    for row in rows {
+        by_board.entry(row.board.as_str()).or_default().push(row);
+    }
+    let reason = |row: &postings::PostingView| row.last_error.clone().unwrap_or_default();
+    let state = |row: &postings::PostingView| row.status.clone();
+    let link = |row: &postings::PostingView| {
+        row.external_url
+            .clone()
+            .or_else(|| row.external_id.clone())
+            .unwrap_or_default()
+    };
+    let mut lines = Vec::new();
+    for (board, rows) in by_board {
+        let having =
+            |test: &dyn Fn(&postings::PostingView) -> bool| -> Vec<&postings::PostingView> {
+                rows.iter().copied().filter(|row| test(row)).collect()
+            };
+        let failed = having(&|row| row.status == "failed");
+        let pending = having(&|row| !SETTLED.contains(&row.status.as_str()));
+        let posted = having(&|row| row.status == "posted");
+        let skipped = having(&|row| row.status == "skipped");
+        let (status, detail) = if !failed.is_empty() {
+            ("failed", per_language(&failed, &reason))
+        } else if !pending.is_empty() {
+            ("pending", per_language(&pending, &state))
+        } else if !posted.is_empty() {
+            ("posted", per_language(&posted, &link))
+        } else if !skipped.is_empty() {
+            ("skipped", per_language(&skipped, &reason))
+        } else {
+            (rows[0].status.as_str(), String::new())
+        };
+        lines.push((board.to_owned(), status.to_owned(), detail));
+    }
+    lines
+}
+
+/// `text` of each row as `locale: text`; said once when every language has the same.
+fn per_language(
+    rows: &[&postings::PostingView],
+    text: &dyn Fn(&postings::PostingView) -> String,
+) -> String {
+    let texts: Vec<String> = rows.iter().map(|row| text(row)).collect();
+    if texts.windows(2).all(|pair| pair[0] == pair[1]) {
+        return texts.into_iter().next().unwrap_or_default();
+    }
+    rows.iter()
+        .zip(texts)
+        .map(|(row, text)| format!("{}: {text}", row.locale))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[derive(Clone, Copy)]
+enum Bulk {
+    Retry,
+    Cancel,
+}
+
+/// Retries or cancels the selection. A selection by filter larger than
+/// `--chunk-size` goes in chunks of postings by id (the same filter, so the
+/// same postings), printing `n of N` to stderr after each: a long action
+/// shows it is moving, and each chunk commits on its own.
+async fn bulk(
+    pool: &sqlx::PgPool,
+    action: Bulk,
+    args: &SelectionArgs,
+) -> Result<ops::ActionResult> {
+    let selection = args.selection()?;
+    let actor = cli_actor();
+    let act = |selection: ops::Selection| {
+        let actor = actor.clone();
+        async move {
+            match action {
+                Bulk::Retry => ops::retry(pool, &selection, args.dry_run, &actor).await,
+                Bulk::Cancel => ops::cancel(pool, &selection, args.dry_run, &actor).await,
+            }
+        }
+    };
+    if args.dry_run || selection.ids.is_some() {
+        return Ok(act(selection).await?);
+    }
+    let status = match action {
+        Bulk::Retry => Some(args.status.unwrap_or(PostingStatus::Failed)),
+        Bulk::Cancel => args.status,
+    };
+    // Every matching id, newest first, a page at a time.
+    let mut ids = Vec::new();
+    loop {
+        let page = postings::list(
+            pool,
+            &postings::PostingFilter {
+                tenant: args.tenant.clone(),
+                job: args.job.clone(),
+                board: args.board.clone(),
+                status,
+                before_id: ids.last().copied(),
+                limit: Some(10_000),
+                ..postings::PostingFilter::default()
+            },
+        )
+        .await?;
+        let done = page.len() < 10_000;
+        ids.extend(page.into_iter().map(|row| row.id));
+        if done {
+            break;
+        }
+    }
+    let chunk_size = args.chunk_size.max(1);
+    if ids.len() <= chunk_size {
+        return Ok(act(selection).await?);
+    }
+    let mut total = act_result(action);
+    for (at, chunk) in ids.chunks(chunk_size).enumerate() {
+        let result = act(ops::Selection {
+            ids: Some(chunk.to_vec()),
+            ..selection.clone()
+        })
+        .await?;
+        total.affected += result.affected;
+        total.boards.extend(result.boards);
+        eprintln!(
+            "{} of {} postings looked at",
+            (at * chunk_size + chunk.len()),
+            ids.len()
+        );
+    }
+    total.boards.sort();
+    total.boards.dedup();
+    Ok(total)
+}
+
+fn act_result(action: Bulk) -> ops::ActionResult {
+    ops::ActionResult {
+        action: match action {
+            Bulk::Retry => "retry",
+            Bulk::Cancel => "cancel",
+        },
+        dry_run: false,
+        affected: 0,
+        boards: Vec::new(),
+    }
 }

@@ -660,6 +660,10 @@ fn client(config: &BoardConfig<'_>) -> Result<reqwest::Client, BuildError> {
     const SPLIT: &str = "a PEM certificate, with client_key_pem its PEM private key \
         (split the BA's .p12: openssl pkcs12 -clcerts -nokeys, and -nocerts -nodes); \
         the values given could not be read";
+    // Preview holds placeholders, not a certificate, and never connects.
+    if super::preview::active() {
+        return Ok(config.http.clone());
+    }
     let cert = config.credential("client_cert_pem")?;
     let key = config.credential("client_key_pem")?;
     let pem = format!("{}\n{}\n", cert.expose_secret(), key.expose_secret());
@@ -790,6 +794,9 @@ async fn send(
     body: Option<&[u8]>,
     log: &mut CallLog,
 ) -> Result<Reply, BoardError> {
+    if let Some(not_sent) = super::preview::intercept(&request) {
+        return Err(not_sent);
+    }
     if let Some(body) = body {
         log.request_hash = Some(http::hash(body));
     }

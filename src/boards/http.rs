@@ -80,6 +80,9 @@ pub async fn send(
     body: Option<&[u8]>,
     log: &mut CallLog,
 ) -> Result<Reply, BoardError> {
+    if let Some(not_sent) = super::preview::intercept(&request) {
+        return Err(not_sent);
+    }
     if let Some(body) = body {
         log.request_hash = Some(hash(body));
     }

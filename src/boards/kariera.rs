@@ -282,6 +282,15 @@ impl Kariera {
             .map_err(|error| {
                 BoardError::rule(format!("the message could not be built: {error}"))
             })?;
+        if super::preview::active() {
+            super::preview::record(super::preview::CapturedRequest {
+                method: "SMTP".to_owned(),
+                url: format!("mailto:{}", self.to.email),
+                content_type: Some("message/rfc822".to_owned()),
+                body: Some(String::from_utf8_lossy(&message.formatted()).into_owned()),
+            });
+            return Err(super::preview::not_sent());
+        }
         log.request_hash = Some(hex::encode(sha2::Sha256::digest(message.formatted())));
         match self.transport.send(message).await {
             Ok(response) => {

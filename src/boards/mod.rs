@@ -28,6 +28,7 @@ pub mod linkedin;
 pub mod linkedin_feed;
 pub mod monster;
 pub mod oauth;
+pub mod preview;
 pub mod reed;
 pub mod render;
 pub mod stepstone;
@@ -354,7 +355,11 @@ pub enum BuildError {
 }
 
 impl BoardConfig<'_> {
+    /// The named credential; in preview mode always a placeholder (see [`preview`]).
     pub fn credential(&self, name: &str) -> Result<SecretString, BuildError> {
+        if preview::active() {
+            return Ok(preview::placeholder());
+        }
         if let Some(value) = self.settings.credentials.get(name) {
             return Ok(value.clone());
         }
@@ -467,15 +472,26 @@ pub fn build(settings: &Settings) -> Result<BTreeMap<String, Accounts>, BuildErr
     let mut boards = BTreeMap::new();
     for (key, board_settings) in settings.boards.iter().filter(|(_, b)| b.enabled) {
         let id = board_id(key);
-        let default = build_with(settings, &id, None, board_settings, http.clone())?;
-        let mut tenants = BTreeMap::new();
-        for (tenant, account) in settings.tenant_accounts(&id) {
-            let board = build_with(settings, &id, Some(&tenant), &account, http.clone())?;
-            tenants.insert(tenant, board);
-        }
-        boards.insert(id, Accounts { default, tenants });
+        let accounts = build_accounts(settings, &id, board_settings, &http)?;
+        boards.insert(id, accounts);
     }
     Ok(boards)
+}
+
+/// Builds one board's adapters: the deployment's account and the tenants' own.
+pub fn build_accounts(
+    settings: &Settings,
+    id: &str,
+    board_settings: &BoardSettings,
+    http: &reqwest::Client,
+) -> Result<Accounts, BuildError> {
+    let default = build_with(settings, id, None, board_settings, http.clone())?;
+    let mut tenants = BTreeMap::new();
+    for (tenant, account) in settings.tenant_accounts(id) {
+        let board = build_with(settings, id, Some(&tenant), &account, http.clone())?;
+        tenants.insert(tenant, board);
+    }
+    Ok(Accounts { default, tenants })
 }
 
 /// Builds one board's adapter (to check its configuration, for example).

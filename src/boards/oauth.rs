@@ -68,6 +68,10 @@ impl ClientCredentials {
 
     /// The current token, fetching a new one when needed.
     pub async fn token(&self, log: &mut CallLog) -> Result<SecretString, BoardError> {
+        // Preview never asks the token endpoint (it holds no real credentials).
+        if super::preview::active() {
+            return Ok(super::preview::placeholder());
+        }
         let mut cached = self.token.lock().await;
         if let Some(token) = cached.as_ref()
             && Instant::now() < token.refresh_at

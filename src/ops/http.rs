@@ -70,7 +70,8 @@ pub fn router(state: OpsState) -> Router {
         .route("/boards/{board}/pause", post(pause_board))
         .route("/boards/{board}/resume", post(resume_board))
         .route("/rejected", get(list_rejected))
-        .route("/rejected/{id}/replay", post(replay));
+        .route("/rejected/{id}/replay", post(replay))
+        .route("/preview", post(preview));
     Router::new()
         .route("/", get(dashboard::overview))
         .route("/login", get(dashboard::login_form).post(dashboard::login))
@@ -88,6 +89,10 @@ pub fn router(state: OpsState) -> Router {
         .route("/operator-log", get(console::operator_log_page))
         .route("/boards/{board}/pause", post(console::pause))
         .route("/boards/{board}/resume", post(console::resume))
+        .route(
+            "/preview",
+            get(super::preview_page::form).post(super::preview_page::submit),
+        )
         .route("/dashboard/postings/{id}/retry", post(dashboard::retry))
         .route("/dashboard/postings/{id}/cancel", post(dashboard::cancel))
         .route("/healthz", get(|| async { "ok" }))
@@ -642,4 +647,30 @@ pub async fn replay_rejected(
     rejected::record_replay(&state.pool, id, &operator.0).await?;
     info!(message = "Rejected message replayed.", actor = %operator.0, rejected = id, message_id = %message_id);
     Ok(message_id)
+}
+
+/// What a post-job message would send to each board, sending nothing
+/// ([`crate::preview`]). An invalid message answers 422 with intake's own
+/// reason and detail (which names the field).
+async fn preview(
+    _operator: Operator,
+    State(state): State<OpsState>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    match crate::preview::preview(&state.settings, &body).await {
+        Ok(answer) => Ok(Json(answer).into_response()),
+        Err(crate::preview::PreviewError::Invalid(invalid)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({
+                "error": invalid.to_string(),
+                "reason": invalid.reason,
+                "detail": invalid.detail,
+            })),
+        )
+            .into_response()),
+        Err(error @ crate::preview::PreviewError::NothingToPreview) => Err(ApiError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            error.to_string(),
+        )),
+    }
 }

@@ -7,4 +7,5 @@ pub mod dashboard;
 pub mod events;
 pub mod http;
 pub mod metrics;
+pub mod preview_page;
 pub mod session;

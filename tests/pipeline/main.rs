@@ -11,6 +11,7 @@ mod helpers;
 mod hostile;
 mod invalid;
 mod ops;
+mod preview;
 mod recovery;
 mod revisions;
 mod tenants;

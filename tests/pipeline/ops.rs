@@ -473,3 +473,108 @@ async fn public_and_ops_routes_are_on_separate_listeners() {
     }
     app.stop().await;
 }
+
+/// `boardcast job` starts with one line per board (posted with its link,
+/// failed with the board's reason, skipped with why), then the detail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_prints_one_line_per_board_before_the_detail() {
+    let app = spawn_app().await;
+    app.faults(
+        WTTJ,
+        Faults {
+            fail_times: 1_000,
+            fail_status: 422,
+            ..Faults::default()
+        },
+    );
+    let name = "sales-account-executive.publish.json";
+    app.publish_sample(name).await;
+    let rows = app.settled(6).await;
+    let message: Value = serde_json::from_slice(&crate::helpers::sample(name)).unwrap();
+    let (tenant, job) = (
+        message["tenant_id"].as_str().unwrap(),
+        message["job"]["id"].as_str().unwrap(),
+    );
+    let out = cli(&app, &["job", tenant, job]).await;
+    let (summary, detail) = out
+        .split_once("\n\n")
+        .expect("a blank line after the boards");
+    assert!(detail.starts_with("TENANT"), "{out}");
+    let boards: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.board.as_str()).collect();
+    let lines: Vec<&str> = summary.lines().collect();
+    assert_eq!(lines.len(), boards.len(), "{out}");
+    let mut seen = Vec::new();
+    for line in lines {
+        let mut words = line.split_whitespace();
+        let (board, status) = (words.next().unwrap(), words.next().unwrap());
+        seen.push(board);
+        let of_board: Vec<_> = rows.iter().filter(|r| r.board == board).collect();
+        let posted = of_board.iter().find(|r| r.status == "posted");
+        if board == WTTJ {
+            assert_eq!(status, "failed", "{line}");
+            let failed = of_board.iter().find(|r| r.status == "failed").unwrap();
+            let reason = failed.last_error.as_deref().unwrap();
+            assert!(line.contains(reason), "{line}");
+        } else if let Some(posted) = posted {
+            assert_eq!(status, "posted", "{line}");
+            let link = posted
+                .external_url
+                .as_deref()
+                .or(posted.external_id.as_deref());
+            assert!(line.contains(link.unwrap()), "{line}");
+        } else {
+            assert_eq!(status, "skipped", "{line}");
+            assert!(
+                line.contains(of_board[0].last_error.as_deref().unwrap()),
+                "{line}"
+            );
+        }
+    }
+    assert_eq!(seen, boards.into_iter().collect::<Vec<_>>());
+    app.stop().await;
+}
+
+/// A bulk retry larger than `--chunk-size` goes in chunks and says how far
+/// it got on stderr; every selected posting is retried once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_bulk_retry_shows_its_progress() {
+    let app = spawn_app().await;
+    app.faults(
+        WTTJ,
+        Faults {
+            fail_times: 1_000,
+            fail_status: 422,
+            ..Faults::default()
+        },
+    );
+    app.publish_sample("account-executive.publish.json").await;
+    let rows = app.settled(18).await;
+    let failed = rows
+        .iter()
+        .filter(|r| r.board == WTTJ && r.status == "failed")
+        .count();
+    assert!(failed >= 2, "{rows:?}");
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_boardcast"))
+        .args([
+            "--config-dir",
+            crate::helpers::crate_dir().join("config").to_str().unwrap(),
+            "retry",
+            "--board",
+            WTTJ,
+            "--chunk-size",
+            "1",
+            "--json",
+        ])
+        .envs(app.worker_env())
+        .output()
+        .await
+        .expect("running boardcast");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    for n in 1..=failed {
+        assert!(stderr.contains(&format!("{n} of {failed} ")), "{stderr}");
+    }
+    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result["affected"], failed as i64, "{result}");
+    app.stop().await;
+}
