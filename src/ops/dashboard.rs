@@ -181,7 +181,7 @@ pub async fn logout(
 struct BoardRow {
     health: BoardHealth,
     /// Slot for the charts work: a pre-rendered SVG sparkline of the board's
-    /// last day, inserted as is (`|safe`). `None` until it is wired.
+    /// attempts over the last day, inserted as is (`|safe`).
     sparkline: Option<String>,
 }
 
@@ -220,12 +220,21 @@ pub async fn overview(_: SignedIn, State(state): State<OpsState>) -> Result<Resp
             ((*board).to_owned(), cells)
         })
         .collect();
-    let boards = actions::board_health(&state.pool)
-        .await?
+    let health = actions::board_health(&state.pool).await?;
+    let ids: Vec<String> = health.iter().map(|h| h.board.clone()).collect();
+    let activity =
+        crate::store::activity::recent(&state.pool, &ids, crate::store::activity::Window::Day)
+            .await?;
+    let boards = health
         .into_iter()
-        .map(|health| BoardRow {
+        .zip(activity)
+        .map(|(health, day)| BoardRow {
+            sparkline: Some(super::charts::sparkline(
+                &format!("{}: attempts over the last day", health.board),
+                &day.attempts,
+                super::charts::BLUE,
+            )),
             health,
-            sparkline: None,
         })
         .collect();
     Ok(page(&OverviewPage {

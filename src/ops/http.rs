@@ -27,6 +27,7 @@ use tracing::{error, info};
 use crate::config::Settings;
 use crate::dispatch::Wakers;
 use crate::intake::amqp::Publisher;
+use crate::store::activity::{self, Window};
 use crate::store::ops::{self as actions, ActionResult, Selection};
 use crate::store::{postings, rejected};
 
@@ -69,6 +70,7 @@ pub fn router(state: OpsState) -> Router {
         .route("/boards", get(boards))
         .route("/boards/{board}/pause", post(pause_board))
         .route("/boards/{board}/resume", post(resume_board))
+        .route("/activity", get(activity))
         .route("/rejected", get(list_rejected))
         .route("/rejected/{id}/replay", post(replay))
         .route("/preview", post(preview));
@@ -585,6 +587,46 @@ async fn boards(
         })
         .collect();
     Ok(Json(json!({ "boards": boards })))
+}
+
+#[derive(Deserialize)]
+struct ActivityQuery {
+    window: Option<String>,
+    board: Option<String>,
+}
+
+/// Attempts, posted and failed per board per bucket of the last hour or day:
+/// the numbers behind the console's charts.
+async fn activity(
+    _: Operator,
+    State(state): State<OpsState>,
+    Query(query): Query<ActivityQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let window = match query.window.as_deref() {
+        None => Window::Hour,
+        Some(text) => Window::parse(text).ok_or_else(|| {
+            ApiError(
+                StatusCode::BAD_REQUEST,
+                "window must be \"hour\" or \"day\"".to_owned(),
+            )
+        })?,
+    };
+    let boards: Vec<String> = match query.board {
+        Some(board) if state.settings.board(&board).is_some() => vec![board],
+        Some(board) => {
+            return Err(ApiError(
+                StatusCode::NOT_FOUND,
+                format!("no board {board:?} is configured"),
+            ));
+        }
+        None => state.settings.board_ids().into_iter().collect(),
+    };
+    let boards = activity::recent(&state.pool, &boards, window).await?;
+    Ok(Json(json!({
+        "window": window,
+        "bucket_seconds": window.bucket_seconds(),
+        "boards": boards,
+    })))
 }
 
 #[derive(Deserialize)]

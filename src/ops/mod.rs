@@ -2,6 +2,7 @@
 //! relay), and the HTTP servers: public (feeds, job pages) and ops (API,
 //! dashboard, metrics, health).
 
+pub mod charts;
 pub mod console;
 pub mod dashboard;
 pub mod events;

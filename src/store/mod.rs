@@ -4,6 +4,7 @@
 //! call to a board is bracketed by two short statements (claim, complete);
 //! no transaction is ever held open across one.
 
+pub mod activity;
 pub mod boards;
 pub mod feeds;
 pub mod intake;

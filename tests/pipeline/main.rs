@@ -1,6 +1,7 @@
 //! End-to-end: messages through RabbitMQ, postings in PostgreSQL, boards over
 //! HTTP through the sandbox. Nothing of ours is mocked.
 
+mod activity;
 mod console;
 mod controls;
 mod dashboard;
