@@ -116,6 +116,13 @@ pub struct DispatchSettings {
     /// The largest board answer read; a longer one fails the attempt.
     #[serde(default = "default_max_answer_bytes")]
     pub max_answer_bytes: usize,
+    /// Most finished attempts written in one transaction by the completion writer.
+    #[serde(default = "default_completion_batch")]
+    pub completion_batch: usize,
+}
+
+fn default_completion_batch() -> usize {
+    256
 }
 
 fn default_max_answer_bytes() -> usize {

@@ -36,6 +36,11 @@ createdb -h 127.0.0.1 -U postgres boardcast_bench
 
 SQLX_OFFLINE=true cargo build --release --quiet --bin boardcast
 
+# The shared samples sit beside the checkout; a worktree (/work/wt/<name>) names them with
+# BOARDCAST_SAMPLES.
+samples="${BOARDCAST_SAMPLES:-$root/../shared/samples}"
+[ -d "$samples" ] || { echo "bench: no samples at $samples (set BOARDCAST_SAMPLES)" >&2; exit 2; }
+
 run_id="bench-$$"
 export DATABASE_URL=postgres://postgres@127.0.0.1:5432/boardcast_bench
 export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
@@ -101,7 +106,7 @@ cpu_seconds() {
 peak_rss() { awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$1/status"; }
 worker_cpu_before=$(cpu_seconds "$worker")
 sandbox_cpu_before=$(cpu_seconds "$sandbox")
-target/release/boardcast bench --samples "$root/../shared/samples" "${bench_args[@]}" "${latency_args[@]}" \
+target/release/boardcast bench --samples "$samples" "${bench_args[@]}" "${latency_args[@]}" \
   --sandbox-url "http://$BOARDCAST__SANDBOX__LISTEN"
 echo "worker: peak RSS $(peak_rss "$worker"), CPU $(awk -v a="$worker_cpu_before" -v b="$(cpu_seconds "$worker")" 'BEGIN {printf "%.2f", b - a}') s during the bench"
 echo "sandbox (own process): peak RSS $(peak_rss "$sandbox"), CPU $(awk -v a="$sandbox_cpu_before" -v b="$(cpu_seconds "$sandbox")" 'BEGIN {printf "%.2f", b - a}') s during the bench"

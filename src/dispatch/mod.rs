@@ -7,6 +7,7 @@
 //! rescuer returns postings whose worker died (expired lease) to the queue.
 
 pub mod attempt;
+pub mod completions;
 pub mod pace;
 pub mod schedule;
 
@@ -27,6 +28,7 @@ use crate::ops::metrics::{AttemptLabels, Metrics};
 use crate::store::{boards, postings};
 
 use attempt::AttemptSettings;
+use completions::CompletionWriter;
 use pace::{Pace, cluster_budgets};
 
 /// One `Notify` per board: intake and finished attempts wake a board's loop.
@@ -138,14 +140,17 @@ impl Dispatcher {
     /// Runs every board loop and the rescuer until `shutdown`; then lets the
     /// attempts in flight finish (each is bounded by its deadline).
     pub async fn run(self, shutdown: CancellationToken) {
+        let (writer, writer_task) =
+            CompletionWriter::start(self.pool.clone(), self.settings.dispatch.completion_batch);
         let this = Arc::new(self);
         let loops = TaskTracker::new();
         for (id, board) in &this.boards {
             let this = this.clone();
             let board = board.clone();
             let shutdown = shutdown.clone();
+            let writer = writer.clone();
             loops.spawn(
-                async move { this.board_loop(board, shutdown).await }
+                async move { this.board_loop(board, writer, shutdown).await }
                     .instrument(info_span!("board", board = %id)),
             );
         }
@@ -162,9 +167,19 @@ impl Dispatcher {
         }
         loops.close();
         loops.wait().await;
+        // Every attempt has its answer; the writer ends with the last handle.
+        drop(writer);
+        if let Err(error) = writer_task.await {
+            error!(message = "The completion writer stopped abnormally.", %error);
+        }
     }
 
-    async fn board_loop(&self, accounts: Accounts, shutdown: CancellationToken) {
+    async fn board_loop(
+        &self,
+        accounts: Accounts,
+        writer: CompletionWriter,
+        shutdown: CancellationToken,
+    ) {
         let id = accounts.id();
         let board_settings = self.settings.board(id);
         let concurrency = board_settings
@@ -287,7 +302,7 @@ impl Dispatcher {
                         .expect("claimed no more than the free slots");
                     let span = info_span!("attempt", posting = posting.id, tenant = %posting.tenant_id,
                         job = %posting.job_id, locale = %posting.locale, attempt = posting.attempts);
-                    let pool = self.pool.clone();
+                    let writer = writer.clone();
                     let board = accounts.for_tenant(&posting.tenant_id).clone();
                     // A tenant's refused credentials wait on their own; ours stop the board.
                     let trips_circuit = !accounts.has_own_account(&posting.tenant_id);
@@ -299,16 +314,18 @@ impl Dispatcher {
                     attempts.spawn(
                         async move {
                             let (done, class) = attempt::run(board.as_ref(), &posting, &settings).await;
-                            record(&pool, &done).await;
+                            let (outcome, duration, retry_in) =
+                                (done.attempt.outcome, done.attempt.duration, done.retry_in);
+                            record(&writer, done).await;
                             let label = Metrics::board(board.id());
                             metrics
                                 .attempts
-                                .get_or_create(&AttemptLabels { board: label.board.clone(), outcome: done.attempt.outcome.to_owned() })
+                                .get_or_create(&AttemptLabels { board: label.board.clone(), outcome: outcome.to_owned() })
                                 .inc();
-                            metrics.attempt_seconds.get_or_create(&label).observe(done.attempt.duration.as_secs_f64());
+                            metrics.attempt_seconds.get_or_create(&label).observe(duration.as_secs_f64());
                             let mut circuit = circuit.lock().await;
                             let opened = if trips_circuit || class != Some(ErrorClass::Auth) {
-                                circuit.record(class, done.retry_in, &app)
+                                circuit.record(class, retry_in, &app)
                             } else {
                                 false
                             };
@@ -358,29 +375,25 @@ impl Dispatcher {
     }
 }
 
-/// Writes a completion, retrying briefly if the database blips. If it still
-/// fails the lease expires and the rescuer sends the posting round again.
-async fn record(pool: &PgPool, done: &postings::Completion) {
-    use backon::{ExponentialBuilder, Retryable};
-    let write = || async { postings::complete(pool, done).await };
-    let result = write
-        .retry(
-            ExponentialBuilder::default()
-                .with_min_delay(Duration::from_millis(100))
-                .with_max_delay(Duration::from_secs(2))
-                .with_max_times(5)
-                .with_jitter(),
-        )
-        .await;
-    match result {
+/// Writes a completion through the batching writer and logs what it gave.
+/// If it fails the lease expires and the rescuer sends the posting round again.
+async fn record(writer: &CompletionWriter, done: postings::Completion) {
+    let (operation, outcome, http_status, duration) = (
+        done.attempt.operation,
+        done.attempt.outcome,
+        done.attempt.http_status,
+        done.attempt.duration,
+    );
+    let error = done.last_error.clone();
+    match writer.write(done).await {
         Ok(Some(status)) => info!(
             message = "Attempt recorded.",
-            operation = done.attempt.operation,
-            outcome = done.attempt.outcome,
+            operation,
+            outcome,
             status = %status,
-            http_status = done.attempt.http_status,
-            duration_ms = done.attempt.duration.as_millis() as u64,
-            error = done.last_error.as_deref().unwrap_or(""),
+            http_status,
+            duration_ms = duration.as_millis() as u64,
+            error = error.as_deref().unwrap_or(""),
         ),
         Ok(None) => warn!(
             message = "Lease lost: another worker took this posting over; outcome kept in its history only."

@@ -140,7 +140,7 @@ pub struct AttemptRecord {
 /// Writes a completion; returns the status the posting now has, or `None`
 /// when the lease was lost (the attempt is still kept in the history).
 pub async fn complete(
-    pool: &PgPool,
+    executor: impl sqlx::PgExecutor<'_>,
     done: &Completion,
 ) -> Result<Option<PostingStatus>, sqlx::Error> {
     let (set_shown, shown_hash) = match &done.board_shows {
@@ -214,7 +214,7 @@ pub async fn complete(
         set_fixed,
         fixed,
     )
-    .fetch_optional(pool)
+    .fetch_optional(executor)
     .await?;
     Ok(status.map(|s| s.parse().expect("the database only holds known statuses")))
 }

@@ -115,3 +115,106 @@ async fn a_worker_killed_mid_send_loses_nothing_and_duplicates_nothing() {
     second.wait().await.ok();
     env.cleanup().await;
 }
+
+/// Completions written together in one batch keep each one's lease fence: a
+/// completion whose lease was taken over is refused (its attempt kept in the
+/// history only) while the others of its batch land.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_completions_keeps_each_lease_fence() {
+    use std::time::Duration;
+
+    use boardcast::dispatch::completions::CompletionWriter;
+    use boardcast::intake::{self, Processed};
+    use boardcast::store::PostingStatus;
+    use boardcast::store::postings::{self, AttemptRecord, Completion};
+
+    let env = test_env().await;
+    let processed = intake::process(
+        &env.pool,
+        &env.settings,
+        &env.settings.board_ids(),
+        &crate::helpers::sample("account-executive.publish.json"),
+        "post-job",
+        false,
+    )
+    .await
+    .expect("the database answers");
+    assert!(matches!(processed, Processed::Accepted { .. }));
+    let claimed = postings::claim(
+        &env.pool,
+        WTTJ,
+        2,
+        Duration::from_secs(60),
+        "test-worker",
+        false,
+    )
+    .await
+    .expect("claiming");
+    assert_eq!(
+        claimed.len(),
+        2,
+        "the sample has three WTTJ postings: two claimed"
+    );
+
+    let completion = |posting: &postings::Claimed, lease_token| Completion {
+        posting_id: posting.id,
+        lease_token,
+        wanted_at_claim: posting.wanted.clone(),
+        hash_at_claim: posting.content_hash.clone(),
+        revision_at_claim: posting.revision,
+        status: PostingStatus::Posted,
+        attempts_delta: 0,
+        retry_in: None,
+        external_id: Some(format!("ext-{}", posting.id)),
+        external_url: None,
+        board_task: None,
+        may_exist: true,
+        board_shows: Some(posting.content_hash.clone()),
+        fixed_fields: None,
+        replaced: false,
+        last_error: None,
+        attempt: AttemptRecord {
+            operation: "create",
+            outcome: "posted",
+            http_status: Some(201),
+            detail: None,
+            duration: Duration::from_millis(5),
+            request_hash: None,
+            worker: "test-worker".to_owned(),
+        },
+    };
+    let (writer, task) = CompletionWriter::start(env.pool.clone(), 16);
+    // The second one's lease is not the claim's: another worker holds it now.
+    let (kept, fenced) = tokio::join!(
+        writer.write(completion(&claimed[0], claimed[0].lease_token)),
+        writer.write(completion(&claimed[1], uuid::Uuid::new_v4())),
+    );
+    drop(writer);
+    task.await.expect("the writer ends with its last handle");
+
+    assert_eq!(kept.expect("written"), Some(PostingStatus::Posted));
+    assert_eq!(
+        fenced.expect("written"),
+        None,
+        "a lost lease writes no status"
+    );
+    let statuses: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, status::text FROM postings WHERE id = ANY($1) ORDER BY id")
+            .bind(vec![claimed[0].id, claimed[1].id])
+            .fetch_all(&env.pool)
+            .await
+            .unwrap();
+    let status_of = |id| statuses.iter().find(|(i, _)| *i == id).unwrap().1.clone();
+    assert_eq!(status_of(claimed[0].id), "posted");
+    assert_eq!(status_of(claimed[1].id), "in_flight");
+    // Both attempts are in the history, the fenced one too.
+    let history: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM posting_attempts WHERE posting_id = ANY($1) AND operation = 'create'",
+    )
+    .bind(vec![claimed[0].id, claimed[1].id])
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(history, 2);
+    env.cleanup().await;
+}
