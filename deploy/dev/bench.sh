@@ -8,6 +8,8 @@
 #   deploy/dev/bench.sh [COPIES | --copies N]          burst (default 200 messages)
 #   deploy/dev/bench.sh --rate N --seconds T           paced: N messages/s for T s
 #   ... [--latency-ms MS]                              every board answers after MS
+# BOARDCAST_BENCH_SLOT=N (0-9) gives a run its own database and ports, so
+# benches in several checkouts can run side by side.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -29,10 +31,14 @@ if [ -n "${rate:-}" ] || [ -n "${seconds:-}" ]; then
   bench_args=(--rate "${rate:?--rate N needs --seconds T}" --seconds "${seconds:?--seconds T needs --rate N}")
 fi
 
-BOARDCAST_DB=boardcast_bench bash deploy/dev/services.sh
+slot="${BOARDCAST_BENCH_SLOT:-0}"
+[[ "$slot" =~ ^[0-9]$ ]] || { echo "bench: BOARDCAST_BENCH_SLOT must be 0-9" >&2; exit 2; }
+db=boardcast_bench$([ "$slot" = 0 ] || echo "_$slot")
+port() { echo $((8600 + 100 * slot + $1)); }
+BOARDCAST_DB=$db bash deploy/dev/services.sh
 # A clean database each run, so figures do not depend on earlier runs.
-psql -h 127.0.0.1 -U postgres -qc 'DROP DATABASE IF EXISTS boardcast_bench WITH (FORCE)'
-createdb -h 127.0.0.1 -U postgres boardcast_bench
+psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+createdb -h 127.0.0.1 -U postgres "$db"
 
 SQLX_OFFLINE=true cargo build --release --quiet --bin boardcast
 
@@ -42,15 +48,15 @@ samples="${BOARDCAST_SAMPLES:-$root/../shared/samples}"
 [ -d "$samples" ] || { echo "bench: no samples at $samples (set BOARDCAST_SAMPLES)" >&2; exit 2; }
 
 run_id="bench-$$"
-export DATABASE_URL=postgres://postgres@127.0.0.1:5432/boardcast_bench
+export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$db
 export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
 export BOARDCAST__AMQP__EXCHANGE="$run_id.boardcast"
 export BOARDCAST__AMQP__QUEUE="$run_id.post-job"
 export BOARDCAST__AMQP__DEAD_LETTER_EXCHANGE="$run_id.rejected"
 export BOARDCAST__AMQP__DEAD_LETTER_QUEUE="$run_id.post-job.rejected"
-export BOARDCAST__SANDBOX__LISTEN=127.0.0.1:8659
-export BOARDCAST__OPS__LISTEN=127.0.0.1:8649
-export BOARDCAST__OPS__PUBLIC_LISTEN=127.0.0.1:8648
+export BOARDCAST__SANDBOX__LISTEN=127.0.0.1:$(port 59)
+export BOARDCAST__OPS__LISTEN=127.0.0.1:$(port 49)
+export BOARDCAST__OPS__PUBLIC_LISTEN=127.0.0.1:$(port 48)
 # LinkedIn confirms asynchronously; ask about its tasks every 100 ms, not 10 s.
 export BOARDCAST__DISPATCH__CONFIRM_POLL_MS=100
 export BOARDCAST__DISPATCH__POLL_INTERVAL_MS=1000
@@ -68,15 +74,15 @@ export BOARDCAST__TENANTS__NORTHWIND__POSTER_EMAIL=recruiting@northwind.example
 export BOARDCAST__TENANTS__CONTOSO__POSTER_EMAIL=recruiting@contoso.example
 # Feed boards post when their crawler fetches the feed: crawl every 500 ms.
 export BOARDCAST__SANDBOX__CRAWL_INTERVAL_MS=500
-export BOARDCAST__SANDBOX__SMTP_LISTEN=127.0.0.1:8658
-export BOARDCAST__SANDBOX__TLS_LISTEN=127.0.0.1:8657
+export BOARDCAST__SANDBOX__SMTP_LISTEN=127.0.0.1:$(port 58)
+export BOARDCAST__SANDBOX__TLS_LISTEN=127.0.0.1:$(port 57)
 
 # The sandbox as its own process, so its CPU is not counted as the worker's.
 # It writes the credentials it accepts; the worker reads them from there.
 secrets=$(mktemp -d)
 # Its feed crawlers fetch the worker's public feeds.
 BOARDCAST__OPS__PUBLIC_URL="http://$BOARDCAST__OPS__PUBLIC_LISTEN" \
-  target/release/boardcast sandbox --write-secrets "$secrets" >/tmp/boardcast-bench-sandbox.log 2>&1 &
+  target/release/boardcast sandbox --write-secrets "$secrets" >/tmp/boardcast-bench$slot-sandbox.log 2>&1 &
 sandbox=$!
 worker=
 trap 'kill "$sandbox" $worker 2>/dev/null || true; rm -rf "$secrets"' EXIT
@@ -87,14 +93,14 @@ done
 curl -sf "http://$BOARDCAST__SANDBOX__LISTEN/_sandbox/postings" >/dev/null || { echo "bench: the sandbox did not start" >&2; exit 1; }
 
 BOARDCAST__SECRETS_DIR="$secrets" \
-  target/release/boardcast run --sandbox-host 127.0.0.1 2>/tmp/boardcast-bench-worker.log &
+  target/release/boardcast run --sandbox-host 127.0.0.1 2>/tmp/boardcast-bench$slot-worker.log &
 worker=$!
 # Time the pipeline, not the worker's start: wait until it consumes.
 for _ in $(seq 1 300); do
-  curl -sf http://127.0.0.1:8649/readyz >/dev/null && break
+  curl -sf http://127.0.0.1:$(port 49)/readyz >/dev/null && break
   sleep 0.1
 done
-curl -sf http://127.0.0.1:8649/readyz >/dev/null || { echo "bench: the worker did not become ready" >&2; exit 1; }
+curl -sf http://127.0.0.1:$(port 49)/readyz >/dev/null || { echo "bench: the worker did not become ready" >&2; exit 1; }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL $(psql -h 127.0.0.1 -U postgres -tAc 'show server_version'), RabbitMQ $(rabbitmqctl version 2>/dev/null || echo '?')"
 
