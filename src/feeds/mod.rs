@@ -81,9 +81,13 @@ impl Feeds {
             return Ok(document);
         }
         let document = Arc::new(build(pool, format).await?);
-        // Building may have failed postings that cannot render: that is a
-        // change, so take the version after building.
-        let version = feeds::version(pool, format.id()).await?;
+        // Keep the version read before building: the document holds at least
+        // that. A version read after building could count a posting that
+        // became due meanwhile but is not in this document, and the cache
+        // would then serve it without that posting until the next change,
+        // leaving it `submitted` however often the crawler fetched. A change
+        // during building (postings that could not render failing, too) only
+        // costs one more build.
         self.built
             .lock()
             .expect("the feed cache is never poisoned")
