@@ -4,9 +4,10 @@
 //! bottleneck (each commit waits for its own fsync). Attempts hand their
 //! [`Completion`] to one writer task instead; it takes whatever has queued up
 //! while the previous batch was committing and writes it in one transaction.
-//! Nothing is traded for this: every completion still runs the same fenced
-//! statement ([`postings::complete`], only while its lease holds), and an
-//! attempt learns its outcome only after its batch commits.
+//! The batch is written set-based ([`postings::complete_batch`]: one UPDATE
+//! and one INSERT for all of it, not a statement per completion); nothing is
+//! traded for this: each completion lands only while its own lease holds, and
+//! an attempt learns its outcome only after its batch commits.
 
 use std::time::Duration;
 
@@ -90,13 +91,9 @@ async fn write_together(
     pool: &PgPool,
     batch: &[Pending],
 ) -> Result<Vec<Option<PostingStatus>>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let mut statuses = Vec::with_capacity(batch.len());
-    for item in batch {
-        statuses.push(postings::complete(&mut *tx, &item.completion).await?);
-    }
-    tx.commit().await?;
-    Ok(statuses)
+    let completions: Vec<&Completion> = batch.iter().map(|p| &p.completion).collect();
+    // One statement, so one transaction and one commit for the lot.
+    postings::complete_batch(pool, &completions).await
 }
 
 /// One completion in its own transaction, retried briefly. If it still fails

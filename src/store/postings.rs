@@ -219,6 +219,163 @@ pub async fn complete(
     Ok(status.map(|s| s.parse().expect("the database only holds known statuses")))
 }
 
+/// Writes a batch of completions with two set-based statements (one UPDATE of
+/// the postings, one INSERT of their attempts) instead of a statement each:
+/// the same fence and the same next state per completion as [`complete`].
+/// Returns, in `batch` order, each posting's new status, or `None` where the
+/// lease was lost (its attempt is still kept). One statement: all or nothing.
+pub async fn complete_batch(
+    executor: impl sqlx::PgExecutor<'_>,
+    batch: &[&Completion],
+) -> Result<Vec<Option<PostingStatus>>, sqlx::Error> {
+    let n = batch.len();
+    let mut ids = Vec::with_capacity(n);
+    let mut leases = Vec::with_capacity(n);
+    let mut wanted = Vec::with_capacity(n);
+    let mut hashes = Vec::with_capacity(n);
+    let mut statuses = Vec::with_capacity(n);
+    let mut deltas = Vec::with_capacity(n);
+    let mut retry_ms = Vec::with_capacity(n);
+    let mut external_ids = Vec::with_capacity(n);
+    let mut external_urls = Vec::with_capacity(n);
+    let mut tasks = Vec::with_capacity(n);
+    let mut may_exist = Vec::with_capacity(n);
+    let mut set_shown = Vec::with_capacity(n);
+    let mut shown = Vec::with_capacity(n);
+    let mut revisions = Vec::with_capacity(n);
+    let mut last_errors = Vec::with_capacity(n);
+    let mut operations = Vec::with_capacity(n);
+    let mut durations = Vec::with_capacity(n);
+    let mut outcomes = Vec::with_capacity(n);
+    let mut http_statuses = Vec::with_capacity(n);
+    let mut details = Vec::with_capacity(n);
+    let mut request_hashes = Vec::with_capacity(n);
+    let mut workers = Vec::with_capacity(n);
+    let mut replaced = Vec::with_capacity(n);
+    let mut set_fixed = Vec::with_capacity(n);
+    let mut fixed = Vec::with_capacity(n);
+    for done in batch {
+        ids.push(done.posting_id);
+        leases.push(done.lease_token);
+        wanted.push(done.wanted_at_claim.clone());
+        hashes.push(done.hash_at_claim.clone());
+        statuses.push(done.status.as_str().to_owned());
+        deltas.push(done.attempts_delta);
+        retry_ms.push(done.retry_in.map(|d| d.as_millis() as f64));
+        external_ids.push(done.external_id.clone());
+        external_urls.push(done.external_url.clone());
+        tasks.push(done.board_task.clone());
+        may_exist.push(done.may_exist);
+        set_shown.push(done.board_shows.is_some());
+        shown.push(done.board_shows.clone().flatten());
+        revisions.push(done.revision_at_claim);
+        last_errors.push(done.last_error.clone());
+        operations.push(done.attempt.operation.to_owned());
+        durations.push(done.attempt.duration.as_millis().min(i32::MAX as u128) as i32);
+        outcomes.push(done.attempt.outcome.to_owned());
+        http_statuses.push(done.attempt.http_status.map(i32::from));
+        details.push(done.attempt.detail.clone());
+        request_hashes.push(done.attempt.request_hash.clone());
+        workers.push(done.attempt.worker.clone());
+        replaced.push(done.replaced);
+        set_fixed.push(done.fixed_fields.is_some());
+        fixed.push(done.fixed_fields.clone().flatten());
+    }
+    // `same`: the job is as the claim saw it; if not, the posting goes round
+    // again. Both statements read the postings as they were before the
+    // update (one snapshot), as `complete`'s attempt row does.
+    let rows = sqlx::query!(
+        r#"WITH c AS (
+             SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+                                  $6::int4[], $7::float8[], $8::text[], $9::text[], $10::text[],
+                                  $11::bool[], $12::bool[], $13::text[], $14::bigint[], $15::text[],
+                                  $16::text[], $17::int4[], $18::text[], $19::int4[], $20::text[],
+                                  $21::text[], $22::text[], $23::bool[], $24::bool[], $25::text[])
+               WITH ORDINALITY
+               AS c(id, lease, wanted, hash, status, delta, retry_ms, external_id, external_url,
+                    task, may_exist, set_shown, shown, revision, last_error, operation,
+                    duration_ms, outcome, http_status, detail, request_hash, worker, replaced,
+                    set_fixed, fixed, ord)),
+           done AS (
+             UPDATE postings p SET
+               status = CASE WHEN p.wanted = c.wanted AND p.content_hash IS NOT DISTINCT FROM c.hash
+                             THEN c.status::posting_status ELSE 'queued' END,
+               attempts = CASE WHEN c.replaced THEN 0
+                               WHEN p.wanted = c.wanted AND p.content_hash IS NOT DISTINCT FROM c.hash
+                               THEN greatest(p.attempts + c.delta, 0) ELSE 0 END,
+               next_attempt_at = CASE
+                 WHEN NOT (p.wanted = c.wanted AND p.content_hash IS NOT DISTINCT FROM c.hash) THEN now()
+                 WHEN c.retry_ms IS NULL THEN NULL
+                 ELSE now() + c.retry_ms * interval '1 millisecond' END,
+               external_id = CASE WHEN c.replaced THEN NULL ELSE COALESCE(c.external_id, p.external_id) END,
+               external_url = CASE WHEN c.replaced THEN NULL ELSE COALESCE(c.external_url, p.external_url) END,
+               generation = CASE WHEN c.replaced THEN p.generation + 1 ELSE p.generation END,
+               first_published_at = CASE
+                 WHEN c.replaced THEN NULL
+                 WHEN p.first_published_at IS NULL AND c.wanted = 'live'
+                      AND c.status IN ('posted', 'submitted', 'verifying') THEN now()
+                 ELSE p.first_published_at END,
+               fixed_fields = CASE WHEN c.replaced THEN NULL WHEN c.set_fixed THEN c.fixed
+                                   ELSE p.fixed_fields END,
+               board_task = c.task,
+               may_exist = c.may_exist,
+               sent_hash = CASE WHEN c.set_shown THEN c.shown ELSE p.sent_hash END,
+               sent_revision = CASE WHEN c.set_shown AND c.shown IS NOT NULL THEN c.revision
+                                    WHEN c.set_shown THEN NULL ELSE p.sent_revision END,
+               last_error = c.last_error,
+               lease_token = NULL, lease_expires_at = NULL, leased_by = NULL,
+               updated_at = now()
+             FROM c
+             WHERE p.id = c.id AND p.lease_token = c.lease AND p.status = 'in_flight'
+             RETURNING c.ord, p.status::text AS status),
+           attempt AS (
+             INSERT INTO posting_attempts (posting_id, operation, revision, started_at, duration_ms,
+                                           outcome, http_status, detail, request_hash, worker)
+             SELECT c.id, c.operation, c.revision, COALESCE(p.attempt_started_at, now()),
+                    c.duration_ms, c.outcome, c.http_status, c.detail, c.request_hash, c.worker
+             FROM c JOIN postings p ON p.id = c.id
+             ORDER BY c.ord)
+           SELECT c.ord AS "ord!", done.status AS "status?"
+           FROM c LEFT JOIN done ON done.ord = c.ord
+           ORDER BY c.ord"#,
+        &ids,
+        &leases,
+        &wanted,
+        &hashes as &[Option<String>],
+        &statuses,
+        &deltas,
+        &retry_ms as &[Option<f64>],
+        &external_ids as &[Option<String>],
+        &external_urls as &[Option<String>],
+        &tasks as &[Option<String>],
+        &may_exist,
+        &set_shown,
+        &shown as &[Option<String>],
+        &revisions,
+        &last_errors as &[Option<String>],
+        &operations,
+        &durations,
+        &outcomes,
+        &http_statuses as &[Option<i32>],
+        &details as &[Option<String>],
+        &request_hashes as &[Option<String>],
+        &workers,
+        &replaced,
+        &set_fixed,
+        &fixed as &[Option<String>],
+    )
+    .fetch_all(executor)
+    .await?;
+    debug_assert_eq!(rows.len(), n);
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            row.status
+                .map(|s| s.parse().expect("the database only holds known statuses"))
+        })
+        .collect())
+}
+
 /// Postings whose worker died (lease expired) go back to be sent again. A
 /// send may have reached the board, so they go to `verifying`: the next
 /// attempt looks the posting up before creating it again.

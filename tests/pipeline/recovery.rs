@@ -218,3 +218,146 @@ async fn a_batch_of_completions_keeps_each_lease_fence() {
     assert_eq!(history, 2);
     env.cleanup().await;
 }
+
+/// Issue 9: the set-based batch statement keeps each completion's own fence
+/// and next state: a kept lease lands, a lost lease writes no status but keeps
+/// its attempt, and a posting whose job changed since its claim goes round
+/// again (queued, attempts from zero), all in one statement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_set_based_batch_mixes_kept_and_lost_leases_and_a_changed_job() {
+    use std::time::Duration;
+
+    use boardcast::intake::{self, Processed};
+    use boardcast::store::PostingStatus;
+    use boardcast::store::postings::{self, AttemptRecord, Completion};
+
+    let env = test_env().await;
+    let processed = intake::process(
+        &env.pool,
+        &env.settings,
+        &env.settings.board_ids(),
+        &crate::helpers::sample("account-executive.publish.json"),
+        "post-job",
+        false,
+    )
+    .await
+    .expect("the database answers");
+    assert!(matches!(processed, Processed::Accepted { .. }));
+    let claimed = postings::claim(
+        &env.pool,
+        WTTJ,
+        3,
+        Duration::from_secs(60),
+        "test-worker",
+        false,
+    )
+    .await
+    .expect("claiming");
+    assert_eq!(claimed.len(), 3, "the sample has three WTTJ postings");
+    // The third one's job changed after the claim (a new revision's content).
+    sqlx::query("UPDATE postings SET content_hash = 'changed-since-claim' WHERE id = $1")
+        .bind(claimed[2].id)
+        .execute(&env.pool)
+        .await
+        .unwrap();
+
+    let completion = |posting: &postings::Claimed, lease_token| Completion {
+        posting_id: posting.id,
+        lease_token,
+        wanted_at_claim: posting.wanted.clone(),
+        hash_at_claim: posting.content_hash.clone(),
+        revision_at_claim: posting.revision,
+        status: PostingStatus::Posted,
+        attempts_delta: 0,
+        retry_in: None,
+        external_id: Some(format!("ext-{}", posting.id)),
+        external_url: Some(format!("https://board.example/{}", posting.id)),
+        board_task: None,
+        may_exist: false,
+        board_shows: Some(posting.content_hash.clone()),
+        fixed_fields: Some(Some("fixed".to_owned())),
+        replaced: false,
+        last_error: None,
+        attempt: AttemptRecord {
+            operation: "publish",
+            outcome: "posted",
+            http_status: Some(201),
+            detail: Some(format!("batch {}", posting.id)),
+            duration: Duration::from_millis(5),
+            request_hash: None,
+            worker: "test-worker".to_owned(),
+        },
+    };
+    let kept = completion(&claimed[0], claimed[0].lease_token);
+    // Another worker holds this one's lease now.
+    let lost = completion(&claimed[1], uuid::Uuid::new_v4());
+    let changed = completion(&claimed[2], claimed[2].lease_token);
+    let written = postings::complete_batch(&env.pool, &[&kept, &lost, &changed])
+        .await
+        .expect("one statement writes the batch");
+    assert_eq!(
+        written,
+        vec![
+            Some(PostingStatus::Posted),
+            None,
+            Some(PostingStatus::Queued)
+        ],
+        "in batch order: kept, lost, changed"
+    );
+
+    #[derive(sqlx::FromRow, Debug)]
+    struct Row {
+        id: i64,
+        status: String,
+        attempts: i32,
+        external_id: Option<String>,
+        sent_hash: Option<String>,
+        fixed_fields: Option<String>,
+        lease_token: Option<uuid::Uuid>,
+        due_now: Option<bool>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, status::text AS status, attempts, external_id, sent_hash, fixed_fields,
+                lease_token, next_attempt_at <= now() AS due_now
+         FROM postings WHERE id = ANY($1) ORDER BY id",
+    )
+    .bind(claimed.iter().map(|c| c.id).collect::<Vec<_>>())
+    .fetch_all(&env.pool)
+    .await
+    .unwrap();
+    let row = |id| rows.iter().find(|r| r.id == id).unwrap();
+
+    let posted = row(claimed[0].id);
+    assert_eq!(posted.status, "posted");
+    assert_eq!(posted.external_id, Some(format!("ext-{}", claimed[0].id)));
+    assert_eq!(posted.sent_hash, claimed[0].content_hash);
+    assert_eq!(posted.fixed_fields.as_deref(), Some("fixed"));
+    assert_eq!(posted.lease_token, None);
+    assert_eq!(posted.due_now, None, "posted waits for nothing");
+
+    let fenced = row(claimed[1].id);
+    assert_eq!(fenced.status, "in_flight", "a lost lease changes nothing");
+    assert_eq!(fenced.lease_token, Some(claimed[1].lease_token));
+    assert_eq!(fenced.external_id, None);
+
+    let again = row(claimed[2].id);
+    assert_eq!(again.status, "queued", "the job changed: sent again");
+    assert_eq!(again.attempts, 0);
+    assert_eq!(again.due_now, Some(true));
+
+    // Every attempt is in the history, in batch order, the fenced one too.
+    let history: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT posting_id, detail FROM posting_attempts
+         WHERE posting_id = ANY($1) AND operation = 'publish' ORDER BY id",
+    )
+    .bind(claimed.iter().map(|c| c.id).collect::<Vec<_>>())
+    .fetch_all(&env.pool)
+    .await
+    .unwrap();
+    let expected: Vec<(i64, String)> = claimed
+        .iter()
+        .map(|c| (c.id, format!("batch {}", c.id)))
+        .collect();
+    assert_eq!(history, expected);
+    env.cleanup().await;
+}
