@@ -1,6 +1,6 @@
 //! Events to the ATS: the outbox relay.
 //!
-//! A trigger (migration 0002) writes one `outbox` row per posting change into
+//! A trigger (migrations 0002, 0021) writes one `outbox` row per posting change into
 //! `posted`, `failed`, `withdrawn`, `skipped` or `cancelled`, and a
 //! `job.settled` row when a job has nothing left in flight, in the same
 //! transaction as the change. This relay publishes them, with publisher

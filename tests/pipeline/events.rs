@@ -99,3 +99,79 @@ async fn published_events_are_pruned_after_their_retention() {
     assert_eq!(left, [None], "only the unpublished event is left");
     env.cleanup().await;
 }
+
+/// Issue 9: the events trigger runs once per statement. One statement that
+/// settles postings of two jobs writes every posting's event, then each
+/// job's `job.settled` once; a later statement of the same transaction that
+/// changes a settled posting's board id writes its event but no second
+/// `job.settled`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_statement_settling_two_jobs_announces_each_once_after_its_postings() {
+    let env = crate::helpers::test_env().await;
+    sqlx::query(
+        "INSERT INTO postings (tenant_id, job_id, board, locale, reference, revision, wanted,
+                               status, max_attempts, last_error)
+         VALUES ('t', 'a', 'b1', 'en', 'ra1', 1, 'live', 'in_flight', 12, NULL),
+                ('t', 'a', 'b2', 'en', 'ra2', 1, 'live', 'skipped', 12, 'does not take en'),
+                ('t', 'b', 'b1', 'en', 'rb1', 1, 'live', 'in_flight', 12, NULL),
+                ('t', 'b', 'b2', 'en', 'rb2', 1, 'live', 'in_flight', 12, NULL),
+                ('t', 'c', 'b1', 'en', 'rc1', 1, 'live', 'in_flight', 12, NULL)",
+    )
+    .execute(&env.pool)
+    .await
+    .unwrap();
+    let mut tx = env.pool.begin().await.unwrap();
+    sqlx::query(
+        "UPDATE postings SET status = 'posted', external_id = 'x-' || reference
+         WHERE reference IN ('ra1', 'rb1', 'rb2')",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE postings SET external_id = 'y' WHERE reference = 'rb1'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let events: Vec<(String, serde_json::Value)> =
+        sqlx::query_as("SELECT routing_key, body FROM outbox ORDER BY id")
+            .fetch_all(&env.pool)
+            .await
+            .unwrap();
+    let summary: Vec<String> = events
+        .iter()
+        .map(|(key, body)| {
+            format!(
+                "{key} {} {}",
+                body["job_id"].as_str().unwrap(),
+                body["external_id"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            "posting.skipped a ",
+            "posting.posted a x-ra1",
+            "posting.posted b x-rb1",
+            "posting.posted b x-rb2",
+            "job.settled a ",
+            "job.settled b ",
+            "posting.posted b y",
+        ],
+        "job c still has a posting in flight"
+    );
+    let settled_a = &events[4].1;
+    assert_eq!(settled_a["revision"], 1);
+    assert_eq!(
+        settled_a["postings"],
+        serde_json::json!([
+            {"board": "b1", "locale": "en", "status": "posted", "external_id": "x-ra1",
+             "external_url": null, "reason": null},
+            {"board": "b2", "locale": "en", "status": "skipped", "external_id": null,
+             "external_url": null, "reason": "does not take en"},
+        ])
+    );
+    env.cleanup().await;
+}
