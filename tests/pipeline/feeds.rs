@@ -730,7 +730,7 @@ async fn a_posting_handed_over_during_a_build_is_in_the_next_document() {
     let feeds = boardcast::feeds::Feeds::default();
     let first = tokio::spawn({
         let (feeds, pool, format) = (feeds.clone(), app.env.pool.clone(), format.clone());
-        async move { feeds.document(&pool, format.as_ref()).await }
+        async move { feeds.document(&pool, &*format).await }
     });
     built.await.expect("the build reached its first item");
     // Handed to the feed while the document is being built.
@@ -746,10 +746,7 @@ async fn a_posting_handed_over_during_a_build_is_in_the_next_document() {
         "the first document was read before the posting was handed over"
     );
 
-    let next = feeds
-        .document(&app.env.pool, format.as_ref())
-        .await
-        .unwrap();
+    let next = feeds.document(&app.env.pool, &*format).await.unwrap();
     assert!(
         next.served.iter().any(|(id, _)| *id == late),
         "the next document holds the posting handed over during the first build"
