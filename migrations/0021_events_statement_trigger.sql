@@ -26,11 +26,29 @@ BEGIN
     END LOOP;
 
     -- A new statement: it sees what transactions that held the locks committed.
+    -- Settled jobs first (an index probe each), and only for those the look
+    -- for an announcement earlier in this transaction (a scan of the
+    -- unpublished outbox) and the body.
+    WITH affected AS MATERIALIZED (
+        SELECT DISTINCT t.tenant_id, t.job_id
+        FROM unnest(tenants, job_ids) AS t(tenant_id, job_id)),
+    settled AS MATERIALIZED (
+        SELECT a.tenant_id, a.job_id FROM affected a
+        WHERE NOT EXISTS (
+            SELECT 1 FROM postings p
+             WHERE p.tenant_id = a.tenant_id AND p.job_id = a.job_id
+               AND p.status NOT IN ('posted', 'failed', 'withdrawn', 'skipped', 'cancelled'))),
+    fresh AS MATERIALIZED (
+        SELECT s.tenant_id, s.job_id FROM settled s
+        WHERE NOT EXISTS (
+            SELECT 1 FROM outbox o
+             WHERE o.published_at IS NULL AND o.routing_key = 'job.settled' AND o.created_at = now()
+               AND o.body ->> 'tenant_id' = s.tenant_id AND o.body ->> 'job_id' = s.job_id))
     INSERT INTO outbox (routing_key, body)
     SELECT 'job.settled', jsonb_build_object(
                'event', 'job.settled',
-               'tenant_id', j.tenant_id,
-               'job_id', j.job_id,
+               'tenant_id', f.tenant_id,
+               'job_id', f.job_id,
                'revision', max(p.revision),
                'occurred_at', now(),
                'postings', jsonb_agg(jsonb_build_object(
@@ -38,18 +56,10 @@ BEGIN
                    'external_id', p.external_id, 'external_url', p.external_url,
                    'reason', CASE WHEN p.status IN ('failed', 'skipped', 'cancelled') THEN p.last_error END)
                    ORDER BY p.board, p.locale))
-    FROM (SELECT DISTINCT t.tenant_id, t.job_id
-          FROM unnest(tenants, job_ids) AS t(tenant_id, job_id)) AS j
-    JOIN postings p ON p.tenant_id = j.tenant_id AND p.job_id = j.job_id
-    -- Announced already by an earlier statement of this transaction.
-    WHERE NOT EXISTS (
-        SELECT 1 FROM outbox o
-         WHERE o.published_at IS NULL AND o.routing_key = 'job.settled' AND o.created_at = now()
-           AND o.body ->> 'tenant_id' = j.tenant_id AND o.body ->> 'job_id' = j.job_id)
-    GROUP BY j.tenant_id, j.job_id
-    HAVING count(*) FILTER (
-        WHERE p.status NOT IN ('posted', 'failed', 'withdrawn', 'skipped', 'cancelled')) = 0
-    ORDER BY j.tenant_id, j.job_id;
+    FROM fresh f
+    JOIN postings p ON p.tenant_id = f.tenant_id AND p.job_id = f.job_id
+    GROUP BY f.tenant_id, f.job_id
+    ORDER BY f.tenant_id, f.job_id;
 END;
 $$ LANGUAGE plpgsql;
 
