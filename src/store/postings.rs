@@ -281,9 +281,9 @@ pub async fn complete_batch(
         set_fixed.push(done.fixed_fields.is_some());
         fixed.push(done.fixed_fields.clone().flatten());
     }
-    // `same`: the job is as the claim saw it; if not, the posting goes round
-    // again. Both statements read the postings as they were before the
-    // update (one snapshot), as `complete`'s attempt row does.
+    // A posting whose job changed since its claim (wanted or content hash)
+    // goes round again. The attempt rows read the postings as they were
+    // before the update (one snapshot), as `complete`'s attempt row does.
     let rows = sqlx::query!(
         r#"WITH c AS (
              SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[],
