@@ -405,11 +405,11 @@ impl Consumer<'_> {
 
         let tags: Vec<u64> = accepted.iter().map(|(d, _, _)| d.delivery_tag).collect();
         match (tags.first(), tags.last()) {
-            (Some(first), Some(last)) if tags.len() > 1 && last - first + 1 == tags.len() as u64 => {
+            (Some(first), Some(last))
+                if tags.len() > 1 && last - first + 1 == tags.len() as u64 =>
+            {
                 let (highest, _, _) = accepted.last().expect("not empty");
-                highest
-                    .ack(BasicAckOptions { multiple: true })
-                    .await?;
+                highest.ack(BasicAckOptions { multiple: true }).await?;
             }
             _ => {
                 for (delivery, _, span) in &accepted {

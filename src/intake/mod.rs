@@ -44,7 +44,15 @@ pub async fn process(
     redelivered: bool,
 ) -> Result<Processed, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let processed = process_on(&mut tx, settings, known_boards, raw, routing_key, redelivered).await?;
+    let processed = process_on(
+        &mut tx,
+        settings,
+        known_boards,
+        raw,
+        routing_key,
+        redelivered,
+    )
+    .await?;
     tx.commit().await?;
     Ok(processed)
 }

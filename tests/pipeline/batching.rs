@@ -145,9 +145,7 @@ async fn a_burst_with_bad_messages_inside_is_batched_and_every_delivery_settled(
         m["action"] = json!("update");
         m["job"]["revision"] = json!(1);
     }));
-    messages.extend(
-        (10..20).map(|i| edited(|m| m["job"]["id"] = json!(format!("BURST-{i:02}")))),
-    );
+    messages.extend((10..20).map(|i| edited(|m| m["job"]["id"] = json!(format!("BURST-{i:02}")))));
     publish_all(&env, &messages).await;
     let worker = Worker::start(&mut env).await;
 
@@ -231,15 +229,25 @@ async fn two_revisions_of_a_job_in_one_batch_end_as_sequential_processing_does()
     let worker = Worker::start(&mut batched).await;
     batched
         .wait_for("every message to be settled", || async {
-            let accepted =
-                metric(&batched, "boardcast_intake_messages_total{result=\"accepted\"}").await;
-            let duplicate =
-                metric(&batched, "boardcast_intake_messages_total{result=\"duplicate\"}").await;
+            let accepted = metric(
+                &batched,
+                "boardcast_intake_messages_total{result=\"accepted\"}",
+            )
+            .await;
+            let duplicate = metric(
+                &batched,
+                "boardcast_intake_messages_total{result=\"duplicate\"}",
+            )
+            .await;
             (accepted + duplicate >= 3.0).then_some(())
         })
         .await;
     assert_eq!(
-        metric(&batched, "boardcast_intake_messages_total{result=\"duplicate\"}").await,
+        metric(
+            &batched,
+            "boardcast_intake_messages_total{result=\"duplicate\"}"
+        )
+        .await,
         1.0
     );
     assert!(
@@ -252,7 +260,10 @@ async fn two_revisions_of_a_job_in_one_batch_end_as_sequential_processing_does()
                     ORDER BY board, locale";
     type Posting = (String, String, i64, String, String);
     let (seq_job, seq_postings): ((i64, Value, bool), Vec<Posting>) = (
-        sqlx::query_as(job).fetch_one(&sequential.pool).await.unwrap(),
+        sqlx::query_as(job)
+            .fetch_one(&sequential.pool)
+            .await
+            .unwrap(),
         sqlx::query_as(postings)
             .fetch_all(&sequential.pool)
             .await
@@ -283,10 +294,9 @@ async fn a_batch_held_through_a_database_outage_loses_and_doubles_nothing() {
     let mut env = test_env().await;
     env.settings.amqp.delivery_limit = 2;
     let database = env.database.clone();
-    let mut admin =
-        PgConnection::connect(&std::env::var("DATABASE_URL").expect("DATABASE_URL"))
-            .await
-            .unwrap();
+    let mut admin = PgConnection::connect(&std::env::var("DATABASE_URL").expect("DATABASE_URL"))
+        .await
+        .unwrap();
     let worker = Worker::start(&mut env).await;
 
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
@@ -335,13 +345,21 @@ async fn a_batch_held_through_a_database_outage_loses_and_doubles_nothing() {
     })
     .await;
     assert!(
-        metric(&env, "boardcast_intake_messages_total{result=\"database_error\"}").await >= 1.0,
+        metric(
+            &env,
+            "boardcast_intake_messages_total{result=\"database_error\"}"
+        )
+        .await
+            >= 1.0,
         "the outage was never met"
     );
     worker.stop().await;
     assert_eq!(count(&env, "SELECT count(*) FROM submissions").await, 16);
     assert_eq!(count(&env, "SELECT count(*) FROM postings").await, 16 * 6);
-    assert_eq!(count(&env, "SELECT count(*) FROM rejected_messages").await, 0);
+    assert_eq!(
+        count(&env, "SELECT count(*) FROM rejected_messages").await,
+        0
+    );
     assert_eq!(queued(&env).await, 0);
     assert_eq!(env.dead_letters().await, 0);
     env.cleanup().await;
