@@ -258,7 +258,7 @@ async fn two_revisions_of_a_job_in_one_batch_end_as_sequential_processing_does()
     let job = "SELECT revision, content, withdrawn FROM jobs WHERE job_id = 'TWICE'";
     let postings = "SELECT board, locale, revision, wanted::text, content_hash FROM postings
                     ORDER BY board, locale";
-    type Posting = (String, String, i64, String, String);
+    type Posting = (String, String, i64, String, Option<String>);
     let (seq_job, seq_postings): ((i64, Value, bool), Vec<Posting>) = (
         sqlx::query_as(job)
             .fetch_one(&sequential.pool)
