@@ -422,8 +422,7 @@ impl Consumer<'_> {
         }
 
         for (_, outcome, span) in accepted {
-            let _entered = span.enter();
-            match outcome {
+            span.in_scope(|| match outcome {
                 Processed::Accepted { submission, boards } => {
                     info!(
                         message = "Accepted.",
@@ -438,7 +437,7 @@ impl Consumer<'_> {
                     info!(message = "Duplicate message ignored: already accepted.");
                 }
                 Processed::Rejected(_) => unreachable!("rejections were settled above"),
-            }
+            });
         }
         Ok(())
     }
