@@ -675,6 +675,17 @@ mod tests {
     }
 
     #[test]
+    fn an_intake_batch_larger_than_the_prefetch_is_refused() {
+        let mut settings = settings();
+        assert!(settings.amqp.intake_batch <= settings.amqp.prefetch);
+        assert!(settings.check().is_ok());
+        settings.amqp.intake_batch = settings.amqp.prefetch + 1;
+        assert!(settings.check().is_err());
+        settings.amqp.intake_batch = 0;
+        assert!(settings.check().is_err());
+    }
+
+    #[test]
     fn a_tenant_account_overlays_options_and_replaces_credentials() {
         let mut settings = settings();
         let board = settings.boards.get_mut("stepstone").unwrap();
