@@ -11,7 +11,7 @@ pub mod message;
 
 use std::collections::BTreeSet;
 
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 
 use crate::config::Settings;
 use crate::store::intake::{self as stored, IntakeOutcome};
