@@ -79,14 +79,22 @@ pub struct AmqpSettings {
     pub events_poll_interval_ms: u64,
     /// Published events are kept this long, then pruned.
     pub events_retention_hours: u64,
-    /// Unacked deliveries per consumer; each is one short Postgres transaction.
+    /// Unacked deliveries per consumer.
     pub prefetch: u16,
+    /// Deliveries already buffered that the intake commits in one transaction
+    /// (one WAL flush for the lot). At most `prefetch`: more are never buffered.
+    #[serde(default = "default_intake_batch")]
+    pub intake_batch: u16,
     /// A message redelivered this many times (e.g. it crashes the worker) is dead-lettered.
     pub delivery_limit: u32,
     pub max_message_bytes: usize,
     /// Language variants (ads) one message may carry; each is a posting per board.
     #[serde(default = "default_max_ads_per_message")]
     pub max_ads_per_message: usize,
+}
+
+fn default_intake_batch() -> u16 {
+    64
 }
 
 fn default_max_ads_per_message() -> usize {
@@ -402,6 +410,12 @@ impl Settings {
     }
 
     fn check(&self) -> Result<(), ConfigError> {
+        if self.amqp.intake_batch == 0 || self.amqp.intake_batch > self.amqp.prefetch {
+            return Err(ConfigError::Invalid(format!(
+                "amqp.intake_batch ({}) must be between 1 and amqp.prefetch ({})",
+                self.amqp.intake_batch, self.amqp.prefetch
+            )));
+        }
         if let Some(key) = &self.ops.session_key {
             use secrecy::ExposeSecret;
             if key.expose_secret().len() < 32 {
@@ -658,6 +672,17 @@ mod tests {
         assert!(settings.check().is_err());
         settings.ops.session_key = Some(SecretString::from("k".repeat(32)));
         assert!(settings.check().is_ok());
+    }
+
+    #[test]
+    fn an_intake_batch_larger_than_the_prefetch_is_refused() {
+        let mut settings = settings();
+        assert!(settings.amqp.intake_batch <= settings.amqp.prefetch);
+        assert!(settings.check().is_ok());
+        settings.amqp.intake_batch = settings.amqp.prefetch + 1;
+        assert!(settings.check().is_err());
+        settings.amqp.intake_batch = 0;
+        assert!(settings.check().is_err());
     }
 
     #[test]

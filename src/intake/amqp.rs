@@ -15,8 +15,11 @@
 //! and reconnects with backoff. Unacked deliveries then come back, and the
 //! intake's message_id check makes them harmless.
 //!
+//! Deliveries already buffered are committed together (issue 9): one
+//! transaction, a savepoint per message, up to `amqp.intake_batch`.
+//!
 //! A database outage is not a broker error (issue 12, finding 16): the
-//! delivery in hand is held (neither acked nor nacked), no other is taken
+//! batch in hand is held (neither acked nor nacked), no other is taken
 //! (the prefetch window waits, unacked), and its commit is retried with
 //! backoff until the database answers. Nothing is requeued, no channel is
 //! dropped, so no delivery count is spent and no confirmed message reaches
@@ -28,7 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, BasicRejectOptions,
     ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
@@ -45,7 +48,7 @@ use crate::dispatch::Wakers;
 use crate::ops::metrics::{IntakeLabels, Metrics, ReasonLabel};
 use crate::store::rejected::clean;
 
-use super::{Processed, process};
+use super::{Processed, Raw, process_batch};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AmqpError {
@@ -298,9 +301,10 @@ impl Consumer<'_> {
             let _ = ready.send(());
         }
 
+        let limit = usize::from(self.settings.amqp.intake_batch.max(1));
         loop {
-            let delivery = tokio::select! {
-                // Shutdown first: a delivery held through an outage is not followed by another.
+            let first = tokio::select! {
+                // Shutdown first: a batch held through an outage is not followed by another.
                 biased;
                 _ = self.shutdown.cancelled() => {
                     // Unacked deliveries return to the queue when the channel closes.
@@ -313,20 +317,28 @@ impl Consumer<'_> {
                     Some(delivery) => delivery?,
                 },
             };
-            let span = info_span!(
-                "message",
-                delivery = delivery.delivery_tag,
-                redelivered = delivery.redelivered,
-                message_id = tracing::field::Empty,
-                tenant = tracing::field::Empty,
-                job = tracing::field::Empty
-            );
-            self.handle(delivery).instrument(span).await?;
+            // Whatever is already buffered joins it; never wait for a batch to fill.
+            let mut batch = vec![first];
+            let mut cancelled = false;
+            while batch.len() < limit {
+                match deliveries.next().now_or_never() {
+                    Some(Some(delivery)) => batch.push(delivery?),
+                    Some(None) => {
+                        cancelled = true;
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            self.handle(batch).await?;
+            if cancelled {
+                return Err(AmqpError::ConsumerCancelled);
+            }
         }
     }
 
-    async fn handle(&self, delivery: lapin::message::Delivery) -> Result<(), AmqpError> {
-        // Name the message on every line about it, even one that fails validation.
+    /// A span naming the message on every line about it, even one that fails validation.
+    fn span(&self, delivery: &lapin::message::Delivery) -> tracing::Span {
         // An oversized message is not parsed even for its ids: bounded work.
         let (message_id, tenant, job) =
             if delivery.data.len() <= self.settings.amqp.max_message_bytes {
@@ -336,69 +348,112 @@ impl Consumer<'_> {
             };
         // The publisher's text, maybe hostile: escaped and cut short for every line.
         let field = |value: Option<String>| clean(value.as_deref().unwrap_or("?"), 100);
-        let span = tracing::Span::current();
-        span.record("message_id", field(message_id).as_str());
-        span.record("tenant", field(tenant).as_str());
-        span.record("job", field(job).as_str());
-        let routing_key = delivery.routing_key.as_str().to_owned();
-        let Some(outcome) = self.commit_holding(&delivery, &routing_key).await else {
-            // Shutting down while the database is away: the delivery goes
+        info_span!(
+            "message",
+            delivery = delivery.delivery_tag,
+            redelivered = delivery.redelivered,
+            message_id = field(message_id).as_str(),
+            tenant = field(tenant).as_str(),
+            job = field(job).as_str()
+        )
+    }
+
+    /// Commits the batch, then settles it: rejects first, then acks, so that
+    /// a `multiple` ack covers only deliveries of this batch (every earlier
+    /// batch was settled before this one was taken).
+    async fn handle(&self, batch: Vec<lapin::message::Delivery>) -> Result<(), AmqpError> {
+        let spans: Vec<tracing::Span> = batch.iter().map(|d| self.span(d)).collect();
+        let Some(outcomes) = self.commit_holding(&batch).await else {
+            // Shutting down while the database is away: the deliveries go
             // back unacked when the channel closes.
             return Ok(());
         };
-        let result = match &outcome {
-            Processed::Accepted { .. } => "accepted",
-            Processed::Duplicate => "duplicate",
-            Processed::Rejected(invalid) => {
-                self.metrics
-                    .rejections
-                    .get_or_create(&ReasonLabel {
-                        reason: invalid.reason.as_str().to_owned(),
-                    })
-                    .inc();
-                "rejected"
+        self.metrics.intake_batch_size.observe(batch.len() as f64);
+
+        let mut accepted = Vec::with_capacity(batch.len());
+        for ((delivery, outcome), span) in batch.iter().zip(outcomes).zip(&spans) {
+            let result = match &outcome {
+                Processed::Accepted { .. } => "accepted",
+                Processed::Duplicate => "duplicate",
+                Processed::Rejected(invalid) => {
+                    self.metrics
+                        .rejections
+                        .get_or_create(&ReasonLabel {
+                            reason: invalid.reason.as_str().to_owned(),
+                        })
+                        .inc();
+                    "rejected"
+                }
+            };
+            self.metrics
+                .intake
+                .get_or_create(&IntakeLabels {
+                    result: result.to_owned(),
+                })
+                .inc();
+            match outcome {
+                Processed::Rejected(invalid) => {
+                    delivery
+                        .reject(BasicRejectOptions { requeue: false })
+                        .instrument(span.clone())
+                        .await?;
+                    span.in_scope(|| log_rejection(&invalid));
+                }
+                other => accepted.push((delivery, other, span)),
             }
-        };
-        self.metrics
-            .intake
-            .get_or_create(&IntakeLabels {
-                result: result.to_owned(),
-            })
-            .inc();
-        match outcome {
-            Processed::Accepted { submission, boards } => {
-                delivery.ack(BasicAckOptions::default()).await?;
-                info!(
-                    message = "Accepted.",
-                    action = submission.action().as_str(),
-                    boards = boards.len()
-                );
-                for board in &boards {
-                    self.wakers.wake(board);
+        }
+
+        let tags: Vec<u64> = accepted.iter().map(|(d, _, _)| d.delivery_tag).collect();
+        match (tags.first(), tags.last()) {
+            (Some(first), Some(last))
+                if tags.len() > 1 && last - first + 1 == tags.len() as u64 =>
+            {
+                let (highest, _, _) = accepted.last().expect("not empty");
+                highest.ack(BasicAckOptions { multiple: true }).await?;
+            }
+            _ => {
+                for (delivery, _, span) in &accepted {
+                    delivery
+                        .ack(BasicAckOptions::default())
+                        .instrument((*span).clone())
+                        .await?;
                 }
             }
-            Processed::Duplicate => {
-                delivery.ack(BasicAckOptions::default()).await?;
-                info!(message = "Duplicate message ignored: already accepted.");
-            }
-            Processed::Rejected(invalid) => {
-                delivery
-                    .reject(BasicRejectOptions { requeue: false })
-                    .await?;
-                log_rejection(&invalid);
-            }
+        }
+
+        for (_, outcome, span) in accepted {
+            span.in_scope(|| match outcome {
+                Processed::Accepted { submission, boards } => {
+                    info!(
+                        message = "Accepted.",
+                        action = submission.action().as_str(),
+                        boards = boards.len()
+                    );
+                    for board in &boards {
+                        self.wakers.wake(board);
+                    }
+                }
+                Processed::Duplicate => {
+                    info!(message = "Duplicate message ignored: already accepted.");
+                }
+                Processed::Rejected(_) => unreachable!("rejections were settled above"),
+            });
         }
         Ok(())
     }
 
-    /// Processes the delivery, retrying while the database is unreachable;
-    /// the delivery stays unacked (and no other is taken) meanwhile. `None`
+    /// Processes the batch, retrying while the database is unreachable; the
+    /// deliveries stay unacked (and no other is taken) meanwhile. `None`
     /// when shutdown came first.
-    async fn commit_holding(
-        &self,
-        delivery: &lapin::message::Delivery,
-        routing_key: &str,
-    ) -> Option<Processed> {
+    async fn commit_holding(&self, batch: &[lapin::message::Delivery]) -> Option<Vec<Processed>> {
+        let raws: Vec<Raw<'_>> = batch
+            .iter()
+            .map(|delivery| Raw {
+                data: &delivery.data,
+                routing_key: delivery.routing_key.as_str(),
+                redelivered: delivery.redelivered,
+            })
+            .collect();
         let mut waits = ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(100))
             .with_max_delay(Duration::from_secs(5))
@@ -406,16 +461,7 @@ impl Consumer<'_> {
             .without_max_times()
             .build();
         loop {
-            let outcome = process(
-                self.pool,
-                self.settings,
-                self.known_boards,
-                &delivery.data,
-                routing_key,
-                delivery.redelivered,
-            )
-            .await;
-            match outcome {
+            match process_batch(self.pool, self.settings, self.known_boards, &raws).await {
                 Ok(processed) => return Some(processed),
                 Err(database) => {
                     self.metrics
@@ -426,8 +472,9 @@ impl Consumer<'_> {
                         .inc();
                     let wait = waits.next().unwrap_or(Duration::from_secs(5));
                     error!(
-                        message = "Database unreachable; holding the message and retrying.",
+                        message = "Database unreachable; holding the messages and retrying.",
                         error = database.to_string().as_str(),
+                        messages = batch.len(),
                         wait_ms = wait.as_millis() as u64
                     );
                     tokio::select! {

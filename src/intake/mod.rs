@@ -1,16 +1,17 @@
 //! Intake: from an AMQP delivery to committed postings.
 //!
-//! [`process`] is the whole decision for one message and knows nothing of
-//! AMQP; [`amqp`] owns the connection, the topology and the acks. The rule
-//! joining them: a delivery is acked only after [`process`] committed, and a
-//! rejected one is dead-lettered only after its rejection row committed.
+//! [`process`] is the whole decision for one message ([`process_batch`] for
+//! several in one commit) and knows nothing of AMQP; [`amqp`] owns the
+//! connection, the topology and the acks. The rule joining them: a delivery
+//! is acked only after its effects committed, and a rejected one is
+//! dead-lettered only after its rejection row committed.
 
 pub mod amqp;
 pub mod message;
 
 use std::collections::BTreeSet;
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use crate::config::Settings;
 use crate::store::intake::{self as stored, IntakeOutcome};
@@ -42,6 +43,65 @@ pub async fn process(
     routing_key: &str,
     redelivered: bool,
 ) -> Result<Processed, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let processed = process_on(
+        &mut tx,
+        settings,
+        known_boards,
+        raw,
+        routing_key,
+        redelivered,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(processed)
+}
+
+/// One delivery of a batch.
+pub struct Raw<'a> {
+    pub data: &'a [u8],
+    pub routing_key: &'a str,
+    pub redelivered: bool,
+}
+
+/// Processes `batch` in order in ONE transaction, a savepoint each, so a
+/// message the database refuses rolls back only itself and every outcome is
+/// what one-at-a-time gives; one commit (one WAL flush) for the lot. An
+/// `Err` means nothing was committed: hold the whole batch and retry.
+pub async fn process_batch(
+    pool: &PgPool,
+    settings: &Settings,
+    known_boards: &BTreeSet<String>,
+    batch: &[Raw<'_>],
+) -> Result<Vec<Processed>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for raw in batch {
+        outcomes.push(
+            process_on(
+                &mut tx,
+                settings,
+                known_boards,
+                raw.data,
+                raw.routing_key,
+                raw.redelivered,
+            )
+            .await?,
+        );
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// [`process`] inside the caller's transaction; nothing is committed here.
+async fn process_on(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    known_boards: &BTreeSet<String>,
+    raw: &[u8],
+    routing_key: &str,
+    redelivered: bool,
+) -> Result<Processed, sqlx::Error> {
     let limits = Limits {
         max_bytes: settings.amqp.max_message_bytes,
         boards: known_boards,
@@ -54,8 +114,8 @@ pub async fn process(
         redelivered,
     };
     match message::parse(raw, &limits) {
-        Ok(submission) => commit(pool, settings, &delivery, submission).await,
-        Err(invalid) => reject(pool, &delivery, invalid).await,
+        Ok(submission) => commit_on(conn, settings, &delivery, submission).await,
+        Err(invalid) => reject(conn, &delivery, invalid).await,
     }
 }
 
@@ -76,27 +136,41 @@ pub async fn commit(
     delivery: &Delivery<'_>,
     submission: Submission,
 ) -> Result<Processed, sqlx::Error> {
-    match stored::apply(pool, settings, &submission).await {
+    let mut tx = pool.begin().await?;
+    let processed = commit_on(&mut tx, settings, delivery, submission).await?;
+    tx.commit().await?;
+    Ok(processed)
+}
+
+/// [`commit`] inside the caller's transaction: the submission gets a
+/// savepoint of its own, so its refusal leaves the caller's work standing.
+async fn commit_on(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    delivery: &Delivery<'_>,
+    submission: Submission,
+) -> Result<Processed, sqlx::Error> {
+    match stored::apply_on(conn, settings, &submission).await {
         Ok(IntakeOutcome::Accepted { boards, .. }) => Ok(Processed::Accepted {
             submission: Box::new(submission),
             boards,
         }),
         Ok(IntakeOutcome::Duplicate) => Ok(Processed::Duplicate),
-        Ok(IntakeOutcome::Refused(invalid)) => reject(pool, delivery, invalid).await,
+        Ok(IntakeOutcome::Refused(invalid)) => reject(conn, delivery, invalid).await,
         Err(error) => match data_error(&error) {
-            Some(refused) => reject(pool, delivery, refused).await,
+            Some(refused) => reject(conn, delivery, refused).await,
             None => Err(error),
         },
     }
 }
 
 async fn reject(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     delivery: &Delivery<'_>,
     invalid: InvalidMessage,
 ) -> Result<Processed, sqlx::Error> {
     rejected::record(
-        pool,
+        &mut *conn,
         delivery.raw,
         delivery.max_bytes,
         delivery.routing_key,

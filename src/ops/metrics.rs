@@ -40,6 +40,8 @@ pub struct Metrics {
     pub rejections: Family<ReasonLabel, Counter>,
     pub rescued: Family<BoardLabel, Counter>,
     pub circuit_open: Family<BoardLabel, Gauge>,
+    /// Deliveries committed per intake transaction.
+    pub intake_batch_size: Histogram,
 }
 
 impl Default for Metrics {
@@ -83,6 +85,12 @@ impl Default for Metrics {
             "1 while a board's circuit is open",
             circuit_open.clone(),
         );
+        let intake_batch_size = Histogram::new(exponential_buckets(1.0, 2.0, 8));
+        registry.register(
+            "intake_batch_size",
+            "Deliveries committed in one intake transaction",
+            intake_batch_size.clone(),
+        );
         Self {
             registry,
             attempts,
@@ -91,6 +99,7 @@ impl Default for Metrics {
             rejections,
             rescued,
             circuit_open,
+            intake_batch_size,
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::config::Settings;
 use crate::intake::message::{Command, InvalidMessage, Job, RejectReason, Submission, Targets};
@@ -29,7 +29,19 @@ pub async fn apply(
     settings: &Settings,
     submission: &Submission,
 ) -> Result<IntakeOutcome, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut conn = pool.acquire().await?;
+    apply_on(&mut conn, settings, submission).await
+}
+
+/// [`apply`] on a connection. Inside an open transaction this is a
+/// savepoint: a refusal or an error rolls back this message only, and the
+/// caller's commit makes it durable.
+pub async fn apply_on(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    submission: &Submission,
+) -> Result<IntakeOutcome, sqlx::Error> {
+    let mut tx = conn.begin().await?;
     let fresh = sqlx::query_scalar!(
         r#"INSERT INTO submissions (message_id, tenant_id, job_id, action, revision)
            VALUES ($1, $2, $3, $4, $5)

@@ -40,8 +40,8 @@ pub fn clean(text: &str, max: usize) -> String {
 }
 
 /// Files a rejection. Committed before the delivery is dead-lettered.
-pub async fn record(
-    pool: &PgPool,
+pub async fn record<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
     raw: &[u8],
     max_bytes: usize,
     routing_key: &str,
@@ -67,7 +67,7 @@ pub async fn record(
     .bind(hex::encode(Sha256::digest(raw)))
     .bind(clean(routing_key, FIELD_CHARS))
     .bind(redelivered)
-    .fetch_one(pool)
+    .fetch_one(executor)
     .await
 }
 

@@ -2,6 +2,7 @@
 //! HTTP through the sandbox. Nothing of ours is mocked.
 
 mod activity;
+mod batching;
 mod console;
 mod controls;
 mod dashboard;
