@@ -14,8 +14,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+use super::charts::Series;
 use super::dashboard::SignedIn;
 use super::http::{Action, ApiError, Operator, OpsState, act};
+use crate::store::activity::{self, Window};
 use crate::store::ops::Selection;
 use crate::store::postings::{self, AttemptView, PostingFilter, PostingView};
 use crate::store::{PostingStatus, boards};
@@ -577,8 +579,9 @@ struct BoardCard {
     feed_url: Option<String>,
     last_fetch: Option<String>,
     pause: Option<boards::Pause>,
-    /// Slot for the charts work: a pre-rendered SVG of the board's sends,
-    /// postings and failures, inserted as is (`|safe`). `None` until wired.
+    /// Two pre-rendered SVG charts (last hour, last day) of the board's
+    /// attempts, posted and failed, inserted as is (`|safe`): `ops::charts`
+    /// escapes every text it writes.
     chart: Option<String>,
 }
 
@@ -594,9 +597,48 @@ pub async fn boards_page(_: SignedIn, State(state): State<OpsState>) -> Result<R
     let timings = crate::store::ops::board_timings(&state.pool).await?;
     let pauses = boards::pauses(&state.pool).await?;
     let now = OffsetDateTime::now_utc();
+    let ids: Vec<String> = state
+        .settings
+        .boards
+        .keys()
+        .map(|key| crate::config::board_id(key))
+        .collect();
+    // One query per window for every board, not one per board.
+    let hour = activity::recent(&state.pool, &ids, Window::Hour).await?;
+    let day = activity::recent(&state.pool, &ids, Window::Day).await?;
     let mut cards = Vec::new();
     for (key, settings) in &state.settings.boards {
         let id = crate::config::board_id(key);
+        let chart = [
+            (Window::Hour, &hour, "last hour, per minute"),
+            (Window::Day, &day, "last day, per 30 min"),
+        ]
+        .into_iter()
+        .filter_map(|(window, all, span)| {
+            let board = all.iter().find(|a| a.board == id)?;
+            Some(super::charts::time_chart(
+                &format!("{id}: {span}"),
+                &[
+                    Series {
+                        name: "attempts",
+                        colour: super::charts::BLUE,
+                        values: &board.attempts,
+                    },
+                    Series {
+                        name: "posted",
+                        colour: super::charts::GREEN,
+                        values: &board.posted,
+                    },
+                    Series {
+                        name: "failed",
+                        colour: super::charts::VERMILION,
+                        values: &board.failed,
+                    },
+                ],
+                &window.ticks(),
+            ))
+        })
+        .collect::<String>();
         let row = health.iter().find(|h| h.board == id);
         let timing = timings.iter().find(|t| t.board == id);
         let label = super::metrics::Metrics::board(&id);
@@ -651,7 +693,7 @@ pub async fn boards_page(_: SignedIn, State(state): State<OpsState>) -> Result<R
             feed_url,
             last_fetch,
             pause: pauses.iter().find(|p| p.board == id).cloned(),
-            chart: None,
+            chart: (!chart.is_empty()).then_some(chart),
             id,
         });
     }
