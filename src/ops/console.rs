@@ -238,26 +238,19 @@ impl ListFilter {
         })
     }
 
-    /// Bulk actions select by tenant, job, board and state (the store's
-    /// [`Selection`]); a language, age or search filter would be silently widened.
-    pub fn bulk_possible(&self) -> bool {
-        given(&self.locale).is_none()
-            && given(&self.older_than_minutes).is_none()
-            && given(&self.q).is_none()
-    }
-
+    /// Exactly the list's filter (less paging), so the dry run counts and
+    /// the action changes the postings the operator sees.
     fn selection(&self) -> Result<Selection, String> {
-        if !self.bulk_possible() {
-            return Err(
-                "bulk actions select by tenant, job, board and state only: clear the language, age and search filters".to_owned(),
-            );
-        }
+        let filter = self.posting_filter(None)?;
         Ok(Selection {
             ids: None,
-            tenant: given(&self.tenant),
-            job: given(&self.job),
-            board: given(&self.board),
-            status: self.status()?.map(|s| s.as_str().to_owned()),
+            tenant: filter.tenant,
+            job: filter.job,
+            board: filter.board,
+            status: filter.status.map(|s| s.as_str().to_owned()),
+            locale: filter.locale,
+            older_than_minutes: filter.older_than_minutes,
+            search: filter.search,
         })
     }
 }
@@ -280,7 +273,6 @@ struct PostingsPage {
     statuses: Vec<&'static str>,
     rows: Vec<PostingView>,
     error: Option<String>,
-    bulk_possible: bool,
     next_page: Option<String>,
 }
 
@@ -312,7 +304,6 @@ pub async fn postings_page(
     };
     let html = page(&PostingsPage {
         title: "Postings".to_owned(),
-        bulk_possible: filter.bulk_possible(),
         filter,
         boards,
         statuses: PostingStatus::ALL.iter().map(|s| s.as_str()).collect(),
@@ -873,13 +864,24 @@ mod tests {
     }
 
     #[test]
-    fn a_language_or_age_filter_is_never_widened_by_a_bulk_action() {
+    fn a_language_age_or_search_filter_is_never_widened_by_a_bulk_action() {
         let filter = ListFilter {
             board: "stepstone".to_owned(),
             locale: "de".to_owned(),
+            older_than_minutes: "30".to_owned(),
+            q: "sales".to_owned(),
             ..ListFilter::default()
         };
-        assert!(filter.selection().is_err());
+        assert_eq!(
+            filter.selection().unwrap(),
+            Selection {
+                board: Some("stepstone".to_owned()),
+                locale: Some("de".to_owned()),
+                older_than_minutes: Some(30),
+                search: Some("sales".to_owned()),
+                ..Selection::default()
+            }
+        );
         let filter = ListFilter {
             board: "stepstone".to_owned(),
             status: "failed".to_owned(),
