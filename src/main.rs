@@ -181,6 +181,15 @@ struct SelectionArgs {
     board: Option<String>,
     #[arg(long)]
     status: Option<PostingStatus>,
+    /// Only postings in this language.
+    #[arg(long)]
+    locale: Option<String>,
+    /// Only postings not updated for at least this many minutes.
+    #[arg(long, value_parser = clap::value_parser!(i64).range(0..=boardcast::ops::http::MAX_OLDER_THAN_MINUTES))]
+    older_than_minutes: Option<i64>,
+    /// Only postings whose job id or ad title contains this text.
+    #[arg(long)]
+    search: Option<String>,
     /// Everything matching --status (required when nothing else narrows the set).
     #[arg(long)]
     all: bool,
@@ -211,6 +220,9 @@ impl SelectionArgs {
             job: self.job.clone(),
             board: self.board.clone(),
             status: self.status.map(|s| s.as_str().to_owned()),
+            locale: self.locale.clone(),
+            older_than_minutes: self.older_than_minutes,
+            search: self.search.clone(),
         })
     }
 }
@@ -953,6 +965,9 @@ async fn bulk(
                 job: args.job.clone(),
                 board: args.board.clone(),
                 status,
+                locale: args.locale.clone(),
+                older_than_minutes: args.older_than_minutes,
+                search: args.search.clone(),
                 before_id: ids.last().copied(),
                 limit: Some(10_000),
                 ..postings::PostingFilter::default()

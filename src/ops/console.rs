@@ -14,8 +14,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+use super::charts::Series;
 use super::dashboard::SignedIn;
 use super::http::{Action, ApiError, Operator, OpsState, act};
+use crate::store::activity::{self, Window};
 use crate::store::ops::Selection;
 use crate::store::postings::{self, AttemptView, PostingFilter, PostingView};
 use crate::store::{PostingStatus, boards};
@@ -236,26 +238,19 @@ impl ListFilter {
         })
     }
 
-    /// Bulk actions select by tenant, job, board and state (the store's
-    /// [`Selection`]); a language, age or search filter would be silently widened.
-    pub fn bulk_possible(&self) -> bool {
-        given(&self.locale).is_none()
-            && given(&self.older_than_minutes).is_none()
-            && given(&self.q).is_none()
-    }
-
+    /// Exactly the list's filter (less paging), so the dry run counts and
+    /// the action changes the postings the operator sees.
     fn selection(&self) -> Result<Selection, String> {
-        if !self.bulk_possible() {
-            return Err(
-                "bulk actions select by tenant, job, board and state only: clear the language, age and search filters".to_owned(),
-            );
-        }
+        let filter = self.posting_filter(None)?;
         Ok(Selection {
             ids: None,
-            tenant: given(&self.tenant),
-            job: given(&self.job),
-            board: given(&self.board),
-            status: self.status()?.map(|s| s.as_str().to_owned()),
+            tenant: filter.tenant,
+            job: filter.job,
+            board: filter.board,
+            status: filter.status.map(|s| s.as_str().to_owned()),
+            locale: filter.locale,
+            older_than_minutes: filter.older_than_minutes,
+            search: filter.search,
         })
     }
 }
@@ -278,7 +273,6 @@ struct PostingsPage {
     statuses: Vec<&'static str>,
     rows: Vec<PostingView>,
     error: Option<String>,
-    bulk_possible: bool,
     next_page: Option<String>,
 }
 
@@ -310,7 +304,6 @@ pub async fn postings_page(
     };
     let html = page(&PostingsPage {
         title: "Postings".to_owned(),
-        bulk_possible: filter.bulk_possible(),
         filter,
         boards,
         statuses: PostingStatus::ALL.iter().map(|s| s.as_str()).collect(),
@@ -577,8 +570,9 @@ struct BoardCard {
     feed_url: Option<String>,
     last_fetch: Option<String>,
     pause: Option<boards::Pause>,
-    /// Slot for the charts work: a pre-rendered SVG of the board's sends,
-    /// postings and failures, inserted as is (`|safe`). `None` until wired.
+    /// Two pre-rendered SVG charts (last hour, last day) of the board's
+    /// attempts, posted and failed, inserted as is (`|safe`): `ops::charts`
+    /// escapes every text it writes.
     chart: Option<String>,
 }
 
@@ -594,9 +588,48 @@ pub async fn boards_page(_: SignedIn, State(state): State<OpsState>) -> Result<R
     let timings = crate::store::ops::board_timings(&state.pool).await?;
     let pauses = boards::pauses(&state.pool).await?;
     let now = OffsetDateTime::now_utc();
+    let ids: Vec<String> = state
+        .settings
+        .boards
+        .keys()
+        .map(|key| crate::config::board_id(key))
+        .collect();
+    // One query per window for every board, not one per board.
+    let hour = activity::recent(&state.pool, &ids, Window::Hour).await?;
+    let day = activity::recent(&state.pool, &ids, Window::Day).await?;
     let mut cards = Vec::new();
     for (key, settings) in &state.settings.boards {
         let id = crate::config::board_id(key);
+        let chart = [
+            (Window::Hour, &hour, "last hour, per minute"),
+            (Window::Day, &day, "last day, per 30 min"),
+        ]
+        .into_iter()
+        .filter_map(|(window, all, span)| {
+            let board = all.iter().find(|a| a.board == id)?;
+            Some(super::charts::time_chart(
+                &format!("{id}: {span}"),
+                &[
+                    Series {
+                        name: "attempts",
+                        colour: super::charts::BLUE,
+                        values: &board.attempts,
+                    },
+                    Series {
+                        name: "posted",
+                        colour: super::charts::GREEN,
+                        values: &board.posted,
+                    },
+                    Series {
+                        name: "failed",
+                        colour: super::charts::VERMILION,
+                        values: &board.failed,
+                    },
+                ],
+                &window.ticks(),
+            ))
+        })
+        .collect::<String>();
         let row = health.iter().find(|h| h.board == id);
         let timing = timings.iter().find(|t| t.board == id);
         let label = super::metrics::Metrics::board(&id);
@@ -651,7 +684,7 @@ pub async fn boards_page(_: SignedIn, State(state): State<OpsState>) -> Result<R
             feed_url,
             last_fetch,
             pause: pauses.iter().find(|p| p.board == id).cloned(),
-            chart: None,
+            chart: (!chart.is_empty()).then_some(chart),
             id,
         });
     }
@@ -831,13 +864,24 @@ mod tests {
     }
 
     #[test]
-    fn a_language_or_age_filter_is_never_widened_by_a_bulk_action() {
+    fn a_language_age_or_search_filter_is_never_widened_by_a_bulk_action() {
         let filter = ListFilter {
             board: "stepstone".to_owned(),
             locale: "de".to_owned(),
+            older_than_minutes: "30".to_owned(),
+            q: "sales".to_owned(),
             ..ListFilter::default()
         };
-        assert!(filter.selection().is_err());
+        assert_eq!(
+            filter.selection().unwrap(),
+            Selection {
+                board: Some("stepstone".to_owned()),
+                locale: Some("de".to_owned()),
+                older_than_minutes: Some(30),
+                search: Some("sales".to_owned()),
+                ..Selection::default()
+            }
+        );
         let filter = ListFilter {
             board: "stepstone".to_owned(),
             status: "failed".to_owned(),

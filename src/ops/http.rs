@@ -335,7 +335,7 @@ struct ActionRequest {
 impl ActionRequest {
     /// The selection of a bulk action, if it is explicit: ids, a tenant, a
     /// job or a board, or `"all": true` (with `status` or not), as the CLI's
-    /// `--all`. A status alone narrows by state only, so it needs `all` too.
+    /// `--all`. A status, language, age or search alone needs `all` too.
     fn explicit_selection(self) -> Result<(Selection, bool), ApiError> {
         // Destructured so that a new filter field must be considered here.
         let Selection {
@@ -344,7 +344,17 @@ impl ActionRequest {
             job,
             board,
             status: _,
+            // Like status, these narrow within a named set or `all`.
+            locale: _,
+            older_than_minutes,
+            search: _,
         } = &self.selection;
+        if older_than_minutes.is_some_and(|m| !(0..=MAX_OLDER_THAN_MINUTES).contains(&m)) {
+            return Err(ApiError(
+                StatusCode::BAD_REQUEST,
+                format!("older_than_minutes: from 0 to {MAX_OLDER_THAN_MINUTES}"),
+            ));
+        }
         let narrowed = ids.is_some() || tenant.is_some() || job.is_some() || board.is_some();
         if !narrowed && !self.all {
             return Err(ApiError(

@@ -1,8 +1,8 @@
 //! The console's preview page (`/preview`): paste a post-job message and see
 //! what each board and language would get, as `POST /api/v1/preview` answers
 //! ([`crate::preview`]). Rendered with askama, which escapes every value
-//! (payloads are board documents: HTML, XML, mail). The template has a
-//! minimal layout of its own and no style or script, so the console's CSP holds.
+//! (payloads are board documents: HTML, XML, mail). The template extends the
+//! console's base layout (navigation, the stylesheet allowed by the CSP).
 
 use askama::Template;
 use axum::Form;
@@ -15,9 +15,12 @@ use super::dashboard::SignedIn;
 use super::http::{ApiError, OpsState};
 use crate::preview::{Outcome, Preview, PreviewError};
 
+const TITLE: &str = "Preview a post-job message";
+
 #[derive(Template)]
 #[template(path = "console/preview.html")]
 struct PreviewPage {
+    title: &'static str,
     message: String,
     error: Option<String>,
     rows: Vec<Row>,
@@ -46,6 +49,7 @@ pub struct PreviewForm {
 /// The empty form.
 pub async fn form(_: SignedIn) -> Result<Html<String>, ApiError> {
     render(PreviewPage {
+        title: TITLE,
         message: String::new(),
         error: None,
         rows: Vec::new(),
@@ -66,6 +70,7 @@ pub async fn submit(
             }
         };
     render(PreviewPage {
+        title: TITLE,
         message: form.message,
         error,
         rows,

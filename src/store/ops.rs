@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
+use super::postings::like_literal;
+
 /// Which postings an ops action applies to. Every field narrows the set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18,11 +20,26 @@ pub struct Selection {
     /// Defaults to `failed` for retry.
     #[serde(default)]
     pub status: Option<String>,
+    /// The posting's language.
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// Only postings not updated for at least this many minutes.
+    #[serde(default)]
+    pub older_than_minutes: Option<i64>,
+    /// Text in the job id or the ad's title, as the console's search box.
+    #[serde(default)]
+    pub search: Option<String>,
 }
 
 impl Selection {
     fn is_everything(&self) -> bool {
-        self.ids.is_none() && self.tenant.is_none() && self.job.is_none() && self.board.is_none()
+        self.ids.is_none()
+            && self.tenant.is_none()
+            && self.job.is_none()
+            && self.board.is_none()
+            && self.locale.is_none()
+            && self.older_than_minutes.is_none()
+            && self.search.is_none()
     }
 }
 
@@ -59,6 +76,12 @@ pub async fn retry(
                AND ($4::text IS NULL OR board = $4)
                AND status = $5::text::posting_status
                AND status IN ('failed', 'cancelled', 'retry_scheduled', 'verifying')
+               AND ($7::text IS NULL OR locale = $7)
+               AND ($8::bigint IS NULL OR updated_at < now() - $8 * interval '1 minute')
+               AND ($9::text IS NULL OR job_id ILIKE '%' || $9 || '%'
+                    OR EXISTS (SELECT 1 FROM jobs j
+                               WHERE j.tenant_id = postings.tenant_id AND j.job_id = postings.job_id
+                                 AND j.content->'ads'->postings.locale->>'title' ILIKE '%' || $9 || '%'))
              FOR UPDATE SKIP LOCKED),
            changed AS (
              UPDATE postings p SET
@@ -79,6 +102,9 @@ pub async fn retry(
         selection.board,
         status,
         dry_run,
+        selection.locale,
+        selection.older_than_minutes,
+        selection.search.as_deref().map(like_literal),
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -103,6 +129,12 @@ pub async fn cancel(
                AND ($4::text IS NULL OR board = $4)
                AND ($5::text IS NULL OR status = $5::text::posting_status)
                AND status IN ('queued', 'retry_scheduled', 'verifying', 'submitted', 'failed')
+               AND ($8::text IS NULL OR locale = $8)
+               AND ($9::bigint IS NULL OR updated_at < now() - $9 * interval '1 minute')
+               AND ($10::text IS NULL OR job_id ILIKE '%' || $10 || '%'
+                    OR EXISTS (SELECT 1 FROM jobs j
+                               WHERE j.tenant_id = postings.tenant_id AND j.job_id = postings.job_id
+                                 AND j.content->'ads'->postings.locale->>'title' ILIKE '%' || $10 || '%'))
              FOR UPDATE SKIP LOCKED),
            changed AS (
              UPDATE postings p SET
@@ -120,6 +152,9 @@ pub async fn cancel(
         selection.status,
         dry_run,
         actor,
+        selection.locale,
+        selection.older_than_minutes,
+        selection.search.as_deref().map(like_literal),
     )
     .fetch_all(&mut *tx)
     .await?;

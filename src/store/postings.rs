@@ -475,7 +475,7 @@ pub struct PostingFilter {
 }
 
 /// `text` as a literal `LIKE` pattern part: its `%`, `_` and `\` match themselves.
-fn like_literal(text: &str) -> String {
+pub(crate) fn like_literal(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")

@@ -106,5 +106,65 @@ async fn the_last_hour_of_activity_matches_the_attempt_history() {
     roxmltree::Document::parse(&chart).expect("well-formed SVG");
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("charts-wttj-hour.svg");
     std::fs::write(path, &chart).unwrap();
+
+    // The boards page draws both windows per board; WTTJ's failures show.
+    let boards_page = console_page(&app, "/boards").await;
+    for span in ["last hour, per minute", "last day, per 30 min"] {
+        let label = format!("{WTTJ}: {span}");
+        let svg = svg_labelled(&boards_page, &label)
+            .unwrap_or_else(|| panic!("no chart {label:?} on the boards page"));
+        let doc = roxmltree::Document::parse(svg).expect("well-formed SVG");
+        for series in ["attempts", "failed"] {
+            let line = doc
+                .descendants()
+                .find(|n| {
+                    n.has_tag_name("polyline")
+                        && n.children()
+                            .any(|c| c.has_tag_name("title") && c.text() == Some(series))
+                })
+                .unwrap_or_else(|| panic!("no {series} line in {label:?}"));
+            // The zero baseline is the lowest y; a point above it is a non-zero bucket.
+            let ys: Vec<f64> = line
+                .attribute("points")
+                .unwrap()
+                .split_whitespace()
+                .map(|pair| pair.split_once(',').unwrap().1.parse().unwrap())
+                .collect();
+            let baseline = ys.iter().copied().fold(f64::MIN, f64::max);
+            assert!(
+                ys.iter().any(|y| *y < baseline),
+                "{series} of {label:?} is flat: {ys:?}"
+            );
+        }
+    }
+
+    // The overview shows a sparkline for every board with postings.
+    let overview = console_page(&app, "/").await;
+    for (board, ..) in &expected {
+        let label = format!("{board}: attempts over the last day");
+        let svg = svg_labelled(&overview, &label)
+            .unwrap_or_else(|| panic!("no sparkline {label:?} on the overview"));
+        roxmltree::Document::parse(svg).expect("well-formed SVG");
+    }
     app.cleanup().await;
+}
+
+async fn console_page(app: &crate::helpers::TestApp, path: &str) -> String {
+    let response = reqwest::Client::new()
+        .get(format!("{}{path}", app.ops_url))
+        .bearer_auth(OPS_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    response.text().await.unwrap()
+}
+
+/// The inline `<svg>` element of `html` whose accessible name is `label`.
+fn svg_labelled<'a>(html: &'a str, label: &str) -> Option<&'a str> {
+    let marker = format!("aria-label=\"{label}\"");
+    let at = html.find(&marker)?;
+    let start = html[..at].rfind("<svg")?;
+    let end = start + html[start..].find("</svg>")? + "</svg>".len();
+    Some(&html[start..end])
 }

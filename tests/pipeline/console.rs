@@ -220,6 +220,82 @@ async fn a_bulk_dry_run_counts_exactly_the_filter_and_changes_nothing() {
     app.stop().await;
 }
 
+/// A language filter narrows the bulk action as it narrows the list: the dry
+/// run counts the listed postings, the action retries only them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_retry_with_a_language_filter_acts_on_that_language_only() {
+    let app = spawn_app().await;
+    app.faults(
+        WTTJ,
+        Faults {
+            fail_times: 1_000,
+            fail_status: 422,
+            ..Faults::default()
+        },
+    );
+    app.publish_sample(SAMPLE).await;
+    let rows = app.settled(6).await;
+    let failed: Vec<_> = rows.iter().filter(|r| r.status == "failed").collect();
+    let locale = failed.first().expect("failed postings").locale.clone();
+    let chosen: Vec<i64> = failed
+        .iter()
+        .filter(|r| r.locale == locale)
+        .map(|r| r.id)
+        .collect();
+    let others: Vec<i64> = failed
+        .iter()
+        .filter(|r| r.locale != locale)
+        .map(|r| r.id)
+        .collect();
+    assert!(
+        !others.is_empty(),
+        "the sample fails in two languages: {failed:?}"
+    );
+
+    let filter = format!("status=failed&locale={locale}");
+    let (status, list) = get(&app, &format!("/postings?{filter}")).await;
+    assert_eq!(status, 200, "{list}");
+    let listed = list.matches("id=\"posting-").count();
+    assert_eq!(listed, chosen.len(), "{list}");
+    let (status, page) = get(&app, &format!("/postings/bulk?{filter}&action=retry")).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(bulk_count(&page), listed as i64, "{page}");
+
+    app.faults(WTTJ, Faults::default());
+    let count = chosen.len().to_string();
+    let form = [
+        ("status", "failed"),
+        ("locale", locale.as_str()),
+        ("action", "retry"),
+        ("expected", count.as_str()),
+    ];
+    let response = reqwest::Client::new()
+        .post(format!("{}/postings/bulk", app.ops_url))
+        .bearer_auth(OPS_TOKEN)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    app.wait_for("the retried language to be posted", || async {
+        let rows = app.postings().await;
+        rows.iter()
+            .filter(|r| chosen.contains(&r.id))
+            .all(|r| r.status == "posted")
+            .then_some(())
+    })
+    .await;
+    let rows = app.postings().await;
+    for row in rows.iter().filter(|r| others.contains(&r.id)) {
+        assert_eq!(row.status, "failed", "{row:?} was not selected");
+    }
+    let logged = retries_logged(&app).await;
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert_eq!(logged[0].1["locale"], locale.as_str());
+    assert_eq!(logged[0].2 as usize, chosen.len());
+    app.stop().await;
+}
+
 /// The issue's flow, in a real browser against the real worker and boards.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_call_filters_failed_postings_of_a_board_and_bulk_retries_them_after_healing() {

@@ -259,13 +259,13 @@ async fn the_console_page_previews_a_pasted_message_escaped() {
         .await
         .unwrap();
     assert_eq!(empty.status(), 200);
-    assert!(
-        empty
-            .text()
-            .await
-            .unwrap()
-            .contains("<textarea name=\"message\"")
-    );
+    let html = empty.text().await.unwrap();
+    assert!(html.contains("<textarea name=\"message\""), "{html}");
+    // In the console's layout: its navigation and sign-out, like every page.
+    for link in ["href=\"/postings\"", "href=\"/boards\"", "id=\"sign-out\""] {
+        let nav = &html[html.find("<header>").expect("the layout's header")..];
+        assert!(nav.contains(link), "{link} missing: {html}");
+    }
 
     let message = String::from_utf8(sample(SAMPLES[0])).unwrap();
     let page = client
