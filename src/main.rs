@@ -970,7 +970,6 @@ async fn bulk(
                 search: args.search.clone(),
                 before_id: ids.last().copied(),
                 limit: Some(10_000),
-                ..postings::PostingFilter::default()
             },
         )
         .await?;

@@ -225,14 +225,17 @@ async fn a_bulk_dry_run_counts_exactly_the_filter_and_changes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bulk_retry_with_a_language_filter_acts_on_that_language_only() {
     let app = spawn_app().await;
-    app.faults(
-        WTTJ,
-        Faults {
-            fail_times: 1_000,
-            fail_status: 422,
-            ..Faults::default()
-        },
-    );
+    // Every board of the sample refuses, so failures come in its two languages.
+    for board in [WTTJ, STEPSTONE, LINKEDIN] {
+        app.faults(
+            board,
+            Faults {
+                fail_times: 1_000,
+                fail_status: 422,
+                ..Faults::default()
+            },
+        );
+    }
     app.publish_sample(SAMPLE).await;
     let rows = app.settled(6).await;
     let failed: Vec<_> = rows.iter().filter(|r| r.status == "failed").collect();
@@ -261,7 +264,9 @@ async fn a_bulk_retry_with_a_language_filter_acts_on_that_language_only() {
     assert_eq!(status, 200, "{page}");
     assert_eq!(bulk_count(&page), listed as i64, "{page}");
 
-    app.faults(WTTJ, Faults::default());
+    for board in [WTTJ, STEPSTONE, LINKEDIN] {
+        app.faults(board, Faults::default());
+    }
     let count = chosen.len().to_string();
     let form = [
         ("status", "failed"),
