@@ -5,7 +5,7 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use crate::boards::BoardLimits;
@@ -79,7 +79,9 @@ impl Pace {
                 if let Err(not_until) = limiter.check() {
                     return (
                         granted,
-                        Some(not_until.wait_time_from(DefaultClock::default().now())),
+                        // The limiter's own clock: a fresh `DefaultClock` calibrates
+                        // itself, which showed in the dispatcher's profile.
+                        Some(not_until.wait_time_from(limiter.clock().now())),
                     );
                 }
             }
