@@ -264,6 +264,19 @@ async fn a_bulk_retry_with_a_language_filter_acts_on_that_language_only() {
     assert_eq!(status, 200, "{page}");
     assert_eq!(bulk_count(&page), listed as i64, "{page}");
 
+    // A search narrows the bulk action as the list: by the job id, or by the
+    // title in the posting's own language ("executivo" is only the Portuguese one).
+    let portuguese = failed.iter().filter(|r| r.locale == "pt").count();
+    assert!(portuguese > 0, "{failed:?}");
+    let (_, page) = get(
+        &app,
+        "/postings/bulk?status=failed&q=executivo&action=retry",
+    )
+    .await;
+    assert_eq!(bulk_count(&page), portuguese as i64, "{page}");
+    let (_, page) = get(&app, "/postings/bulk?status=failed&q=sae-7&action=retry").await;
+    assert_eq!(bulk_count(&page), failed.len() as i64, "{page}");
+
     for board in [WTTJ, STEPSTONE, LINKEDIN] {
         app.faults(board, Faults::default());
     }
