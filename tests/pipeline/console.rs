@@ -519,6 +519,15 @@ async fn on_call_filters_failed_postings_of_a_board_and_bulk_retries_them_after_
         row.contains("by test-operator") && row.contains("StepStone incident 4711"),
         "{row}"
     );
+    // The screenshot shows the board's charts: wait for its SVG to be in the page.
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(&format!(
+            "#board-{STEPSTONE} + tr td.chart svg"
+        )))
+        .await
+        .expect("StepStone's activity chart");
     save("console-boards.png", &browser.screenshot().await.unwrap());
 
     app.publish_sample(OTHER_JOB).await;
