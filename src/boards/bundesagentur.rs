@@ -960,9 +960,9 @@ impl Board for Bundesagentur {
             None => (task, false),
         };
         if !file.starts_with("DS") || !file.ends_with(".xml") || file.contains(['/', '?', '#']) {
-            super::preview::broken(format!(
+            return Err(BoardError::rule(format!(
                 "{NAME}: \"{task}\" is not the name of an uploaded file"
-            ))?;
+            )));
         }
         let errors = error_file_name(file);
         let request = self.http.get(self.url(&errors)?).timeout(self.timeout);

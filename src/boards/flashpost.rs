@@ -838,7 +838,10 @@ pub fn verdict(listing: &Listing) -> Result<Receipt, BoardError> {
             .unwrap_or_else(|| format!("job board {id}"))
     };
     if listing.status == "CLOSED" {
-        super::preview::broken(format!("{NAME} listing {} is closed", listing.id))?;
+        return Err(BoardError::rule(format!(
+            "{NAME} listing {} is closed",
+            listing.id
+        )));
     }
     if let Some(refused) = listing.job_boards.iter().find(|b| b.status == "REJECTED") {
         return Err(BoardError::new(

@@ -247,16 +247,16 @@ pub fn read_inspection(
         return Ok(Receipt::Pending);
     };
     if index.indexing_state.starts_with("BLOCKED") {
-        super::preview::broken(format!(
+        return Err(BoardError::rule(format!(
             "Google will not index {url}: {} ({})",
             index.indexing_state, index.coverage_state
-        ))?;
+        )));
     }
     if UNREADABLE.contains(&index.page_fetch_state.as_str()) {
-        super::preview::broken(format!(
+        return Err(BoardError::rule(format!(
             "Googlebot could not read {url}: {} ({})",
             index.page_fetch_state, index.coverage_state
-        ))?;
+        )));
     }
     if let Some(rich) = &result.rich_results_result {
         let issues = |severity: &str| -> Vec<String> {
@@ -269,10 +269,10 @@ pub fn read_inspection(
                 .collect()
         };
         if rich.verdict == "FAIL" {
-            super::preview::broken(format!(
+            return Err(BoardError::rule(format!(
                 "Google indexed {url} but its job posting markup is invalid: {}",
                 issues("ERROR").join("; ")
-            ))?;
+            )));
         }
         let warnings = issues("WARNING");
         if !warnings.is_empty() {
