@@ -826,10 +826,20 @@ fn print_boards(
     Ok(())
 }
 
-/// The preview as a table: board, language, outcome, then the reason, the
-/// broken rule or the payload's first line.
+/// The preview as a table: board, language, outcome, then the reason, every
+/// broken rule or the first request's first line; a board that works in
+/// several steps gets one indented line per step below its own.
 fn print_preview(out: &mut impl Write, answer: &boardcast::preview::Preview) -> Result<()> {
-    use boardcast::preview::Outcome;
+    use boardcast::preview::{Outcome, Payload};
+    let summary = |payload: &Payload| {
+        let first = payload
+            .body
+            .as_deref()
+            .and_then(|body| body.lines().find(|line| !line.trim().is_empty()))
+            .unwrap_or_default();
+        let method = payload.method.as_deref().unwrap_or("feed");
+        format!("{method} {}  {}", payload.url, first.trim())
+    };
     for posting in &answer.postings {
         let (outcome, detail) = match posting.outcome {
             Outcome::WouldSend => (
@@ -837,15 +847,7 @@ fn print_preview(out: &mut impl Write, answer: &boardcast::preview::Preview) -> 
                 posting
                     .payload
                     .as_ref()
-                    .map(|payload| {
-                        let first = payload
-                            .body
-                            .as_deref()
-                            .and_then(|body| body.lines().find(|line| !line.trim().is_empty()))
-                            .unwrap_or_default();
-                        let method = payload.method.as_deref().unwrap_or("feed");
-                        format!("{method} {}  {}", payload.url, first.trim())
-                    })
+                    .map(summary)
                     .or_else(|| posting.reason.clone())
                     .unwrap_or_default(),
             ),
@@ -858,6 +860,11 @@ fn print_preview(out: &mut impl Write, answer: &boardcast::preview::Preview) -> 
             "{:<24} {:<6} {:<12} {detail}",
             posting.board, posting.locale, outcome
         )?;
+        if posting.steps.len() > 1 {
+            for (number, step) in posting.steps.iter().enumerate() {
+                writeln!(out, "{:<44} step {}: {}", "", number + 1, summary(step))?;
+            }
+        }
     }
     Ok(())
 }

@@ -5,8 +5,11 @@
 //! the planner (same skip reasons); each planned posting then goes through
 //! its board adapter's real `publish` in preview mode
 //! ([`crate::boards::preview`]): the adapter renders and checks its rules as
-//! it always does, and the request it would send is captured instead of sent.
-//! Feed boards show the posting as the item their feed would carry.
+//! it always does, and the requests it would send are captured instead of
+//! sent, each step answered by the board's sandbox twin in-process so a board
+//! that works in several steps shows them all. Every broken rule the adapter
+//! checks is listed, not only the first. Feed boards show the posting as the
+//! item their feed would carry.
 //!
 //! Nothing touches the database, the broker or a board: preview needs only
 //! the configuration, and no credential (placeholders stand in).
@@ -14,13 +17,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use futures_util::FutureExt;
 use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::boards::feed::FeedEntry;
 use crate::boards::preview::{self as capture, Capture, CapturedRequest};
-use crate::boards::{self, Accounts, BuildError, CallLog, ErrorClass, PostingContext};
+use crate::boards::{self, Accounts, BoardError, BuildError, CallLog, ErrorClass, PostingContext};
 use crate::config::Settings;
 use crate::intake::message::{self, Command, InvalidMessage, Limits};
 use crate::plan::{self, posting_reference};
@@ -58,13 +62,20 @@ pub struct PostingPreview {
     pub board: String,
     pub locale: String,
     pub outcome: Outcome,
-    /// What would go to the board: for API boards the first request (a board
-    /// that works in several steps shows only its first step), for feed
-    /// boards the item in the feed document, for e-mail boards the mail.
+    /// What would go to the board first: for API boards the first request,
+    /// for feed boards the item in the feed document, for e-mail boards the
+    /// mail. The same as `steps[0]`.
     pub payload: Option<Payload>,
+    /// Everything that would go to the board, in order: a board that works
+    /// in several steps (InfoJobs: token, dictionaries, offer) shows each.
+    /// Steps after the first are answered by the board's sandbox twin; the
+    /// first one the twin does not answer ends the list.
+    pub steps: Vec<Payload>,
     /// Why it would be skipped.
     pub reason: Option<String>,
-    /// The board's rules it breaks, in the board's words.
+    /// Every rule of the board it breaks, in the board's words. A rule whose
+    /// check needs what an earlier broken one lacks (a location to map, say)
+    /// ends the list.
     pub rules: Vec<String>,
 }
 
@@ -128,7 +139,7 @@ pub async fn preview(settings: &Settings, raw: &[u8]) -> Result<Preview, Preview
     };
     let tenant = submission.tenant_id.as_str();
     let planned = plan::plan(settings, tenant, job, &submission.targets, &BTreeSet::new());
-    let capture = Arc::new(Capture::default());
+    let capture = Arc::new(Capture::answered_by_twins(settings));
     // One board's broken configuration is that board's answer, not the whole preview's.
     let http = boards::http_client();
     let adapters: BTreeMap<String, Result<Accounts, BuildError>> =
@@ -152,6 +163,7 @@ pub async fn preview(settings: &Settings, raw: &[u8]) -> Result<Preview, Preview
             locale: posting.locale.clone(),
             outcome: Outcome::WouldSkip,
             payload: None,
+            steps: Vec::new(),
             reason: posting.skip_reason.clone(),
             rules: Vec::new(),
         };
@@ -189,55 +201,76 @@ pub async fn preview(settings: &Settings, raw: &[u8]) -> Result<Preview, Preview
         let result = match board.feed() {
             Some(format) => {
                 let now = OffsetDateTime::now_utc();
-                format
-                    .items(&FeedEntry {
-                        posting: context,
-                        first_published: now,
-                        updated: now,
-                    })
-                    .map(|item| {
-                        Some(Payload {
-                            kind: "feed_item",
-                            method: None,
-                            url: settings.feed_url(format.file_name()),
-                            content_type: Some(format.content_type().to_owned()),
-                            body: Some(item),
-                        })
-                    })
+                let entry = FeedEntry {
+                    posting: context,
+                    first_published: now,
+                    updated: now,
+                };
+                capture::sync_scope(capture.clone(), || format.items(&entry)).map(|item| {
+                    vec![Payload {
+                        kind: "feed_item",
+                        method: None,
+                        url: settings.feed_url(format.file_name()),
+                        content_type: Some(format.content_type().to_owned()),
+                        body: Some(item),
+                    }]
+                })
             }
             None => {
                 let mut log = CallLog::default();
-                let sent = capture::scope(capture.clone(), board.publish(&context, &mut log)).await;
-                let first = capture.take().into_iter().next();
-                match (first, sent) {
-                    (Some(request), _) => Ok(Some(Payload::from(request))),
-                    (None, Err(error)) => Err(error),
-                    // Every adapter sends on publish; say so if one did not.
-                    (None, Ok(_)) => Ok(None),
+                // Past a broken rule an adapter renders on what the rule
+                // refused; should that panic, the rules found so far stand.
+                let sent = std::panic::AssertUnwindSafe(capture::scope(
+                    capture.clone(),
+                    board.publish(&context, &mut log),
+                ))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| {
+                    Err(BoardError::new(
+                        ErrorClass::Rejected,
+                        None,
+                        "could not render: the adapter stopped on a broken rule",
+                    ))
+                });
+                let steps: Vec<Payload> = capture.take().into_iter().map(Payload::from).collect();
+                match sent {
+                    // Steps ended at one the twin did not answer, or the
+                    // twin's answer was not what the board would say: what
+                    // was captured is what would go out.
+                    Err(error) if !steps.is_empty() && !is_rule(&error) => Ok(steps),
+                    Err(error) => Err(error),
+                    Ok(_) => Ok(steps),
                 }
             }
         };
+        let mut rules = capture.take_rules();
         match result {
-            Ok(payload) => {
+            Ok(steps) if rules.is_empty() => {
                 preview.outcome = Outcome::WouldSend;
-                if payload.is_none() {
+                if steps.is_empty() {
+                    // Every adapter sends on publish; say so if one did not.
                     preview.reason = Some("the adapter rendered no request".to_owned());
                 }
-                preview.payload = payload;
+                preview.payload = steps.first().cloned();
+                preview.steps = steps;
             }
+            Ok(_) => preview.outcome = Outcome::RuleFailed,
             Err(error) if error.class == ErrorClass::Rejected => {
                 preview.outcome = Outcome::RuleFailed;
-                preview.rules.push(error.message);
+                rules.push(error.message);
             }
             // Only a rule can stop an adapter before it sends; anything else
             // (a credential that cannot be used, say) is still the answer.
             Err(error) => {
                 preview.outcome = Outcome::RuleFailed;
-                preview
-                    .rules
-                    .push(format!("could not render: {}", error.message));
+                rules.push(format!("could not render: {}", error.message));
             }
         }
+        // A rule checked twice (before rendering and while) is listed once.
+        let mut seen = BTreeSet::new();
+        rules.retain(|rule| seen.insert(rule.clone()));
+        preview.rules = rules;
         postings.push(preview);
     }
     Ok(Preview {
@@ -248,4 +281,12 @@ pub async fn preview(settings: &Settings, raw: &[u8]) -> Result<Preview, Preview
         },
         postings,
     })
+}
+
+/// A board rule of ours, checked before or between requests (a board's own
+/// refusal comes with its HTTP status).
+fn is_rule(error: &BoardError) -> bool {
+    error.class == ErrorClass::Rejected
+        && error.http_status.is_none()
+        && error.message != capture::NOT_SENT
 }

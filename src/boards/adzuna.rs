@@ -189,14 +189,14 @@ impl FeedFormat for AdzunaFeed {
         let job = posting.job;
         let ad = posting.ad;
         if let Some(problem) = title_problem(&ad.title, job) {
-            return Err(BoardError::rule(problem));
+            super::preview::broken(problem)?;
         }
         let description = html_description(ad, posting.locale);
         let length = visible_text(&description).trim().chars().count();
         if length < MIN_DESCRIPTION {
-            return Err(BoardError::rule(format!(
+            super::preview::broken(format!(
                 "description is {length} characters of text; Adzuna needs at least {MIN_DESCRIPTION}"
-            )));
+            ))?;
         }
         let mut xml = String::from("<job>");
         xml.push_str(&cdata_element("id", posting.reference));

@@ -311,10 +311,10 @@ pub struct Upload {
 /// after the file (`multipart/form-data`, RFC 7578).
 pub fn form_body(upload: &Upload) -> Result<Vec<u8>, BoardError> {
     if upload.document.contains(BOUNDARY) || upload.file_name.contains(['"', '\r', '\n']) {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "{NAME}: file {} cannot be framed as a form upload",
             upload.file_name
-        )));
+        ))?;
     }
     let mut body = format!(
         "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{FORM_FIELD}\"; filename=\"{}\"\r\nContent-Type: text/xml\r\n\r\n",
@@ -479,9 +479,9 @@ pub fn render(
     let ad = posting.ad;
     let language = primary_language(posting.locale);
     if language != "de" {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "{NAME} takes ads in German (de); this one is in {language}"
-        )));
+        ))?;
     }
     let locations: Vec<Location> = job
         .locations
@@ -507,7 +507,7 @@ pub fn render(
     }
     let title = ad.title.trim();
     if title.is_empty() {
-        return Err(BoardError::rule(format!("{NAME} needs a title")));
+        super::preview::broken(format!("{NAME} needs a title"))?;
     }
     check_max(NAME, "title", title, MAX_TITLE)?;
     let title_code = title_code(job, account)?;
@@ -794,8 +794,8 @@ async fn send(
     body: Option<&[u8]>,
     log: &mut CallLog,
 ) -> Result<Reply, BoardError> {
-    if let Some(not_sent) = super::preview::intercept(&request) {
-        return Err(not_sent);
+    if let Some(answer) = super::preview::intercept(&request).await {
+        return answer;
     }
     if let Some(body) = body {
         log.request_hash = Some(http::hash(body));

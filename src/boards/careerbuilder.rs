@@ -649,9 +649,9 @@ pub fn render_job(posting: &PostingContext<'_>, action: Action) -> Result<DpiJob
     let ad = posting.ad;
     let language = primary_language(posting.locale);
     if language != LANGUAGE {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "{NAME} takes ads in {LANGUAGE}; this one is in {language}"
-        )));
+        ))?;
     }
     let Some(location) = job.locations.iter().find(|l| l.country == COUNTRY) else {
         let mut countries: Vec<&str> = Vec::new();
@@ -667,16 +667,14 @@ pub fn render_job(posting: &PostingContext<'_>, action: Action) -> Result<DpiJob
     };
     check_max(NAME, "title", &ad.title, MAX_TITLE)?;
     if ad.title.trim().is_empty() {
-        return Err(BoardError::rule(format!("{NAME} requires a Job Title")));
+        super::preview::broken(format!("{NAME} requires a Job Title"))?;
     }
     let has_text = !ad.summary.trim().is_empty()
         || [&ad.responsibilities, &ad.requirements, &ad.benefits]
             .iter()
             .any(|items| items.iter().any(|item| !item.trim().is_empty()));
     if !has_text {
-        return Err(BoardError::rule(format!(
-            "{NAME} requires a description; this ad has none"
-        )));
+        super::preview::broken(format!("{NAME} requires a description; this ad has none"))?;
     }
     let Some(employee_type) = employee_type(job.employment_type) else {
         return Err(BoardError::rule(format!(

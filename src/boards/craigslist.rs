@@ -455,9 +455,9 @@ pub fn render_item(posting: &PostingContext<'_>, options: &Options) -> Result<It
     let ad = posting.ad;
     let language = primary_language(posting.locale);
     if language != LANGUAGE {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "{NAME} takes ads in {LANGUAGE}; this one is in {language}"
-        )));
+        ))?;
     }
     let (location, area) = place(job)?;
     let title = clean(ad.title.trim());

@@ -756,9 +756,7 @@ fn check_common(listing: &CreateListing) -> Result<(), BoardError> {
     check_min(NAME, "title", &listing.job_details.title, 1)?;
     let method = &listing.job_details.application_method;
     if method.application_url.is_none() && method.email.is_none() {
-        return Err(BoardError::rule(format!(
-            "{NAME} needs an applicationUrl or an email"
-        )));
+        super::preview::broken(format!("{NAME} needs an applicationUrl or an email"))?;
     }
     if let Some(url) = &method.application_url {
         check_max(NAME, "applicationUrl", url, MAX_APPLICATION_URL)?;
@@ -776,18 +774,18 @@ pub fn check_targets(listing: &CreateListing, targets: &[&Target]) -> Result<(),
         let name = target.name;
         for field in target.forbidden {
             if field.value(listing).is_some() {
-                return Err(BoardError::rule(format!(
+                super::preview::broken(format!(
                     "{name}: {} cannot be used for this job board",
                     field.label()
-                )));
+                ))?;
             }
         }
         for field in target.required {
             if field.value(listing).is_none_or(|v| v.trim().is_empty()) {
-                return Err(BoardError::rule(format!(
+                super::preview::broken(format!(
                     "{name} requires {}; this listing has none",
                     field.label()
-                )));
+                ))?;
             }
         }
         for rule in target.lengths {

@@ -441,28 +441,26 @@ pub fn json_ld(
     let ad = posting.ad;
     let title = ad.title.trim();
     if title.is_empty() {
-        return Err(BoardError::rule(
-            "title is required for Google for Jobs; the ad has none",
-        ));
+        super::preview::broken("title is required for Google for Jobs; the ad has none")?;
     }
     let description = description(ad, posting.locale);
     if description.is_empty() {
-        return Err(BoardError::rule(
+        super::preview::broken(
             "description is required for Google for Jobs; the ad has no summary and no sections",
-        ));
+        )?;
     }
     let sections_empty =
         ad.responsibilities.is_empty() && ad.requirements.is_empty() && ad.benefits.is_empty();
     if sections_empty && ad.summary.trim() == title {
-        return Err(BoardError::rule(
+        super::preview::broken(
             "description must not be the same as title for Google for Jobs; the ad's summary repeats its title",
-        ));
+        )?;
     }
     let company = &job.company;
     if company.name.trim().is_empty() {
-        return Err(BoardError::rule(
+        super::preview::broken(
             "hiringOrganization.name is required for Google for Jobs; the company has no name",
-        ));
+        )?;
     }
     let date_posted = iso_datetime(first_published);
 
@@ -495,10 +493,10 @@ pub fn json_ld(
 
     for location in &job.locations {
         if !is_country_code(&location.country) {
-            return Err(BoardError::rule(format!(
+            super::preview::broken(format!(
                 "jobLocation.address.addressCountry \"{}\" is not an ISO 3166-1 alpha-2 code, which Google for Jobs requires",
                 location.country
-            )));
+            ))?;
         }
     }
     if job.workplace == Workplace::Remote {
@@ -509,9 +507,9 @@ pub fn json_ld(
             }
         }
         if countries.is_empty() {
-            return Err(BoardError::rule(
+            super::preview::broken(
                 "applicantLocationRequirements is required for Google for Jobs when the job is remote (jobLocationType TELECOMMUTE); the job names no country",
-            ));
+            )?;
         }
         fields.insert("jobLocationType".into(), json!("TELECOMMUTE"));
         let countries: Vec<Value> = countries
@@ -521,9 +519,9 @@ pub fn json_ld(
         fields.insert("applicantLocationRequirements".into(), json!(countries));
     } else {
         if job.locations.is_empty() {
-            return Err(BoardError::rule(
+            super::preview::broken(
                 "jobLocation is required for Google for Jobs unless the job is remote; the job has no location",
-            ));
+            )?;
         }
         let places: Vec<Value> = job
             .locations
@@ -553,9 +551,9 @@ pub fn json_ld(
             )));
         };
         if valid_through <= first_published {
-            return Err(BoardError::rule(format!(
+            super::preview::broken(format!(
                 "validThrough {until} is not after datePosted {date_posted}; Google for Jobs takes a posting whose validThrough has passed as expired"
-            )));
+            ))?;
         }
         fields.insert("validThrough".into(), json!(until));
     }
@@ -563,10 +561,10 @@ pub fn json_ld(
     match &job.salary {
         Some(salary) => {
             if salary.max <= 0.0 {
-                return Err(BoardError::rule(format!(
+                super::preview::broken(format!(
                     "baseSalary.value.maxValue is {}; Google for Jobs needs a pay above 0",
                     salary.max
-                )));
+                ))?;
             }
             let mut value =
                 json!({"@type": "QuantitativeValue", "unitText": unit_text(salary.period)});
@@ -583,9 +581,9 @@ pub fn json_ld(
         }
         None => {
             if let Some(whence) = pay_range_required(job) {
-                return Err(BoardError::rule(format!(
+                super::preview::broken(format!(
                     "baseSalary is required for Google for Jobs when {whence}: pay-transparency law wants the pay range in every posting, third-party postings included (BOARDS.md §5); the job has no salary"
-                )));
+                ))?;
             }
         }
     }

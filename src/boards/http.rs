@@ -80,8 +80,8 @@ pub async fn send(
     body: Option<&[u8]>,
     log: &mut CallLog,
 ) -> Result<Reply, BoardError> {
-    if let Some(not_sent) = super::preview::intercept(&request) {
-        return Err(not_sent);
+    if let Some(answer) = super::preview::intercept(&request).await {
+        return answer;
     }
     if let Some(body) = body {
         log.request_hash = Some(hash(body));
@@ -156,7 +156,7 @@ fn oversized(status: u16, headers: &HeaderMap, message: String) -> BoardError {
 
 /// The body as text in the charset its `Content-Type` names (UTF-8 when it
 /// names none), malformed sequences replaced, as `reqwest::Response::text` does.
-fn decode(headers: &HeaderMap, bytes: &[u8]) -> String {
+pub(crate) fn decode(headers: &HeaderMap, bytes: &[u8]) -> String {
     let charset = headers
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())

@@ -389,9 +389,9 @@ pub fn expire_request(sourced_posting_id: &str) -> ExpireRequest {
 fn check_max_bytes(field: &str, text: &str, max: usize) -> Result<(), BoardError> {
     let length = text.len();
     if length > max {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "{field} is {length} bytes; {NAME} allows {max} bytes"
-        )));
+        ))?;
     }
     Ok(())
 }
@@ -399,10 +399,10 @@ fn check_max_bytes(field: &str, text: &str, max: usize) -> Result<(), BoardError
 fn salary(salary: &Salary) -> Result<JobSalary, BoardError> {
     let minimum = minor_units(&salary.currency, "min", salary.min)?;
     if minimum <= 0 {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "salary.min is {}; {NAME} needs minimumMinor above 0",
             salary.min
-        )));
+        ))?;
     }
     Ok(JobSalary {
         currency: salary.currency.clone(),
@@ -425,9 +425,9 @@ fn minor_units(currency: &str, field: &str, amount: f64) -> Result<i64, BoardErr
     let scaled = amount * 10f64.powi(minor_unit_digits(currency));
     let rounded = scaled.round();
     if (scaled - rounded).abs() > 1e-9 * rounded.abs().max(1.0) {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "salary.{field} {amount} is finer than the minor unit of {currency}; {NAME} takes whole minor units"
-        )));
+        ))?;
     }
     Ok(rounded as i64)
 }

@@ -121,16 +121,16 @@ impl FeedFormat for IndeedFeed {
         check_max(NAME, "title", &ad.title, MAX_TITLE)?;
         let description = description(ad, posting.locale);
         if description.len() > MAX_DESCRIPTION_BYTES {
-            return Err(BoardError::rule(format!(
+            super::preview::broken(format!(
                 "description is {} bytes; {NAME} allows {MAX_DESCRIPTION_BYTES}",
                 description.len()
-            )));
+            ))?;
         }
         let url = self.pages.url(posting.reference);
         if job.locations.is_empty() {
-            return Err(BoardError::rule(
+            super::preview::broken(
                 "Indeed's feed lists a job once per location; the job has none",
-            ));
+            )?;
         }
         let date = entry
             .first_published

@@ -530,9 +530,9 @@ pub fn location<'a>(posting: &PostingContext<'a>) -> Result<&'a Location, BoardE
 pub fn check(posting: &PostingContext<'_>, operation: Operation<'_>) -> Result<(), BoardError> {
     let language = primary_language(posting.locale);
     if language != LANGUAGE {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "{NAME} takes ads in {LANGUAGE}; this one is in {language}"
-        )));
+        ))?;
     }
     let location = location(posting)?;
     let title = posting.ad.title.trim();
@@ -548,10 +548,10 @@ pub fn check(posting: &PostingContext<'_>, operation: Operation<'_>) -> Result<(
     check_min(NAME, "city", city, MIN_CITY)?;
     check_max(NAME, "city", city, MAX_CITY)?;
     if matches!(operation, Operation::Edit { .. }) && chars(city) < MIN_CITY_EDIT {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "city is {} characters; {NAME} needs at least {MIN_CITY_EDIT} to edit an offer",
             chars(city)
-        )));
+        ))?;
     }
     Ok(())
 }

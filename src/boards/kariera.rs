@@ -138,7 +138,7 @@ pub fn render(posting: &PostingContext<'_>, operation: Operation) -> Result<Mail
     let ad = posting.ad;
     check_max(NAME, "title", &ad.title, MAX_TITLE)?;
     if ad.title.trim().is_empty() {
-        return Err(BoardError::rule("Kariera.gr needs a title"));
+        super::preview::broken("Kariera.gr needs a title")?;
     }
     let apply = match (&job.apply.url, &job.apply.email) {
         (Some(url), _) => url.clone(),

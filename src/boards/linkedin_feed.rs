@@ -88,10 +88,10 @@ pub fn location_string(location: &Location) -> Result<String, BoardError> {
     if location.country == "US" {
         let state = location.region.as_deref().unwrap_or("");
         if state.len() != 2 || !state.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(BoardError::rule(format!(
+            super::preview::broken(format!(
                 "LinkedIn wants a US location as \"City, ST\"; the region of {} is \"{state}\", not a two-letter state code",
                 location.city
-            )));
+            ))?;
         }
         return Ok(format!("{}, {state}", location.city));
     }
@@ -163,15 +163,15 @@ impl FeedFormat for LinkedInFeed {
         let ad = posting.ad;
         check_max(NAME, "partnerJobId", posting.reference, MAX_PARTNER_JOB_ID)?;
         if ad.title.trim().is_empty() {
-            return Err(BoardError::rule("LinkedIn's feed needs a title"));
+            super::preview::broken("LinkedIn's feed needs a title")?;
         }
         let description = html_description(ad, posting.locale);
         let text = visible_text(&description);
         let length = text.trim().chars().count();
         if length < MIN_DESCRIPTION {
-            return Err(BoardError::rule(format!(
+            super::preview::broken(format!(
                 "description is {length} characters of text; LinkedIn needs at least {MIN_DESCRIPTION}"
-            )));
+            ))?;
         }
         let Some(apply_url) = job.apply.url.as_deref() else {
             return Err(BoardError::rule(
@@ -179,9 +179,9 @@ impl FeedFormat for LinkedInFeed {
             ));
         };
         if !apply_url.starts_with(APPLY_URL_PREFIX) {
-            return Err(BoardError::rule(format!(
+            super::preview::broken(format!(
                 "applyUrl \"{apply_url}\" does not start with \"{APPLY_URL_PREFIX}\"; LinkedIn's feed takes only apply URLs that do"
-            )));
+            ))?;
         }
         let Some(location) = job.locations.first() else {
             return Err(BoardError::rule(

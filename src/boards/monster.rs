@@ -643,10 +643,10 @@ pub fn render(
     let ad = posting.ad;
     let language = primary_language(posting.locale);
     if !LANGUAGES.contains(&language) {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "{NAME} publishes in {}; this ad is in {language}",
             LANGUAGES.join(", ")
-        )));
+        ))?;
     }
     let served: Vec<_> = job
         .locations
@@ -701,9 +701,9 @@ pub fn render(
         .map(str::trim)
         .filter(|e| !e.is_empty());
     if apply_url.is_none() && apply_email.is_none() {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "{NAME} needs an apply URL or e-mail to route candidates; this job has neither"
-        )));
+        ))?;
     }
     if let Some(url) = apply_url {
         check_carried("apply URL", url)?;

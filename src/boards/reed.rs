@@ -213,9 +213,9 @@ pub fn render(
     let ad = posting.ad;
     let language = primary_language(posting.locale);
     if language != LANGUAGE {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "{NAME} takes ads in {LANGUAGE}; this one is in {language}"
-        )));
+        ))?;
     }
     let Some(location) = job.locations.iter().find(|l| l.country == COUNTRY) else {
         let mut countries: Vec<&str> = Vec::new();
@@ -244,9 +244,9 @@ pub fn render(
 
     check_max(NAME, "title", &ad.title, MAX_TITLE)?;
     if let Some(tag) = find_html(&ad.title) {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "title contains HTML ({tag:?}); {NAME} allows no HTML in the title"
-        )));
+        ))?;
     }
     check_contact_details("title", &ad.title)?;
 
@@ -254,9 +254,9 @@ pub fn render(
     check_contact_details("description", &visible)?;
     let length = chars(&visible);
     if length < MIN_DESCRIPTION {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "description is {length} characters; {NAME} needs at least {MIN_DESCRIPTION}"
-        )));
+        ))?;
     }
     let description = html_description(ad, posting.locale);
     check_max(NAME, "description", &description, MAX_DESCRIPTION)?;
@@ -270,15 +270,13 @@ pub fn render(
         .unwrap_or(location.city.trim())
         .to_owned();
     if town_name.is_empty() {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "the {COUNTRY} location has neither a town nor a postcode; {NAME} needs a townName"
-        )));
+        ))?;
     }
     check_max(NAME, "townName", &town_name, MAX_TOWN)?;
     if find_html(&town_name).is_some() {
-        return Err(BoardError::rule(format!(
-            "townName contains HTML; {NAME} allows none"
-        )));
+        super::preview::broken(format!("townName contains HTML; {NAME} allows none"))?;
     }
     check_contact_details("townName", &town_name)?;
 
@@ -295,10 +293,10 @@ pub fn render(
         Some(until) => {
             let seconds = (until - now).whole_seconds();
             if seconds <= 0 {
-                return Err(BoardError::rule(format!(
+                super::preview::broken(format!(
                     "valid_through {} has passed; {NAME} needs expiryInDays of 1 to {MAX_EXPIRY_DAYS}",
                     until.date()
-                )));
+                ))?;
             }
             // Whole days, a part day counting as one (seconds > 0 here).
             let days = (seconds + 86_399) / 86_400;
@@ -310,10 +308,10 @@ pub fn render(
         None => (None, None, None),
         Some(salary) => {
             if salary.currency != "GBP" {
-                return Err(BoardError::rule(format!(
+                super::preview::broken(format!(
                     "{NAME} takes salaries in GBP; this one is in {}",
                     salary.currency
-                )));
+                ))?;
             }
             let (factor, salary_type) = match salary.period {
                 PayPeriod::Year => (1.0, SALARY_PER_ANNUM),
@@ -407,19 +405,19 @@ fn sections<'a>(
 /// Reed's three exclusions, in the order the docs list them.
 fn check_contact_details(field: &str, text: &str) -> Result<(), BoardError> {
     if let Some(found) = find_email(text) {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "{field} contains an e-mail address ({found:?}); {NAME} allows none in the {field}"
-        )));
+        ))?;
     }
     if let Some(found) = find_url(text) {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "{field} contains a URL ({found:?}); {NAME} allows none in the {field}"
-        )));
+        ))?;
     }
     if let Some(found) = find_phone(text) {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "{field} contains a phone number ({found:?}); {NAME} allows none in the {field}"
-        )));
+        ))?;
     }
     Ok(())
 }

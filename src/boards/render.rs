@@ -110,9 +110,9 @@ pub fn chars(text: &str) -> usize {
 pub fn check_max(board: &str, field: &str, text: &str, max: usize) -> Result<(), BoardError> {
     let length = chars(text);
     if length > max {
-        return Err(BoardError::rule(format!(
+        return super::preview::broken(format!(
             "{field} is {length} characters; {board} allows {max}"
-        )));
+        ));
     }
     Ok(())
 }
@@ -120,9 +120,9 @@ pub fn check_max(board: &str, field: &str, text: &str, max: usize) -> Result<(),
 pub fn check_min(board: &str, field: &str, text: &str, min: usize) -> Result<(), BoardError> {
     let length = chars(text);
     if length < min {
-        return Err(BoardError::rule(format!(
+        return super::preview::broken(format!(
             "{field} is {length} characters; {board} needs at least {min}"
-        )));
+        ));
     }
     Ok(())
 }

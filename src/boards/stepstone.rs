@@ -216,9 +216,9 @@ pub fn render(
     check_max(NAME, "title", &ad.title, MAX_TITLE)?;
     let language = primary_language(posting.locale);
     if !matches!(language, "de" | "en") {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "{NAME} takes ads in de or en; this one is in {language}"
-        )));
+        ))?;
     }
     Ok(listing(Some(ListingContent {
         companyname: job.company.name.clone(),

@@ -130,9 +130,9 @@ impl FeedFormat for TalentFeed {
         let description = html_description(ad, posting.locale);
         let length = visible_text(&description).trim().chars().count();
         if length < MIN_DESCRIPTION {
-            return Err(BoardError::rule(format!(
+            super::preview::broken(format!(
                 "description is {length} characters of text; Talent.com needs at least {MIN_DESCRIPTION}"
-            )));
+            ))?;
         }
         let Some(location) = job.locations.first() else {
             return Err(BoardError::rule(

@@ -136,9 +136,9 @@ impl FeedFormat for Trovit {
         let job = posting.job;
         let ad = posting.ad;
         if holds_url(&ad.title) {
-            return Err(BoardError::rule(
+            super::preview::broken(
                 "title holds a web address; Trovit wants no site name or URL in the title",
-            ));
+            )?;
         }
         let content = content(ad, posting.locale);
         check_min(NAME, "content", &content, MIN_CONTENT)?;

@@ -124,10 +124,10 @@ impl FeedFormat for Vagas {
         let ad = posting.ad;
         let language = primary_language(posting.locale);
         if language != "pt" {
-            return Err(BoardError::rule(format!(
+            super::preview::broken(format!(
                 "Vagas.pt publishes Portuguese ads only; this ad is in \"{}\"",
                 posting.locale
-            )));
+            ))?;
         }
         let Some(email) = job.apply.email.as_ref().or(self.contact_email.as_ref()) else {
             return Err(BoardError::rule(
@@ -135,15 +135,15 @@ impl FeedFormat for Vagas {
             ));
         };
         if !looks_like_email(email) {
-            return Err(BoardError::rule(format!(
+            super::preview::broken(format!(
                 "Vagas.pt needs an apply e-mail (<email>); \"{email}\" is not an e-mail address"
-            )));
+            ))?;
         }
         let location = location(&job.locations);
         if location.is_none_or(|l| l.country == "PT" && l.city.trim().is_empty()) {
-            return Err(BoardError::rule(
+            super::preview::broken(
                 "Vagas.pt needs the <city> of a job in Portugal; the job names none",
-            ));
+            )?;
         }
         let mut description = html_description(ad, posting.locale);
         if let Some(url) = &job.apply.url {

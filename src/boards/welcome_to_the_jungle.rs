@@ -134,10 +134,10 @@ pub fn render(posting: &PostingContext<'_>, account: &Account) -> Result<JobRequ
     let ad = posting.ad;
     check_max(NAME, "title", &ad.title, MAX_NAME)?;
     if ad.requirements.is_empty() {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "{NAME} requires a candidate profile; the \"{}\" ad lists no requirements",
             posting.locale
-        )));
+        ))?;
     }
     let Some(first) = job.locations.first() else {
         return Err(BoardError::rule(format!(

@@ -278,10 +278,10 @@ pub fn render(
     let order_id = contract_id("order_id", &account.order_id)?;
     let language = primary_language(posting.locale);
     if !LANGUAGES.contains(&language) {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "{NAME} takes ads in {}; this one is in {language}",
             LANGUAGES.join(", ")
-        )));
+        ))?;
     }
     // One exact city per posting: the first of the job's locations XING serves.
     let Some(location) = job
@@ -345,11 +345,11 @@ pub fn render(
     };
     if let Some(salary) = &job.salary {
         if !CURRENCIES.contains(&salary.currency.as_str()) {
-            return Err(BoardError::rule(format!(
+            super::preview::broken(format!(
                 "salary currency is {}; {NAME} takes {}",
                 salary.currency,
                 CURRENCIES.join(", ")
-            )));
+            ))?;
         }
         if salary.min == salary.max {
             request.salary = Some(amount(salary.min));

@@ -137,9 +137,9 @@ pub fn render(posting: &PostingContext<'_>) -> Result<JobRequest, BoardError> {
     let ad = posting.ad;
     let language = primary_language(posting.locale);
     if language != LANGUAGE {
-        return Err(BoardError::rule(format!(
+        super::preview::broken(format!(
             "{NAME} takes ads in {LANGUAGE}; this one is in {language}"
-        )));
+        ))?;
     }
     let Some(location) = job
         .locations

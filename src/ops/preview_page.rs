@@ -31,8 +31,12 @@ struct Row {
     board: String,
     locale: String,
     outcome: &'static str,
-    why: String,
-    payload: Option<PayloadView>,
+    /// Why it would be skipped or could not be built.
+    reason: Option<String>,
+    /// Every broken rule, one item each.
+    rules: Vec<String>,
+    /// Each request in order (or the feed item); most boards have one.
+    steps: Vec<PayloadView>,
 }
 
 struct PayloadView {
@@ -90,19 +94,19 @@ fn rows(preview: Preview) -> Vec<Row> {
                 Outcome::RuleFailed => "rule_failed",
                 Outcome::Unavailable => "unavailable",
             },
-            why: posting
-                .reason
+            reason: posting.reason,
+            rules: posting.rules,
+            steps: posting
+                .steps
                 .into_iter()
-                .chain(posting.rules)
-                .collect::<Vec<_>>()
-                .join("; "),
-            payload: posting.payload.map(|payload| PayloadView {
-                summary: match payload.method {
-                    Some(method) => format!("{method} {}", payload.url),
-                    None => format!("item of {}", payload.url),
-                },
-                body: payload.body.unwrap_or_default(),
-            }),
+                .map(|payload| PayloadView {
+                    summary: match payload.method {
+                        Some(method) => format!("{method} {}", payload.url),
+                        None => format!("item of {}", payload.url),
+                    },
+                    body: payload.body.unwrap_or_default(),
+                })
+                .collect(),
         })
         .collect()
 }

@@ -78,10 +78,7 @@ pub async fn retry(
                AND status IN ('failed', 'cancelled', 'retry_scheduled', 'verifying')
                AND ($7::text IS NULL OR locale = $7)
                AND ($8::bigint IS NULL OR updated_at < now() - $8 * interval '1 minute')
-               AND ($9::text IS NULL OR job_id ILIKE '%' || $9 || '%'
-                    OR EXISTS (SELECT 1 FROM jobs j
-                               WHERE j.tenant_id = postings.tenant_id AND j.job_id = postings.job_id
-                                 AND j.content->'ads'->postings.locale->>'title' ILIKE '%' || $9 || '%'))
+               AND ($9::text IS NULL OR id = ANY (ARRAY(SELECT s.id FROM postings_search($9) s)))
              FOR UPDATE SKIP LOCKED),
            changed AS (
              UPDATE postings p SET
@@ -131,10 +128,7 @@ pub async fn cancel(
                AND status IN ('queued', 'retry_scheduled', 'verifying', 'submitted', 'failed')
                AND ($8::text IS NULL OR locale = $8)
                AND ($9::bigint IS NULL OR updated_at < now() - $9 * interval '1 minute')
-               AND ($10::text IS NULL OR job_id ILIKE '%' || $10 || '%'
-                    OR EXISTS (SELECT 1 FROM jobs j
-                               WHERE j.tenant_id = postings.tenant_id AND j.job_id = postings.job_id
-                                 AND j.content->'ads'->postings.locale->>'title' ILIKE '%' || $10 || '%'))
+               AND ($10::text IS NULL OR id = ANY (ARRAY(SELECT s.id FROM postings_search($10) s)))
              FOR UPDATE SKIP LOCKED),
            changed AS (
              UPDATE postings p SET

@@ -482,6 +482,10 @@ pub(crate) fn like_literal(text: &str) -> String {
 }
 
 /// Postings matching `filter`, newest first.
+///
+/// The search is `postings_search` (migration 0022, trigram indexes), shared
+/// with the bulk actions in `ops.rs`; taken as an array so the planner looks
+/// the few ids found up by key instead of testing every posting.
 pub async fn list(pool: &PgPool, filter: &PostingFilter) -> Result<Vec<PostingView>, sqlx::Error> {
     sqlx::query_as!(
         PostingView,
@@ -496,10 +500,7 @@ pub async fn list(pool: &PgPool, filter: &PostingFilter) -> Result<Vec<PostingVi
              AND ($5::text IS NULL OR locale = $5)
              AND ($6::bigint IS NULL OR updated_at < now() - $6 * interval '1 minute')
              AND ($7::bigint IS NULL OR id < $7)
-             AND ($9::text IS NULL OR job_id ILIKE '%' || $9 || '%'
-                  OR EXISTS (SELECT 1 FROM jobs j
-                             WHERE j.tenant_id = postings.tenant_id AND j.job_id = postings.job_id
-                               AND j.content->'ads'->postings.locale->>'title' ILIKE '%' || $9 || '%'))
+             AND ($9::text IS NULL OR id = ANY (ARRAY(SELECT s.id FROM postings_search($9) s)))
            ORDER BY id DESC
            LIMIT $8"#,
         filter.tenant,

@@ -264,6 +264,19 @@ async fn a_bulk_retry_with_a_language_filter_acts_on_that_language_only() {
     assert_eq!(status, 200, "{page}");
     assert_eq!(bulk_count(&page), listed as i64, "{page}");
 
+    // A search narrows the bulk action as the list: by the job id, or by the
+    // title in the posting's own language ("executivo" is only the Portuguese one).
+    let portuguese = failed.iter().filter(|r| r.locale == "pt").count();
+    assert!(portuguese > 0, "{failed:?}");
+    let (_, page) = get(
+        &app,
+        "/postings/bulk?status=failed&q=executivo&action=retry",
+    )
+    .await;
+    assert_eq!(bulk_count(&page), portuguese as i64, "{page}");
+    let (_, page) = get(&app, "/postings/bulk?status=failed&q=sae-7&action=retry").await;
+    assert_eq!(bulk_count(&page), failed.len() as i64, "{page}");
+
     for board in [WTTJ, STEPSTONE, LINKEDIN] {
         app.faults(board, Faults::default());
     }
@@ -506,6 +519,15 @@ async fn on_call_filters_failed_postings_of_a_board_and_bulk_retries_them_after_
         row.contains("by test-operator") && row.contains("StepStone incident 4711"),
         "{row}"
     );
+    // The screenshot shows the board's charts: wait for its SVG to be in the page.
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(&format!(
+            "#board-{STEPSTONE} + tr td.chart svg"
+        )))
+        .await
+        .expect("StepStone's activity chart");
     save("console-boards.png", &browser.screenshot().await.unwrap());
 
     app.publish_sample(OTHER_JOB).await;

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::WTTJ;
-use crate::helpers::{OPS_TOKEN, TestApp, crate_dir, sample, spawn_app};
+use crate::helpers::{OPS_TOKEN, TestApp, crate_dir, sample, spawn_app, spawn_app_with};
 
 const SAMPLES: [&str; 3] = [
     "account-executive.publish.json",
@@ -54,6 +54,30 @@ fn without_english_requirements() -> Vec<u8> {
     let mut message: Value = serde_json::from_slice(&sample(SAMPLES[0])).unwrap();
     message["job"]["ads"]["en"]["requirements"] = Value::Array(Vec::new());
     serde_json::to_vec(&message).unwrap()
+}
+
+/// The app with these boards enabled too (the pipeline's three are by default).
+async fn spawn_with(boards: &[&str]) -> TestApp {
+    spawn_app_with(|settings| {
+        for board in boards {
+            settings
+                .boards
+                .get_mut(*board)
+                .expect("a configured board")
+                .enabled = true;
+        }
+    })
+    .await
+}
+
+/// One posting of a preview answer.
+fn posting<'a>(answer: &'a Value, board: &str, locale: &str) -> &'a Value {
+    answer["postings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["board"] == board && p["locale"] == locale)
+        .unwrap_or_else(|| panic!("no {board} {locale} posting in {answer}"))
 }
 
 /// Every planned posting of every sample has a payload, a skip reason or a
@@ -282,6 +306,8 @@ async fn the_console_page_previews_a_pasted_message_escaped() {
         .expect("the result table")..];
     assert!(table.contains(&format!("<td>{WTTJ}</td>")), "{table}");
     assert!(table.contains("would_send"), "{table}");
+    // Welcome to the Jungle creates, then reads the job back: both steps show.
+    assert!(table.contains("Step 2: GET "), "{table}");
     // Payloads are shown as text: their markup arrives escaped.
     let first_pre = &table[table.find("<pre>").unwrap() + 5..];
     let body = &first_pre[..first_pre.find("</pre>").unwrap()];
@@ -298,5 +324,92 @@ async fn the_console_page_previews_a_pasted_message_escaped() {
     let html = invalid.text().await.unwrap();
     assert!(html.contains("id=\"invalid\""), "{html}");
     assert!(!html.contains("<table"), "{html}");
+    app.stop().await;
+}
+
+/// A board that works in several steps shows each, in order: InfoJobs fetches
+/// a token and three dictionaries before the offer itself; the twin answers
+/// the steps in-process, so the test's sandbox still sees nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preview_shows_every_step_of_a_board_that_works_in_several() {
+    let app = spawn_with(&["infojobs", "monster"]).await;
+    let before = footprint(&app).await;
+    let (status, answer) = post_preview(&app, sample(SAMPLES[0]), Some(OPS_TOKEN)).await;
+    assert_eq!(status, 200, "{answer}");
+    let infojobs = posting(&answer, "infojobs", "es");
+    assert_eq!(infojobs["outcome"], "would_send", "{infojobs}");
+    let steps = infojobs["steps"].as_array().unwrap();
+    assert!(steps.len() > 1, "{infojobs}");
+    assert_eq!(steps[0], infojobs["payload"], "{infojobs}");
+    // The last step is the offer, with the Spanish ad's title in it.
+    let message: Value = serde_json::from_slice(&sample(SAMPLES[0])).unwrap();
+    let title = message["job"]["ads"]["es"]["title"].as_str().unwrap();
+    let last = steps.last().unwrap()["body"].as_str().unwrap();
+    assert!(last.contains(title), "{title} not in the last step: {last}");
+    assert!(
+        !steps[0]["body"].as_str().unwrap().contains(title),
+        "the first step is not the offer: {infojobs}"
+    );
+    // A single-request board keeps one step.
+    let monster = posting(&answer, "monster", "en");
+    assert_eq!(monster["steps"].as_array().unwrap().len(), 1, "{monster}");
+    assert_eq!(footprint(&app).await, before, "preview reached a board");
+    app.stop().await;
+}
+
+/// Every rule a posting breaks is listed, not only the first the adapter met.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preview_lists_every_rule_a_posting_breaks() {
+    let app = spawn_app().await;
+    let mut message: Value = serde_json::from_slice(&without_english_requirements()).unwrap();
+    // Welcome to the Jungle takes titles of up to 200 characters.
+    message["job"]["ads"]["en"]["title"] = Value::String("Account Executive ".repeat(12));
+    let (status, answer) =
+        post_preview(&app, serde_json::to_vec(&message).unwrap(), Some(OPS_TOKEN)).await;
+    assert_eq!(status, 200, "{answer}");
+    let english = posting(&answer, WTTJ, "en");
+    assert_eq!(english["outcome"], "rule_failed", "{english}");
+    let rules: Vec<&str> = english["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rule| rule.as_str().unwrap())
+        .collect();
+    assert!(
+        rules
+            .iter()
+            .any(|rule| rule.starts_with("title is") && rule.contains("allows 200")),
+        "{english}"
+    );
+    assert!(
+        rules.iter().any(|rule| rule.contains("candidate profile")),
+        "{english}"
+    );
+    assert!(english["payload"].is_null(), "{english}");
+    assert!(english["steps"].as_array().unwrap().is_empty(), "{english}");
+    app.stop().await;
+}
+
+/// Monster takes Windows-1252: the preview decodes the body by its charset,
+/// so "€" and "é" read as themselves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preview_decodes_a_windows_1252_body_by_its_charset() {
+    let app = spawn_with(&["monster"]).await;
+    let mut message: Value = serde_json::from_slice(&sample(SAMPLES[0])).unwrap();
+    let title = "Account Executive – 60 000 € – café";
+    message["job"]["ads"]["en"]["title"] = Value::String(title.to_owned());
+    let (status, answer) =
+        post_preview(&app, serde_json::to_vec(&message).unwrap(), Some(OPS_TOKEN)).await;
+    assert_eq!(status, 200, "{answer}");
+    let monster = posting(&answer, "monster", "en");
+    assert_eq!(monster["outcome"], "would_send", "{monster}");
+    let content_type = monster["payload"]["content_type"].as_str().unwrap();
+    assert!(
+        content_type.to_ascii_lowercase().contains("windows-1252"),
+        "{monster}"
+    );
+    let body = monster["payload"]["body"].as_str().unwrap();
+    assert!(body.contains(title), "{body}");
+    assert!(!body.contains('\u{fffd}'), "{body}");
     app.stop().await;
 }
