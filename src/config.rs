@@ -127,6 +127,15 @@ pub struct DispatchSettings {
     /// Most finished attempts written in one transaction by the completion writer.
     #[serde(default = "default_completion_batch")]
     pub completion_batch: usize,
+    /// The least time between two claims of one board loop, so postings that
+    /// fall due a few ms apart (retries, confirmations) go out together
+    /// instead of a claim transaction each. Adds at most this to a posting's wait.
+    #[serde(default = "default_claim_gap_ms")]
+    pub claim_gap_ms: u64,
+}
+
+fn default_claim_gap_ms() -> u64 {
+    20
 }
 
 fn default_completion_batch() -> usize {
@@ -140,6 +149,9 @@ fn default_max_answer_bytes() -> usize {
 impl DispatchSettings {
     pub fn poll_interval(&self) -> Duration {
         Duration::from_millis(self.poll_interval_ms)
+    }
+    pub fn claim_gap(&self) -> Duration {
+        Duration::from_millis(self.claim_gap_ms)
     }
     pub fn lease(&self) -> Duration {
         Duration::from_millis(self.lease_ms)

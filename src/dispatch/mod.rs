@@ -13,6 +13,7 @@ pub mod schedule;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::PgPool;
@@ -25,7 +26,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 use crate::boards::{Accounts, ErrorClass};
 use crate::config::Settings;
 use crate::ops::metrics::{AttemptLabels, Metrics};
-use crate::store::{boards, postings};
+use crate::store::{PostingStatus, boards, postings};
 
 use attempt::AttemptSettings;
 use completions::CompletionWriter;
@@ -209,6 +210,14 @@ impl Dispatcher {
         let mut paced_until: Option<Instant> = None;
         let circuit = Arc::new(Mutex::new(Circuit::default()));
         let notify = self.wakers.get(id);
+        // Set while more may be due than there were free slots: then every
+        // finished attempt wakes the loop. Otherwise a finished attempt wakes
+        // it only for work of its own (a retry or confirmation due before the
+        // next poll); waking on every answer made most claims come back empty.
+        let backlog = Arc::new(AtomicBool::new(false));
+        let poll_interval = self.settings.dispatch.poll_interval();
+        let claim_gap = self.settings.dispatch.claim_gap();
+        let mut last_claim: Option<Instant> = None;
         let attempts = TaskTracker::new();
         info!(message = "Board loop started.", concurrency);
 
@@ -231,6 +240,14 @@ impl Dispatcher {
                 _ = notify.notified() => {}
                 _ = tokio::time::sleep(sleep_for) => {}
             }
+            // Let what falls due within the gap join this claim.
+            if let Some(rest) = last_claim.and_then(|at| claim_gap.checked_sub(at.elapsed())) {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(rest) => {}
+                }
+            }
+            last_claim = Some(Instant::now());
 
             loop {
                 let limit = {
@@ -244,6 +261,7 @@ impl Dispatcher {
                     if circuit.half_open {
                         // One probe at a time until a call succeeds.
                         if slots.available_permits() < concurrency {
+                            backlog.store(true, Ordering::Relaxed);
                             break;
                         }
                         1
@@ -258,6 +276,7 @@ impl Dispatcher {
                 }
                 let limit = granted;
                 if limit == 0 || shutdown.is_cancelled() {
+                    backlog.store(slots.available_permits() == 0, Ordering::Relaxed);
                     break;
                 }
                 let claim = if budgets.is_empty() && cluster_concurrency.is_none() {
@@ -311,12 +330,13 @@ impl Dispatcher {
                     let notify = notify.clone();
                     let app = self.settings.clone();
                     let metrics = self.metrics.clone();
+                    let backlog = backlog.clone();
                     attempts.spawn(
                         async move {
                             let (done, class) = attempt::run(board.as_ref(), &posting, &settings).await;
                             let (outcome, duration, retry_in) =
                                 (done.attempt.outcome, done.attempt.duration, done.retry_in);
-                            record(&writer, done).await;
+                            let written = record(&writer, done).await;
                             let label = Metrics::board(board.id());
                             metrics
                                 .attempts
@@ -324,6 +344,7 @@ impl Dispatcher {
                                 .inc();
                             metrics.attempt_seconds.get_or_create(&label).observe(duration.as_secs_f64());
                             let mut circuit = circuit.lock().await;
+                            let was_probe = circuit.half_open;
                             let opened = if trips_circuit || class != Some(ErrorClass::Auth) {
                                 circuit.record(class, retry_in, &app)
                             } else {
@@ -336,12 +357,17 @@ impl Dispatcher {
                                 warn!(message = "Circuit opened: the board keeps failing; its postings wait.");
                             }
                             drop(permit);
-                            notify.notify_one();
+                            let due_soon = written == Some(PostingStatus::Queued)
+                                || retry_in.is_some_and(|wait| wait < poll_interval);
+                            if backlog.load(Ordering::Relaxed) || due_soon || was_probe {
+                                notify.notify_one();
+                            }
                         }
                         .instrument(span),
                     );
                 }
                 if count < limit {
+                    backlog.store(false, Ordering::Relaxed);
                     break;
                 }
             }
@@ -375,9 +401,10 @@ impl Dispatcher {
     }
 }
 
-/// Writes a completion through the batching writer and logs what it gave.
+/// Writes a completion through the batching writer, logs what it gave and
+/// returns the posting's new status (`None`: lease lost or not written).
 /// If it fails the lease expires and the rescuer sends the posting round again.
-async fn record(writer: &CompletionWriter, done: postings::Completion) {
+async fn record(writer: &CompletionWriter, done: postings::Completion) -> Option<PostingStatus> {
     let (operation, outcome, http_status, duration) = (
         done.attempt.operation,
         done.attempt.outcome,
@@ -386,20 +413,27 @@ async fn record(writer: &CompletionWriter, done: postings::Completion) {
     );
     let error = done.last_error.clone();
     match writer.write(done).await {
-        Ok(Some(status)) => info!(
-            message = "Attempt recorded.",
-            operation,
-            outcome,
-            status = %status,
-            http_status,
-            duration_ms = duration.as_millis() as u64,
-            error = error.as_deref().unwrap_or(""),
-        ),
-        Ok(None) => warn!(
-            message = "Lease lost: another worker took this posting over; outcome kept in its history only."
-        ),
+        Ok(Some(status)) => {
+            info!(
+                message = "Attempt recorded.",
+                operation,
+                outcome,
+                status = %status,
+                http_status,
+                duration_ms = duration.as_millis() as u64,
+                error = error.as_deref().unwrap_or(""),
+            );
+            Some(status)
+        }
+        Ok(None) => {
+            warn!(
+                message = "Lease lost: another worker took this posting over; outcome kept in its history only."
+            );
+            None
+        }
         Err(error) => {
-            error!(message = "Could not record the attempt; the rescuer will retry the posting.", %error)
+            error!(message = "Could not record the attempt; the rescuer will retry the posting.", %error);
+            None
         }
     }
 }

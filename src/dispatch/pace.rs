@@ -1,6 +1,8 @@
 //! A board's documented request budgets. Each replica spaces its own calls
-//! evenly (no bursts) with GCRA from `governor`; the budgets of all replicas
-//! together are kept in PostgreSQL ([`cluster_budgets`]).
+//! with GCRA from `governor`, in bursts of at most a second's worth of the
+//! per-minute rate; the budgets of all replicas together, which hold the
+//! exact windows, are kept in PostgreSQL ([`cluster_budgets`]). A burst of
+//! one made every claim a single posting: a transaction per request.
 
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -55,7 +57,10 @@ impl Pace {
         let mut limiters: Vec<DefaultDirectRateLimiter> = per_minute
             .or(limits.requests_per_minute)
             .and_then(NonZeroU32::new)
-            .map(|n| RateLimiter::direct(Quota::per_minute(n).allow_burst(NonZeroU32::MIN)))
+            .map(|n| {
+                let second = NonZeroU32::new(n.get() / 60).unwrap_or(NonZeroU32::MIN);
+                RateLimiter::direct(Quota::per_minute(n).allow_burst(second))
+            })
             .into_iter()
             .collect();
         for &(requests, period) in limits.windows {
@@ -143,6 +148,14 @@ mod tests {
     }
 
     #[test]
+    fn a_burst_is_a_seconds_worth_of_the_rate() {
+        let pace = Pace::new(BoardLimits::default(), Some(6_000));
+        let (granted, wait) = pace.grant(500);
+        assert_eq!(granted, 100);
+        assert!(wait.expect("the rest waits") <= Duration::from_millis(10));
+    }
+
+    #[test]
     fn no_limits_grant_everything() {
         let pace = Pace::new(BoardLimits::default(), None);
         assert_eq!(pace.grant(500), (500, None));
@@ -179,7 +192,7 @@ mod tests {
         };
         let pace = Pace::new(limits, Some(60));
         let (granted, wait) = pace.grant(5);
-        assert_eq!(granted, 1, "no bursts: one now");
+        assert_eq!(granted, 1, "a second's worth at 60 a minute: one now");
         let wait = wait.unwrap();
         assert!(
             wait > Duration::from_millis(900) && wait <= Duration::from_secs(1),
