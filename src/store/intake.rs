@@ -179,6 +179,7 @@ async fn plan_postings(
     let mut hashes = Vec::with_capacity(planned.len());
     let mut skip_reasons = Vec::with_capacity(planned.len());
     let mut max_attempts = Vec::with_capacity(planned.len());
+    let mut hash_by_locale: std::collections::HashMap<&str, String> = Default::default();
     for PlannedPosting {
         board,
         locale,
@@ -190,7 +191,16 @@ async fn plan_postings(
             &submission.job_id,
             locale,
         ));
-        hashes.push(plan::content_hash(job, locale));
+        // One hash per language, not per posting: each clones and prints the job.
+        let hash = match hash_by_locale.get(locale.as_str()) {
+            Some(hash) => String::clone(hash),
+            None => {
+                let hash = plan::content_hash(job, locale);
+                hash_by_locale.insert(locale.as_str(), hash.clone());
+                hash
+            }
+        };
+        hashes.push(hash);
         max_attempts.push(settings.retry_policy(board).max_attempts as i32);
         boards.push(board.clone());
         locales.push(locale.clone());
