@@ -204,7 +204,11 @@ impl Dispatcher {
         });
         let slots = Arc::new(Semaphore::new(concurrency));
         let per_minute = board_settings.and_then(|b| b.requests_per_minute);
-        let pace = Pace::new(accounts.default.limits(), per_minute);
+        let pace = Pace::new(
+            accounts.default.limits(),
+            per_minute,
+            self.settings.dispatch.claim_gap(),
+        );
         let budgets = cluster_budgets(accounts.default.limits(), board_settings);
         let cluster_concurrency = board_settings.and_then(|b| b.cluster_concurrency);
         let mut paced_until: Option<Instant> = None;

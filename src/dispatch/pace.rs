@@ -1,8 +1,10 @@
 //! A board's documented request budgets. Each replica spaces its own calls
-//! with GCRA from `governor`, in bursts of at most a second's worth of the
-//! per-minute rate; the budgets of all replicas together, which hold the
-//! exact windows, are kept in PostgreSQL ([`cluster_budgets`]). A burst of
-//! one made every claim a single posting: a transaction per request.
+//! with GCRA from `governor`, evenly down to the board loop's claim gap: a
+//! burst holds what the rate allows in one gap (at least one call), so a
+//! fast rate is claimed in batches (a burst of one made every claim a single
+//! posting, a transaction per request) and a slow one is still spaced call
+//! by call. The budgets of all replicas together, which hold the exact
+//! windows, are kept in PostgreSQL ([`cluster_budgets`]).
 
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -52,14 +54,16 @@ pub struct Pace {
 }
 
 impl Pace {
-    /// `per_minute` (configuration) overrides the board's documented rate.
-    pub fn new(limits: BoardLimits, per_minute: Option<u32>) -> Self {
+    /// `per_minute` (configuration) overrides the board's documented rate;
+    /// `granularity` is the claim gap (see the module's documentation).
+    pub fn new(limits: BoardLimits, per_minute: Option<u32>, granularity: Duration) -> Self {
         let mut limiters: Vec<DefaultDirectRateLimiter> = per_minute
             .or(limits.requests_per_minute)
             .and_then(NonZeroU32::new)
             .map(|n| {
-                let second = NonZeroU32::new(n.get() / 60).unwrap_or(NonZeroU32::MIN);
-                RateLimiter::direct(Quota::per_minute(n).allow_burst(second))
+                let per_gap = (f64::from(n.get()) * granularity.as_secs_f64() / 60.0) as u32;
+                let burst = NonZeroU32::new(per_gap).unwrap_or(NonZeroU32::MIN);
+                RateLimiter::direct(Quota::per_minute(n).allow_burst(burst))
             })
             .into_iter()
             .collect();
@@ -148,16 +152,22 @@ mod tests {
     }
 
     #[test]
-    fn a_burst_is_a_seconds_worth_of_the_rate() {
-        let pace = Pace::new(BoardLimits::default(), Some(6_000));
+    fn a_burst_is_what_the_rate_allows_in_one_claim_gap() {
+        let pace = Pace::new(
+            BoardLimits::default(),
+            Some(60_000),
+            Duration::from_millis(20),
+        );
         let (granted, wait) = pace.grant(500);
-        assert_eq!(granted, 100);
-        assert!(wait.expect("the rest waits") <= Duration::from_millis(10));
+        assert_eq!(granted, 20);
+        assert!(wait.expect("the rest waits") <= Duration::from_millis(1));
+        let slow = Pace::new(BoardLimits::default(), Some(120), Duration::from_millis(20));
+        assert_eq!(slow.grant(5).0, 1, "spaced call by call");
     }
 
     #[test]
     fn no_limits_grant_everything() {
-        let pace = Pace::new(BoardLimits::default(), None);
+        let pace = Pace::new(BoardLimits::default(), None, Duration::from_millis(20));
         assert_eq!(pace.grant(500), (500, None));
     }
 
@@ -171,6 +181,7 @@ mod tests {
                 ..BoardLimits::default()
             },
             None,
+            Duration::from_millis(20),
         );
         let (granted, wait) = pace.grant(10);
         assert_eq!(granted, 3, "the budget's burst");
@@ -190,9 +201,9 @@ mod tests {
             windows: WINDOWS,
             ..BoardLimits::default()
         };
-        let pace = Pace::new(limits, Some(60));
+        let pace = Pace::new(limits, Some(60), Duration::from_millis(20));
         let (granted, wait) = pace.grant(5);
-        assert_eq!(granted, 1, "a second's worth at 60 a minute: one now");
+        assert_eq!(granted, 1, "no bursts at 60 a minute: one now");
         let wait = wait.unwrap();
         assert!(
             wait > Duration::from_millis(900) && wait <= Duration::from_secs(1),
