@@ -204,7 +204,7 @@ impl Dispatcher {
         });
         let slots = Arc::new(Semaphore::new(concurrency));
         let per_minute = board_settings.and_then(|b| b.requests_per_minute);
-        let pace = Pace::new(
+        let mut pace = Pace::new(
             accounts.default.limits(),
             per_minute,
             self.settings.dispatch.claim_gap(),
@@ -318,6 +318,7 @@ impl Dispatcher {
                     }
                 };
                 let count = claimed.len();
+                pace.spend(count);
                 for posting in claimed {
                     let permit = slots
                         .clone()

@@ -1,16 +1,14 @@
 //! A board's documented request budgets. Each replica spaces its own calls
-//! with GCRA from `governor`, evenly down to the board loop's claim gap: a
+//! with token buckets, evenly down to the board loop's claim gap: a
 //! burst holds what the rate allows in one gap (at least one call), so a
 //! fast rate is claimed in batches (a burst of one made every claim a single
 //! posting, a transaction per request) and a slow one is still spaced call
 //! by call. The budgets of all replicas together, which hold the exact
 //! windows, are kept in PostgreSQL ([`cluster_budgets`]).
 
-use std::num::NonZeroU32;
 use std::time::Duration;
 
-use governor::clock::Clock;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::time::Instant;
 
 use crate::boards::BoardLimits;
 use crate::config::BoardSettings;
@@ -49,54 +47,100 @@ pub fn cluster_budgets(limits: BoardLimits, settings: Option<&BoardSettings>) ->
     budgets
 }
 
+/// One budget as a token bucket: up to `capacity` calls at once, refilled
+/// at `per_second`.
+#[derive(Debug)]
+struct Bucket {
+    capacity: f64,
+    per_second: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn new(capacity: u32, per_second: f64) -> Self {
+        Self {
+            capacity: f64::from(capacity.max(1)),
+            per_second,
+            tokens: f64::from(capacity.max(1)),
+            at: Instant::now(),
+        }
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.per_second).min(self.capacity);
+        self.at = now;
+    }
+
+    /// How long until it holds `calls`.
+    fn wait_for(&self, calls: usize) -> Duration {
+        let missing = (calls as f64 - self.tokens).max(0.0);
+        Duration::from_secs_f64(missing / self.per_second)
+    }
+}
+
+/// A board's pace on this replica. Asking ([`Pace::grant`]) takes nothing;
+/// only the calls a claim actually took are spent ([`Pace::spend`]): a claim
+/// often finds fewer due postings than it may take, and a limiter that
+/// spends on asking (as `governor`'s do, with no way to give back) drained
+/// LinkedIn's 60,000-a-day window within seconds.
+#[derive(Debug)]
 pub struct Pace {
-    limiters: Vec<DefaultDirectRateLimiter>,
+    buckets: Vec<Bucket>,
 }
 
 impl Pace {
     /// `per_minute` (configuration) overrides the board's documented rate;
     /// `granularity` is the claim gap (see the module's documentation).
     pub fn new(limits: BoardLimits, per_minute: Option<u32>, granularity: Duration) -> Self {
-        let mut limiters: Vec<DefaultDirectRateLimiter> = per_minute
+        let mut buckets: Vec<Bucket> = per_minute
             .or(limits.requests_per_minute)
-            .and_then(NonZeroU32::new)
+            .filter(|&n| n > 0)
             .map(|n| {
-                let per_gap = (f64::from(n.get()) * granularity.as_secs_f64() / 60.0) as u32;
-                let burst = NonZeroU32::new(per_gap).unwrap_or(NonZeroU32::MIN);
-                RateLimiter::direct(Quota::per_minute(n).allow_burst(burst))
+                let per_gap = (f64::from(n) * granularity.as_secs_f64() / 60.0) as u32;
+                Bucket::new(per_gap, f64::from(n) / 60.0)
             })
             .into_iter()
             .collect();
-        for &(requests, period) in limits.windows {
-            let (Some(burst), Some(quota)) = (
-                NonZeroU32::new(requests),
-                Quota::with_period(period / requests.max(1)),
-            ) else {
-                continue;
-            };
-            limiters.push(RateLimiter::direct(quota.allow_burst(burst)));
-        }
-        Self { limiters }
+        buckets.extend(
+            limits
+                .windows
+                .iter()
+                .filter(|(requests, period)| *requests > 0 && !period.is_zero())
+                .map(|&(requests, period)| {
+                    Bucket::new(requests, f64::from(requests) / period.as_secs_f64())
+                }),
+        );
+        Self { buckets }
     }
 
-    /// How many of `wanted` requests may go now, and, when fewer, how long
-    /// until the next may.
-    pub fn grant(&self, wanted: usize) -> (usize, Option<Duration>) {
-        let mut granted = 0;
-        while granted < wanted {
-            for limiter in &self.limiters {
-                if let Err(not_until) = limiter.check() {
-                    return (
-                        granted,
-                        // The limiter's own clock: a fresh `DefaultClock` calibrates
-                        // itself, which showed in the dispatcher's profile.
-                        Some(not_until.wait_time_from(limiter.clock().now())),
-                    );
-                }
-            }
-            granted += 1;
+    /// How many of `wanted` calls may go now, and, when fewer, how long
+    /// until one more may. Spends nothing.
+    pub fn grant(&mut self, wanted: usize) -> (usize, Option<Duration>) {
+        let now = Instant::now();
+        let mut granted = wanted;
+        for bucket in &mut self.buckets {
+            bucket.refill(now);
+            granted = granted.min(bucket.tokens.floor() as usize);
         }
-        (granted, None)
+        if granted == wanted {
+            return (granted, None);
+        }
+        let wait = self
+            .buckets
+            .iter()
+            .map(|bucket| bucket.wait_for(granted + 1))
+            .max()
+            .unwrap_or_default();
+        (granted, Some(wait))
+    }
+
+    /// Spends `calls` (at most what [`Pace::grant`] allowed).
+    pub fn spend(&mut self, calls: usize) {
+        for bucket in &mut self.buckets {
+            bucket.tokens -= calls as f64;
+        }
     }
 }
 
@@ -153,7 +197,7 @@ mod tests {
 
     #[test]
     fn a_burst_is_what_the_rate_allows_in_one_claim_gap() {
-        let pace = Pace::new(
+        let mut pace = Pace::new(
             BoardLimits::default(),
             Some(60_000),
             Duration::from_millis(20),
@@ -161,20 +205,20 @@ mod tests {
         let (granted, wait) = pace.grant(500);
         assert_eq!(granted, 20);
         assert!(wait.expect("the rest waits") <= Duration::from_millis(1));
-        let slow = Pace::new(BoardLimits::default(), Some(120), Duration::from_millis(20));
+        let mut slow = Pace::new(BoardLimits::default(), Some(120), Duration::from_millis(20));
         assert_eq!(slow.grant(5).0, 1, "spaced call by call");
     }
 
     #[test]
     fn no_limits_grant_everything() {
-        let pace = Pace::new(BoardLimits::default(), None, Duration::from_millis(20));
+        let mut pace = Pace::new(BoardLimits::default(), None, Duration::from_millis(20));
         assert_eq!(pace.grant(500), (500, None));
     }
 
     #[test]
     fn a_longer_budget_holds_once_spent() {
         const WINDOWS: &[(u32, Duration)] = &[(3, Duration::from_secs(60))];
-        let pace = Pace::new(
+        let mut pace = Pace::new(
             BoardLimits {
                 requests_per_minute: None,
                 windows: WINDOWS,
@@ -185,6 +229,8 @@ mod tests {
         );
         let (granted, wait) = pace.grant(10);
         assert_eq!(granted, 3, "the budget's burst");
+        assert_eq!(pace.grant(10).0, 3, "asking spends nothing");
+        pace.spend(3);
         let wait = wait.expect("the rest waits");
         assert!(
             wait > Duration::from_secs(15) && wait <= Duration::from_secs(20),
@@ -201,7 +247,7 @@ mod tests {
             windows: WINDOWS,
             ..BoardLimits::default()
         };
-        let pace = Pace::new(limits, Some(60), Duration::from_millis(20));
+        let mut pace = Pace::new(limits, Some(60), Duration::from_millis(20));
         let (granted, wait) = pace.grant(5);
         assert_eq!(granted, 1, "no bursts at 60 a minute: one now");
         let wait = wait.unwrap();
