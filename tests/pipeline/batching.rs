@@ -2,20 +2,16 @@
 //! transaction, a savepoint each. Every outcome must be what one-at-a-time
 //! gives, every accepted delivery acked, nothing lost or doubled.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use boardcast::intake::amqp::{Publisher, connect};
 use boardcast::intake::{Processed, process};
 use lapin::options::QueueDeclareOptions;
 use lapin::types::FieldTable;
-use secrecy::ExposeSecret;
 use serde_json::{Value, json};
-use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection};
-use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{PATIENCE, TestEnv, sample, test_env};
+use crate::helpers::{PATIENCE, TestEnv, impatient_pool, sample, start_worker, test_env};
 
 fn valid() -> Value {
     serde_json::from_slice(&sample("sales-account-executive.publish.json")).unwrap()
@@ -39,55 +35,6 @@ async fn publish_all(env: &TestEnv, messages: &[Vec<u8>]) {
         publisher.publish(body, &id).await.expect("publishing");
     }
     publisher.close().await;
-}
-
-/// A worker in this process; its pool gives up fast (1 s) so an outage shows quickly.
-struct Worker {
-    shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Worker {
-    async fn start(env: &mut TestEnv) -> Self {
-        let pool = PgPoolOptions::new()
-            .max_connections(5)
-            .acquire_timeout(Duration::from_secs(1))
-            .connect(env.settings.database.url.expose_secret())
-            .await
-            .unwrap();
-        let shutdown = CancellationToken::new();
-        let (ready, attached) = tokio::sync::oneshot::channel();
-        let ops = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        env.ops_url = format!("http://{}", ops.local_addr().unwrap());
-        let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        env.public_url = format!("http://{}", public.local_addr().unwrap());
-        env.settings.ops.public_url = Some(env.public_url.clone());
-        let task = tokio::spawn(boardcast::worker::run(
-            Arc::new(env.settings.clone()),
-            pool,
-            ops,
-            public,
-            Some(ready),
-            shutdown.clone(),
-        ));
-        let task = tokio::spawn(async move {
-            task.await.expect("worker task").expect("worker run");
-        });
-        tokio::time::timeout(PATIENCE, attached)
-            .await
-            .expect("the worker attached in time")
-            .unwrap();
-        Self { shutdown, task }
-    }
-
-    /// Graceful stop: any delivery still unacked goes back to the queue.
-    async fn stop(self) {
-        self.shutdown.cancel();
-        tokio::time::timeout(PATIENCE, self.task)
-            .await
-            .expect("the worker stopped in time")
-            .unwrap();
-    }
 }
 
 /// One metric's value from the worker's /metrics.
@@ -147,7 +94,8 @@ async fn a_burst_with_bad_messages_inside_is_batched_and_every_delivery_settled(
     }));
     messages.extend((10..20).map(|i| edited(|m| m["job"]["id"] = json!(format!("BURST-{i:02}")))));
     publish_all(&env, &messages).await;
-    let worker = Worker::start(&mut env).await;
+    let pool = impatient_pool(&env).await;
+    let worker = start_worker(&mut env, pool).await;
 
     env.wait_for("every message to be committed", || async {
         let accepted = metric(&env, "boardcast_intake_messages_total{result=\"accepted\"}").await;
@@ -226,7 +174,8 @@ async fn two_revisions_of_a_job_in_one_batch_end_as_sequential_processing_does()
 
     let mut batched = test_env().await;
     publish_all(&batched, &messages).await;
-    let worker = Worker::start(&mut batched).await;
+    let pool = impatient_pool(&batched).await;
+    let worker = start_worker(&mut batched, pool).await;
     batched
         .wait_for("every message to be settled", || async {
             let accepted = metric(
@@ -297,7 +246,8 @@ async fn a_batch_held_through_a_database_outage_loses_and_doubles_nothing() {
     let mut admin = PgConnection::connect(&std::env::var("DATABASE_URL").expect("DATABASE_URL"))
         .await
         .unwrap();
-    let worker = Worker::start(&mut env).await;
+    let pool = impatient_pool(&env).await;
+    let worker = start_worker(&mut env, pool).await;
 
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS false"

@@ -15,6 +15,7 @@ use boardcast::store::{self, postings};
 use lapin::options::{ExchangeDeleteOptions, QueueDeclareOptions, QueueDeleteOptions};
 use lapin::types::FieldTable;
 use secrecy::{ExposeSecret, SecretString};
+use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -53,8 +54,7 @@ pub struct TestEnv {
 
 pub struct TestApp {
     pub env: TestEnv,
-    shutdown: CancellationToken,
-    worker: Option<JoinHandle<()>>,
+    worker: Option<RunningWorker>,
 }
 
 impl std::ops::Deref for TestApp {
@@ -201,6 +201,17 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut env = test_env().await;
     adjust(&mut env.settings);
     give_sample_tenants_a_poster(&mut env.settings);
+    let pool = env.pool.clone();
+    let worker = start_worker(&mut env, pool).await;
+    TestApp {
+        env,
+        worker: Some(worker),
+    }
+}
+
+/// A worker running in this process on `env` with `pool`, its listeners on
+/// free ports (recorded in `env`); returns once its consumer is attached.
+pub async fn start_worker(env: &mut TestEnv, pool: PgPool) -> RunningWorker {
     let shutdown = CancellationToken::new();
     let (ready, attached) = tokio::sync::oneshot::channel();
     let ops = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -209,25 +220,49 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     env.public_url = format!("http://{}", public.local_addr().unwrap());
     // Job pages and feeds are reached at the public listener's real address.
     env.settings.ops.public_url = Some(env.public_url.clone());
-    let worker = tokio::spawn(boardcast::worker::run(
+    let task = tokio::spawn(boardcast::worker::run(
         Arc::new(env.settings.clone()),
-        env.pool.clone(),
+        pool,
         ops,
         public,
         Some(ready),
         shutdown.clone(),
     ));
-    let worker = tokio::spawn(async move {
-        worker.await.expect("worker task").expect("worker run");
+    let task = tokio::spawn(async move {
+        task.await.expect("worker task").expect("worker run");
     });
     tokio::time::timeout(PATIENCE, attached)
         .await
         .expect("the worker attached its consumer in time")
         .expect("the worker started");
-    TestApp {
-        env,
-        shutdown,
-        worker: Some(worker),
+    RunningWorker { shutdown, task }
+}
+
+/// A pool that gives up on the database after 1 s, so an outage shows
+/// within seconds what it would do over minutes.
+pub async fn impatient_pool(env: &TestEnv) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(5)
+        .acquire_timeout(Duration::from_secs(1))
+        .connect(env.settings.database.url.expose_secret())
+        .await
+        .unwrap()
+}
+
+/// A worker started by [`start_worker`].
+pub struct RunningWorker {
+    shutdown: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl RunningWorker {
+    /// Graceful stop: any delivery still unacked goes back to the queue.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(PATIENCE, self.task)
+            .await
+            .expect("the worker stopped in time")
+            .expect("the worker exited cleanly");
     }
 }
 
@@ -240,12 +275,8 @@ impl TestApp {
     /// Stops the worker gracefully; the database, broker and sandbox stay
     /// for the test to look at (and [`TestEnv::cleanup`]).
     pub async fn stop_worker(mut self) -> TestEnv {
-        self.shutdown.cancel();
         if let Some(worker) = self.worker.take() {
-            tokio::time::timeout(PATIENCE, worker)
-                .await
-                .expect("the worker stopped in time")
-                .expect("the worker exited cleanly");
+            worker.stop().await;
         }
         self.env
     }

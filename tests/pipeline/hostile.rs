@@ -1,20 +1,16 @@
 //! Hostile input at intake (issue 12) on real RabbitMQ and PostgreSQL: data
 //! errors are rejections, outages lose nothing, rejections stay bounded.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use boardcast::intake::amqp::{AmqpError, Publisher};
 use boardcast::intake::message::{Limits, RejectReason, parse};
 use boardcast::intake::{Delivery, Processed, commit, process};
-use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection};
-use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{PATIENCE, TestEnv, sample, test_env};
+use crate::helpers::{impatient_pool, sample, start_worker, test_env};
 
 fn valid() -> Value {
     serde_json::from_slice(&sample("sales-account-executive.publish.json")).unwrap()
@@ -169,45 +165,6 @@ async fn boardcast_publish_refuses_a_message_id_longer_than_a_short_string() {
     env.cleanup().await;
 }
 
-/// A worker in this process whose database pool gives up fast (1 s), so an
-/// outage shows within seconds what it would do over minutes.
-struct Worker {
-    shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<()>,
-}
-
-async fn spawn_worker(env: &mut TestEnv) -> Worker {
-    let pool = PgPoolOptions::new()
-        .max_connections(5)
-        .acquire_timeout(Duration::from_secs(1))
-        .connect(env.settings.database.url.expose_secret())
-        .await
-        .unwrap();
-    let shutdown = CancellationToken::new();
-    let (ready, attached) = tokio::sync::oneshot::channel();
-    let ops = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    env.ops_url = format!("http://{}", ops.local_addr().unwrap());
-    let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    env.public_url = format!("http://{}", public.local_addr().unwrap());
-    env.settings.ops.public_url = Some(env.public_url.clone());
-    let task = tokio::spawn(boardcast::worker::run(
-        Arc::new(env.settings.clone()),
-        pool,
-        ops,
-        public,
-        Some(ready),
-        shutdown.clone(),
-    ));
-    let task = tokio::spawn(async move {
-        task.await.expect("worker task").expect("worker run");
-    });
-    tokio::time::timeout(PATIENCE, attached)
-        .await
-        .expect("the worker attached in time")
-        .unwrap();
-    Worker { shutdown, task }
-}
-
 /// Finding 16: with the database refusing connections, intake requeued each
 /// delivery and dropped its channel; the quorum queue's delivery limit then
 /// dead-lettered confirmed, valid ads. Now the delivery is held and its
@@ -219,7 +176,8 @@ async fn spawn_worker(env: &mut TestEnv) -> Worker {
 async fn a_database_outage_loses_no_confirmed_message() {
     let mut env = test_env().await;
     env.settings.amqp.delivery_limit = 2;
-    let worker = spawn_worker(&mut env).await;
+    let pool = impatient_pool(&env).await;
+    let worker = start_worker(&mut env, pool).await;
     let database = env.database.clone();
 
     let mut admin = admin().await;
@@ -279,10 +237,6 @@ async fn a_database_outage_loses_no_confirmed_message() {
         .unwrap();
     assert_eq!(postings, 3 * 6);
 
-    worker.shutdown.cancel();
-    tokio::time::timeout(PATIENCE, worker.task)
-        .await
-        .expect("the worker stopped in time")
-        .unwrap();
+    worker.stop().await;
     env.cleanup().await;
 }
