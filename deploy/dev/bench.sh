@@ -8,6 +8,7 @@
 #   deploy/dev/bench.sh [COPIES | --copies N]          burst (default 200 messages)
 #   deploy/dev/bench.sh --rate N --seconds T           paced: N messages/s for T s
 #   ... [--latency-ms MS]                              every board answers after MS
+#   ... [--concurrency N]                              requests in flight per board (dispatch.concurrency)
 # BOARDCAST_BENCH_SLOT=N (0-9) gives a run its own database and ports, so
 # benches in several checkouts can run side by side.
 set -euo pipefail
@@ -23,6 +24,7 @@ while [ $# -gt 0 ]; do
     --rate) rate="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --latency-ms) latency_args=(--board-latency-ms "$2"); shift 2 ;;
+    --concurrency) export BOARDCAST__DISPATCH__CONCURRENCY="$2"; shift 2 ;;
     [0-9]*) bench_args=(--copies "$1"); shift ;;
     *) echo "bench: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -102,6 +104,7 @@ for _ in $(seq 1 300); do
 done
 curl -sf http://127.0.0.1:$(port 49)/readyz >/dev/null || { echo "bench: the worker did not become ready" >&2; exit 1; }
 
+echo "worker: dispatch.concurrency ${BOARDCAST__DISPATCH__CONCURRENCY:-256 (default)} per board"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL $(psql -h 127.0.0.1 -U postgres -tAc 'show server_version'), RabbitMQ $(rabbitmqctl version 2>/dev/null || echo '?')"
 
 # CPU seconds of a process so far: utime + stime (fields 14 and 15 of
