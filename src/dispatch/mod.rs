@@ -25,6 +25,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 use crate::boards::{Accounts, ErrorClass};
 use crate::config::Settings;
 use crate::ops::metrics::{AttemptLabels, Metrics};
+use crate::store::job_cache::JobCache;
 use crate::store::{boards, postings};
 
 use attempt::AttemptSettings;
@@ -116,6 +117,8 @@ pub struct Dispatcher {
     wakers: Arc<Wakers>,
     metrics: Arc<Metrics>,
     worker_id: String,
+    /// Parsed jobs shared by every board's claims.
+    jobs: JobCache,
 }
 
 impl Dispatcher {
@@ -134,6 +137,7 @@ impl Dispatcher {
             wakers,
             metrics,
             worker_id,
+            jobs: JobCache::default(),
         }
     }
 
@@ -261,12 +265,21 @@ impl Dispatcher {
                     break;
                 }
                 let claim = if budgets.is_empty() && cluster_concurrency.is_none() {
-                    postings::claim(&self.pool, id, limit as i64, lease, &self.worker_id, false)
-                        .await
-                        .map(|claimed| (claimed, None))
+                    postings::claim(
+                        &self.pool,
+                        &self.jobs,
+                        id,
+                        limit as i64,
+                        lease,
+                        &self.worker_id,
+                        false,
+                    )
+                    .await
+                    .map(|claimed| (claimed, None))
                 } else {
                     boards::claim_within_budgets(
                         &self.pool,
+                        &self.jobs,
                         id,
                         limit as i64,
                         lease,
