@@ -6,12 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use boardcast::intake::{self, Processed};
+use boardcast::store::feeds;
 use boardcast::store::job_cache::JobCache;
 use boardcast::store::postings::{self, Claimed};
 
 use crate::helpers::{sample, test_env};
 use crate::{LINKEDIN, STEPSTONE, WTTJ};
 
+const INDEED_FEED: &str = "indeed-feed";
 const LEASE: Duration = Duration::from_secs(60);
 
 fn job_of(claimed: &Claimed) -> Arc<boardcast::intake::message::Job> {
@@ -105,6 +107,58 @@ async fn claims_share_one_parsed_job_until_a_new_revision_arrives() {
     // The old parse stays with the attempts that claimed it.
     assert_eq!(first.revision, wttj[0].revision);
     drop((wttj, linkedin, first));
+
+    env.cleanup().await;
+}
+
+/// A feed lists a job once per language: its rows share one parse of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feeds_rows_share_one_parsed_job() {
+    let mut env = test_env().await;
+    env.settings
+        .boards
+        .get_mut("indeed_feed")
+        .expect("the feed board is configured")
+        .enabled = true;
+    let processed = intake::process(
+        &env.pool,
+        &env.settings,
+        &env.settings.board_ids(),
+        &sample("account-executive.publish.json"),
+        "post-job",
+        false,
+    )
+    .await
+    .expect("the database answers");
+    assert!(matches!(processed, Processed::Accepted { .. }));
+    // As if the crawler had taken them: the feed lists posted rows.
+    let posted = sqlx::query(
+        "UPDATE postings SET status = 'posted', sent_hash = content_hash
+         WHERE board = $1 AND status <> 'skipped'",
+    )
+    .bind(INDEED_FEED)
+    .execute(&env.pool)
+    .await
+    .unwrap()
+    .rows_affected();
+    assert!(
+        posted > 1,
+        "the sample has several languages for the feed: {posted}"
+    );
+
+    let rows = feeds::rows(&env.pool, INDEED_FEED)
+        .await
+        .expect("reading the feed");
+    assert!(
+        rows.len() > 1,
+        "the sample has several languages for the feed"
+    );
+    let first = rows[0].job.clone().expect("the stored job parses");
+    for row in &rows {
+        let job = row.job.clone().expect("the stored job parses");
+        assert!(Arc::ptr_eq(&first, &job), "row {} has its own copy", row.id);
+        assert!(job.ads.contains_key(&row.locale));
+    }
 
     env.cleanup().await;
 }
