@@ -97,18 +97,17 @@ pub async fn run(
     // What the board's posting will hold once this attempt succeeds.
     let mut fixed_now = None;
 
-    let result = match serde_json::from_value::<Job>(claimed.job.clone()) {
-        Err(error) => Err(BoardError::rule(format!(
-            "the stored job could not be read back: {error}"
-        ))),
+    // Parsed once for every posting of this job (store::job_cache).
+    let result = match &claimed.job {
+        Err(unreadable) => Err(BoardError::rule(unreadable.to_string())),
         Ok(job) => {
-            let ad = pick_ad(&job, &claimed.locale);
+            let ad = pick_ad(job, &claimed.locale);
             let mut context = PostingContext {
                 reference: &reference,
                 tenant_id: &claimed.tenant_id,
                 locale: &claimed.locale,
-                job: &job,
-                ad: &ad,
+                job,
+                ad,
                 external_id: claimed.external_id.as_deref(),
                 live_at_board: claimed.sent_hash.is_some(),
                 may_exist: claimed.may_exist,
@@ -233,11 +232,10 @@ fn failed_by_panic(
 
 /// The ad to send; a withdrawal of a variant the job no longer has still
 /// needs one for the boards that send content with a close.
-fn pick_ad(job: &Job, locale: &str) -> LocalizedAd {
+fn pick_ad<'a>(job: &'a Job, locale: &str) -> &'a LocalizedAd {
     job.ads
         .get(locale)
         .or_else(|| job.ads.values().next())
-        .cloned()
         .expect("a stored job has at least one ad")
 }
 

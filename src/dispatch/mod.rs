@@ -26,6 +26,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 use crate::boards::{Accounts, ErrorClass};
 use crate::config::Settings;
 use crate::ops::metrics::{AttemptLabels, Metrics};
+use crate::store::job_cache::JobCache;
 use crate::store::{PostingStatus, boards, postings};
 
 use attempt::AttemptSettings;
@@ -117,6 +118,8 @@ pub struct Dispatcher {
     wakers: Arc<Wakers>,
     metrics: Arc<Metrics>,
     worker_id: String,
+    /// Parsed jobs shared by every board's claims.
+    jobs: JobCache,
 }
 
 impl Dispatcher {
@@ -135,6 +138,7 @@ impl Dispatcher {
             wakers,
             metrics,
             worker_id,
+            jobs: JobCache::default(),
         }
     }
 
@@ -284,12 +288,21 @@ impl Dispatcher {
                     break;
                 }
                 let claim = if budgets.is_empty() && cluster_concurrency.is_none() {
-                    postings::claim(&self.pool, id, limit as i64, lease, &self.worker_id, false)
-                        .await
-                        .map(|claimed| (claimed, None))
+                    postings::claim(
+                        &self.pool,
+                        &self.jobs,
+                        id,
+                        limit as i64,
+                        lease,
+                        &self.worker_id,
+                        false,
+                    )
+                    .await
+                    .map(|claimed| (claimed, None))
                 } else {
                     boards::claim_within_budgets(
                         &self.pool,
+                        &self.jobs,
                         id,
                         limit as i64,
                         lease,

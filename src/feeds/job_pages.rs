@@ -411,7 +411,7 @@ pub async fn sitemap(State(state): State<OpsState>) -> Response {
     let mut canonical: BTreeMap<(String, String), (String, String, OffsetDateTime)> =
         BTreeMap::new();
     for row in rows {
-        let Ok(job) = serde_json::from_value::<Job>(row.job) else {
+        let Ok(job) = &row.job else {
             continue;
         };
         if job.valid_through.is_some_and(|until| until <= now) {
@@ -425,7 +425,7 @@ pub async fn sitemap(State(state): State<OpsState>) -> Response {
             reference: &reference,
             tenant_id: &row.tenant_id,
             locale: &row.locale,
-            job: &job,
+            job,
             ad,
             external_id: None,
             live_at_board: true,

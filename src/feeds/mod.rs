@@ -33,7 +33,6 @@ use tracing::{error, info, warn};
 use crate::boards::feed::{FeedEntry, FeedFormat};
 use crate::boards::{Accounts, Board, PostingContext};
 use crate::config::Settings;
-use crate::intake::message::Job;
 use crate::ops::http::{ApiError, OpsState};
 use crate::plan::board_reference;
 use crate::store::feeds::{self, Fetch};
@@ -122,7 +121,7 @@ pub async fn build(pool: &PgPool, format: &dyn FeedFormat) -> Result<Document, s
     let mut served = Vec::with_capacity(rows.len());
     let mut unrenderable = Vec::new();
     for row in rows {
-        let Ok(job) = serde_json::from_value::<Job>(row.job) else {
+        let Ok(job) = &row.job else {
             warn!(
                 message = "A stored job could not be read back; left out of the feed.",
                 posting = row.id
@@ -138,7 +137,7 @@ pub async fn build(pool: &PgPool, format: &dyn FeedFormat) -> Result<Document, s
                 reference: &reference,
                 tenant_id: &row.tenant_id,
                 locale: &row.locale,
-                job: &job,
+                job,
                 ad,
                 external_id: Some(&reference),
                 live_at_board: true,

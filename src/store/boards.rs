@@ -14,6 +14,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
+use super::job_cache::JobCache;
 use super::postings::{self, Claimed};
 
 /// Added to every budget's window (see [`claim_within_budgets`]).
@@ -140,8 +141,10 @@ pub async fn pauses(pool: &PgPool) -> Result<Vec<Pause>, sqlx::Error> {
 /// and no more than `cluster_concurrency` in flight at once.
 /// When a budget is spent, also says how long until it has room again; with
 /// only a send budget spent, confirmations go on every `confirm_poll`.
+#[allow(clippy::too_many_arguments)]
 pub async fn claim_within_budgets(
     pool: &PgPool,
+    jobs: &JobCache,
     board: &str,
     limit: i64,
     lease: Duration,
@@ -232,8 +235,16 @@ pub async fn claim_within_budgets(
     } else {
         grant.min(send_room)
     };
-    let claimed =
-        postings::claim(&mut *tx, board, grant, lease, worker, confirmations_only).await?;
+    let claimed = postings::claim_in(
+        &mut tx,
+        jobs,
+        board,
+        grant,
+        lease,
+        worker,
+        confirmations_only,
+    )
+    .await?;
     let sends: Vec<bool> = claimed.iter().map(|c| c.board_task.is_none()).collect();
     let longest = windows.iter().copied().fold(0.0, f64::max);
     sqlx::query!(

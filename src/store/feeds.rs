@@ -5,6 +5,8 @@ use serde::Serialize;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
+use super::job_cache::{JobCache, JobVersion, SharedJob};
+
 /// A posting that belongs in a board's feed.
 #[derive(Debug, Clone)]
 pub struct FeedRow {
@@ -17,27 +19,75 @@ pub struct FeedRow {
     pub first_published: OffsetDateTime,
     /// When the job's current revision arrived.
     pub updated: OffsetDateTime,
-    pub job: serde_json::Value,
+    /// The job, parsed once for all its rows (a feed lists a job once per language).
+    pub job: SharedJob,
+}
+
+#[derive(sqlx::FromRow)]
+struct FeedRowDb {
+    id: i64,
+    tenant_id: String,
+    job_id: String,
+    locale: String,
+    reference: String,
+    generation: i32,
+    content_hash: Option<String>,
+    first_published: OffsetDateTime,
+    updated: OffsetDateTime,
+    job_revision: i64,
 }
 
 /// The postings of `board` a document served now must hold: the live ones
 /// handed to the feed, and those already in it while an update is on its way
 /// (dropping them meanwhile would tell the crawler the job closed).
 pub async fn rows(pool: &PgPool, board: &str) -> Result<Vec<FeedRow>, sqlx::Error> {
-    sqlx::query_as!(
-        FeedRow,
-        r#"SELECT p.id, p.tenant_id, p.locale, p.reference, p.generation, p.content_hash,
-                  p.created_at AS first_published, j.updated_at AS updated, j.content AS job
+    // One snapshot for the rows and their jobs' content (read once per job).
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let rows: Vec<FeedRowDb> = sqlx::query_as(
+        r#"SELECT p.id, p.tenant_id, p.job_id, p.locale, p.reference, p.generation, p.content_hash,
+                  p.created_at AS first_published, j.updated_at AS updated,
+                  j.revision AS job_revision
            FROM postings p JOIN jobs j ON j.tenant_id = p.tenant_id AND j.job_id = p.job_id
            WHERE p.board = $1 AND p.wanted = 'live'
              AND (p.status IN ('submitted', 'posted')
                   OR (p.sent_hash IS NOT NULL
                       AND p.status IN ('queued', 'in_flight', 'retry_scheduled', 'verifying')))
            ORDER BY p.id"#,
-        board,
     )
-    .fetch_all(pool)
-    .await
+    .bind(board)
+    .fetch_all(&mut *tx)
+    .await?;
+    let wanted: Vec<(&str, &str, JobVersion)> = rows
+        .iter()
+        .map(|row| {
+            let version = JobVersion {
+                revision: row.job_revision,
+                updated_at: row.updated,
+            };
+            (row.tenant_id.as_str(), row.job_id.as_str(), version)
+        })
+        .collect();
+    let jobs = JobCache::default().resolve(&mut tx, &wanted).await?;
+    drop(wanted);
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .zip(jobs)
+        .map(|(row, job)| FeedRow {
+            id: row.id,
+            tenant_id: row.tenant_id,
+            locale: row.locale,
+            reference: row.reference,
+            generation: row.generation,
+            content_hash: row.content_hash,
+            first_published: row.first_published,
+            updated: row.updated,
+            job,
+        })
+        .collect())
 }
 
 /// One fetch of a board's feed.

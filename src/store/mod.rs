@@ -8,6 +8,7 @@ pub mod activity;
 pub mod boards;
 pub mod feeds;
 pub mod intake;
+pub mod job_cache;
 pub mod ops;
 pub mod postings;
 pub mod rejected;

@@ -8,11 +8,12 @@
 use std::time::Duration;
 
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::PostingStatus;
+use super::job_cache::{JobCache, JobVersion, SharedJob};
 
 /// A posting claimed for one attempt, with the job content to send.
 #[derive(Debug, Clone)]
@@ -43,20 +44,76 @@ pub struct Claimed {
     pub fixed_fields: Option<String>,
     /// When the board first accepted this posting (`None` before).
     pub first_published_at: Option<OffsetDateTime>,
-    pub job: serde_json::Value,
+    /// The job, parsed once and shared by every posting of it in flight.
+    pub job: SharedJob,
 }
 
-/// Claims up to `limit` due postings of `board` for `lease`.
+/// A claimed row: the posting, and which version of its job the claim saw.
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    id: i64,
+    tenant_id: String,
+    job_id: String,
+    board: String,
+    locale: String,
+    reference: String,
+    revision: i64,
+    wanted: String,
+    attempts: i32,
+    max_attempts: i32,
+    lease_token: Uuid,
+    content_hash: Option<String>,
+    sent_hash: Option<String>,
+    may_exist: bool,
+    external_id: Option<String>,
+    external_url: Option<String>,
+    board_task: Option<String>,
+    generation: i32,
+    fixed_fields: Option<String>,
+    first_published_at: Option<OffsetDateTime>,
+    job_revision: i64,
+    job_updated_at: OffsetDateTime,
+}
+
+/// Claims up to `limit` due postings of `board` for `lease`, in a
+/// transaction of its own (see [`claim_in`]).
 pub async fn claim(
-    executor: impl sqlx::PgExecutor<'_>,
+    pool: &PgPool,
+    jobs: &JobCache,
     board: &str,
     limit: i64,
     lease: Duration,
     worker: &str,
     confirmations_only: bool,
 ) -> Result<Vec<Claimed>, sqlx::Error> {
-    sqlx::query_as!(
-        Claimed,
+    let mut tx = pool.begin().await?;
+    let claimed = claim_in(
+        &mut tx,
+        jobs,
+        board,
+        limit,
+        lease,
+        worker,
+        confirmations_only,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(claimed)
+}
+
+/// Claims up to `limit` due postings of `board` for `lease` on `conn` (in a
+/// transaction). The claim returns each posting's job key and version, not
+/// its content; the batch's jobs come from `jobs`, read and parsed once each.
+pub async fn claim_in(
+    conn: &mut PgConnection,
+    jobs: &JobCache,
+    board: &str,
+    limit: i64,
+    lease: Duration,
+    worker: &str,
+    confirmations_only: bool,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    let rows: Vec<ClaimedRow> = sqlx::query_as(
         r#"WITH picked AS (
              SELECT id FROM postings
              WHERE board = $1
@@ -80,18 +137,60 @@ pub async fn claim(
            FROM picked, jobs j
            WHERE p.id = picked.id AND j.tenant_id = p.tenant_id AND j.job_id = p.job_id
            RETURNING p.id, p.tenant_id, p.job_id, p.board, p.locale, p.reference, p.revision,
-                     p.wanted, p.attempts, p.max_attempts, p.lease_token AS "lease_token!",
+                     p.wanted, p.attempts, p.max_attempts, p.lease_token,
                      p.content_hash, p.sent_hash, p.may_exist, p.external_id, p.external_url,
                      p.board_task, p.generation, p.fixed_fields, p.first_published_at,
-                     j.content AS job"#,
-        board,
-        limit,
-        lease.as_millis() as f64,
-        worker,
-        confirmations_only,
+                     j.revision AS job_revision, j.updated_at AS job_updated_at"#,
     )
-    .fetch_all(executor)
-    .await
+    .bind(board)
+    .bind(limit)
+    .bind(lease.as_millis() as f64)
+    .bind(worker)
+    .bind(confirmations_only)
+    .fetch_all(&mut *conn)
+    .await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanted: Vec<(&str, &str, JobVersion)> = rows
+        .iter()
+        .map(|row| {
+            let version = JobVersion {
+                revision: row.job_revision,
+                updated_at: row.job_updated_at,
+            };
+            (row.tenant_id.as_str(), row.job_id.as_str(), version)
+        })
+        .collect();
+    let shared = jobs.resolve(conn, &wanted).await?;
+    drop(wanted);
+    Ok(rows
+        .into_iter()
+        .zip(shared)
+        .map(|(row, job)| Claimed {
+            id: row.id,
+            tenant_id: row.tenant_id,
+            job_id: row.job_id,
+            board: row.board,
+            locale: row.locale,
+            reference: row.reference,
+            revision: row.revision,
+            wanted: row.wanted,
+            attempts: row.attempts,
+            max_attempts: row.max_attempts,
+            lease_token: row.lease_token,
+            content_hash: row.content_hash,
+            sent_hash: row.sent_hash,
+            may_exist: row.may_exist,
+            external_id: row.external_id,
+            external_url: row.external_url,
+            board_task: row.board_task,
+            generation: row.generation,
+            fixed_fields: row.fixed_fields,
+            first_published_at: row.first_published_at,
+            job,
+        })
+        .collect())
 }
 
 /// What an attempt found, to be written back under the attempt's lease.

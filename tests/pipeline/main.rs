@@ -3,6 +3,7 @@
 
 mod activity;
 mod batching;
+mod claims;
 mod console;
 mod controls;
 mod dashboard;

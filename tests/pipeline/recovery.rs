@@ -142,6 +142,7 @@ async fn a_batch_of_completions_keeps_each_lease_fence() {
     assert!(matches!(processed, Processed::Accepted { .. }));
     let claimed = postings::claim(
         &env.pool,
+        &boardcast::store::job_cache::JobCache::default(),
         WTTJ,
         2,
         Duration::from_secs(60),
@@ -245,6 +246,7 @@ async fn a_set_based_batch_mixes_kept_and_lost_leases_and_a_changed_job() {
     assert!(matches!(processed, Processed::Accepted { .. }));
     let claimed = postings::claim(
         &env.pool,
+        &boardcast::store::job_cache::JobCache::default(),
         WTTJ,
         3,
         Duration::from_secs(60),

@@ -300,7 +300,7 @@ fn claimed() -> Claimed {
         generation: 0,
         fixed_fields: None,
         first_published_at: None,
-        job: serde_json::to_value(&job).unwrap(),
+        job: Ok(std::sync::Arc::new(job)),
     }
 }
 
