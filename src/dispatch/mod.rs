@@ -2,9 +2,11 @@
 //!
 //! Each board has its own loop, so a slow or failing board never holds back
 //! another. A loop sleeps until intake wakes it (in-process, right after a
-//! commit), an attempt finishes, or the poll interval passes; then it claims
-//! as many due postings as it has free request slots, in one statement. The
-//! rescuer returns postings whose worker died (expired lease) to the queue.
+//! commit), a finished attempt frees a slot it was waiting for or leaves work
+//! due before the next poll, or the poll interval passes; then, at most every
+//! `dispatch.claim_gap_ms`, it claims as many due postings as it has free
+//! request slots and its pace allows, in one statement. The rescuer returns
+//! postings whose worker died (expired lease) to the queue.
 
 pub mod attempt;
 pub mod completions;
