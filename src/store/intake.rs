@@ -192,15 +192,10 @@ async fn plan_postings(
             locale,
         ));
         // One hash per language, not per posting: each clones and prints the job.
-        let hash = match hash_by_locale.get(locale.as_str()) {
-            Some(hash) => String::clone(hash),
-            None => {
-                let hash = plan::content_hash(job, locale);
-                hash_by_locale.insert(locale.as_str(), hash.clone());
-                hash
-            }
-        };
-        hashes.push(hash);
+        let hash = hash_by_locale
+            .entry(locale.as_str())
+            .or_insert_with(|| plan::content_hash(job, locale));
+        hashes.push(hash.clone());
         max_attempts.push(settings.retry_policy(board).max_attempts as i32);
         boards.push(board.clone());
         locales.push(locale.clone());

@@ -117,20 +117,6 @@ impl JobCache {
         job
     }
 
-    /// How many jobs the cache still names (live or not yet swept).
-    pub fn len(&self) -> usize {
-        self.inner
-            .lock()
-            .expect("the job cache lock is never poisoned")
-            .entries
-            .len()
-    }
-
-    /// Whether the cache names no job.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The jobs of `wanted` ((tenant, job, version) per claimed posting), each
     /// read from PostgreSQL and parsed once at most: from the cache when it
     /// holds that version, else in one query on `conn` (the claim's
