@@ -9,12 +9,15 @@
 //! `deploy/dev/bench.sh` runs it against a release worker and a separate
 //! sandbox process and adds peak memory and CPU seconds.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
 use crate::intake::amqp::Publisher;
@@ -285,6 +288,7 @@ pub async fn run(settings: &Settings, pool: &PgPool, options: &Options) -> Resul
         .map(|i| with_fresh_ids(template.clone(), Some(format!("{prefix}{i:06}"))))
         .collect();
     let jobs = jobs_of(&messages);
+    let in_flight = InFlightSampler::start(pool);
     let wall = Instant::now();
     let label = match options.load {
         Load::Burst { copies } => {
@@ -301,7 +305,50 @@ pub async fn run(settings: &Settings, pool: &PgPool, options: &Options) -> Resul
         }
     };
     settle(pool, &jobs, patience).await?;
+    let peak = in_flight.finish().await;
     report(pool, &prefix, &label, wall.elapsed()).await?;
+    println!("postings in flight at once: peak {peak} (sampled every 250 ms)");
     publisher.close().await;
     Ok(())
+}
+
+/// Samples how many postings are in flight (claimed, at their board) while
+/// the load runs: the memory figure means little without it.
+struct InFlightSampler {
+    peak: Arc<AtomicI64>,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl InFlightSampler {
+    fn start(pool: &PgPool) -> Self {
+        let peak = Arc::new(AtomicI64::new(0));
+        let stop = CancellationToken::new();
+        let task = tokio::spawn({
+            let (pool, peak, stop) = (pool.clone(), peak.clone(), stop.clone());
+            async move {
+                while !stop.is_cancelled() {
+                    let now: Result<i64, _> = sqlx::query_scalar(
+                        "SELECT count(*) FROM postings WHERE status = 'in_flight'",
+                    )
+                    .fetch_one(&pool)
+                    .await;
+                    if let Ok(now) = now {
+                        peak.fetch_max(now, Ordering::Relaxed);
+                    }
+                    tokio::select! {
+                        _ = stop.cancelled() => {}
+                        _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                    }
+                }
+            }
+        });
+        Self { peak, stop, task }
+    }
+
+    async fn finish(self) -> i64 {
+        self.stop.cancel();
+        let _ = self.task.await;
+        self.peak.load(Ordering::Relaxed)
+    }
 }
