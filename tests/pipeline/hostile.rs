@@ -139,6 +139,67 @@ async fn a_message_id_longer_than_a_short_string_is_refused_by_the_publisher() {
     env.cleanup().await;
 }
 
+/// Every AMQP connection offers a small frame size (lapin keeps 64 frames of
+/// buffers per connection), and a message larger than one frame still
+/// arrives whole: the publisher splits it, the consumer joins it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_offer_a_small_frame_and_large_messages_still_arrive_whole() {
+    let mut env = test_env().await;
+    let connection = boardcast::intake::amqp::connect(&env.settings.amqp, "test")
+        .await
+        .unwrap();
+    assert_eq!(
+        connection.configuration().frame_max(),
+        boardcast::intake::amqp::FRAME_MAX
+    );
+    connection.close(200, "done".into()).await.unwrap();
+
+    let pool = impatient_pool(&env).await;
+    let worker = start_worker(&mut env, pool).await;
+    // Four ads with summaries near their cap: more than two frames' worth.
+    let summary = "Long summary. ".repeat(1_400);
+    let message = edited(|m| {
+        m["job"]["id"] = json!("LARGE-1");
+        m["job"]["ads"]["en"]["summary"] = json!(summary);
+        let en = m["job"]["ads"]["en"].clone();
+        for language in ["de", "fr", "es"] {
+            m["job"]["ads"][language] = en.clone();
+        }
+    });
+    assert!(message.len() > 2 * boardcast::intake::amqp::FRAME_MAX as usize);
+    env.publish(&message).await;
+    let stored = env
+        .wait_for("the large message to be accepted", || async {
+            sqlx::query_scalar::<_, String>(
+                "SELECT content #>> '{ads,es,summary}' FROM jobs WHERE job_id = 'LARGE-1'",
+            )
+            .fetch_optional(&env.pool)
+            .await
+            .ok()
+            .flatten()
+        })
+        .await;
+    assert_eq!(stored, summary);
+    worker.stop().await;
+    env.cleanup().await;
+}
+
+/// The URL carries the password: a URL lapin cannot parse is reported
+/// without quoting it.
+#[tokio::test]
+async fn an_invalid_amqp_url_is_reported_without_the_url() {
+    let mut settings =
+        boardcast::config::Settings::load(&crate::helpers::crate_dir().join("config"))
+            .unwrap()
+            .amqp;
+    settings.url = "amqp://user:s3cret-pass@host:notaport/".to_owned().into();
+    let error = boardcast::intake::amqp::connect(&settings, "test")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AmqpError::InvalidUrl), "{error}");
+    assert!(!error.to_string().contains("s3cret"), "{error}");
+}
+
 /// Finding 11, the CLI: `boardcast publish` of a file whose message_id is
 /// 300 characters exits with an error that says why, not a panic.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
