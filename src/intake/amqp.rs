@@ -476,7 +476,7 @@ impl Consumer<'_> {
             .build();
         loop {
             match process_batch(self.pool, self.settings, self.known_boards, &raws).await {
-                Ok(processed) => return Some(processed),
+                Ok(batch) => return Some(batch.processed),
                 Err(database) => {
                     self.metrics
                         .intake

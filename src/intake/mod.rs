@@ -9,14 +9,15 @@
 pub mod amqp;
 pub mod message;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use sqlx::{PgConnection, PgPool};
+use tracing::warn;
 
 use crate::config::Settings;
 use crate::store::intake::{self as stored, IntakeOutcome};
 use crate::store::rejected;
-use message::{InvalidMessage, Limits, RejectReason, Submission};
+use message::{Command, InvalidMessage, Job, Limits, RejectReason, Submission};
 
 /// What became of one message.
 #[derive(Debug, PartialEq)]
@@ -64,33 +65,124 @@ pub struct Raw<'a> {
     pub redelivered: bool,
 }
 
-/// Processes `batch` in order in ONE transaction, a savepoint each, so a
-/// message the database refuses rolls back only itself and every outcome is
-/// what one-at-a-time gives; one commit (one WAL flush) for the lot. An
-/// `Err` means nothing was committed: hold the whole batch and retry.
+/// What became of a batch: each message's outcome, in delivery order.
+#[derive(Debug)]
+pub struct Batch {
+    pub processed: Vec<Processed>,
+    /// How many messages took the set-based path (see
+    /// [`stored::batch`]); the others were applied one at a time.
+    pub set_based: usize,
+}
+
+/// Processes `batch` in ONE transaction with every outcome what
+/// one-at-a-time gives; one commit (one WAL flush) for the lot. An `Err`
+/// means nothing was committed: hold the whole batch and retry.
 pub async fn process_batch(
     pool: &PgPool,
     settings: &Settings,
     known_boards: &BTreeSet<String>,
     batch: &[Raw<'_>],
-) -> Result<Vec<Processed>, sqlx::Error> {
+) -> Result<Batch, sqlx::Error> {
+    let limits = Limits {
+        max_bytes: settings.amqp.max_message_bytes,
+        boards: known_boards,
+        max_ads: settings.amqp.max_ads_per_message,
+    };
+    let parsed = batch
+        .iter()
+        .map(|raw| {
+            let delivery = Delivery {
+                raw: raw.data,
+                max_bytes: settings.amqp.max_message_bytes,
+                routing_key: raw.routing_key,
+                redelivered: raw.redelivered,
+            };
+            (delivery, message::parse(raw.data, &limits))
+        })
+        .collect();
+    commit_batch(pool, settings, parsed).await
+}
+
+/// [`process_batch`] past the parser: commits parsed submissions (and
+/// records the rejections of unparsable ones) in one transaction.
+///
+/// Publishes and updates whose message_id and job are each unique in the
+/// batch go through [`stored::batch::apply_set`] together, in one
+/// savepoint; nothing else in the batch touches their jobs, so their place
+/// in the order does not matter. The rest (withdraws, a job or message_id
+/// seen twice) take a savepoint each, in delivery order, so one job's
+/// messages apply in order. If the set's savepoint fails, its messages are
+/// applied one at a time instead, where a data error rejects only the
+/// message that carries it.
+pub async fn commit_batch(
+    pool: &PgPool,
+    settings: &Settings,
+    batch: Vec<(Delivery<'_>, Result<Submission, InvalidMessage>)>,
+) -> Result<Batch, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for raw in batch {
-        outcomes.push(
-            process_on(
-                &mut tx,
-                settings,
-                known_boards,
-                raw.data,
-                raw.routing_key,
-                raw.redelivered,
-            )
-            .await?,
-        );
+    let set = set_based(&batch);
+    let mut set_outcomes: HashMap<usize, IntakeOutcome> = HashMap::new();
+    if !set.is_empty() {
+        let members: Vec<(&Submission, &Job)> = set.iter().map(|&(_, member)| member).collect();
+        match stored::batch::apply_set(&mut tx, settings, &members).await {
+            Ok(outcomes) => {
+                set_outcomes = set.iter().map(|&(index, _)| index).zip(outcomes).collect();
+            }
+            Err(error) => warn!(
+                message =
+                    "The batch's set-based intake failed; applying its messages one at a time.",
+                error = error.to_string().as_str(),
+                messages = set.len()
+            ),
+        }
+    }
+    let set_based = set_outcomes.len();
+
+    let mut processed = Vec::with_capacity(batch.len());
+    for (index, (delivery, parsed)) in batch.into_iter().enumerate() {
+        processed.push(match (parsed, set_outcomes.remove(&index)) {
+            (Ok(submission), Some(outcome)) => {
+                settle(&mut tx, &delivery, submission, Ok(outcome)).await?
+            }
+            (Ok(submission), None) => commit_on(&mut tx, settings, &delivery, submission).await?,
+            (Err(invalid), _) => reject(&mut tx, &delivery, invalid).await?,
+        });
     }
     tx.commit().await?;
-    Ok(outcomes)
+    Ok(Batch {
+        processed,
+        set_based,
+    })
+}
+
+/// The messages of `batch` the set-based path may take, with their indices:
+/// publishes and updates whose message_id and (tenant, job) no other parsed
+/// message of the batch shares.
+fn set_based<'b>(
+    batch: &'b [(Delivery<'_>, Result<Submission, InvalidMessage>)],
+) -> Vec<(usize, (&'b Submission, &'b Job))> {
+    let submissions = || batch.iter().filter_map(|(_, parsed)| parsed.as_ref().ok());
+    let mut message_ids: HashMap<uuid::Uuid, usize> = HashMap::new();
+    let mut jobs: HashMap<(&str, &str), usize> = HashMap::new();
+    for submission in submissions() {
+        *message_ids.entry(submission.message_id).or_default() += 1;
+        *jobs
+            .entry((&submission.tenant_id, &submission.job_id))
+            .or_default() += 1;
+    }
+    batch
+        .iter()
+        .enumerate()
+        .filter_map(|(index, (_, parsed))| {
+            let submission = parsed.as_ref().ok()?;
+            let (Command::Publish(job) | Command::Update(job)) = &submission.command else {
+                return None;
+            };
+            let unique = message_ids[&submission.message_id] == 1
+                && jobs[&(submission.tenant_id.as_str(), submission.job_id.as_str())] == 1;
+            unique.then_some((index, (submission, job)))
+        })
+        .collect()
 }
 
 /// [`process`] inside the caller's transaction; nothing is committed here.
@@ -150,7 +242,19 @@ async fn commit_on(
     delivery: &Delivery<'_>,
     submission: Submission,
 ) -> Result<Processed, sqlx::Error> {
-    match stored::apply_on(conn, settings, &submission).await {
+    let applied = stored::apply_on(conn, settings, &submission).await;
+    settle(conn, delivery, submission, applied).await
+}
+
+/// Turns what the store made of a submission into its outcome, recording
+/// the rejection of a refused one.
+async fn settle(
+    conn: &mut PgConnection,
+    delivery: &Delivery<'_>,
+    submission: Submission,
+    applied: Result<IntakeOutcome, sqlx::Error>,
+) -> Result<Processed, sqlx::Error> {
+    match applied {
         Ok(IntakeOutcome::Accepted { boards, .. }) => Ok(Processed::Accepted {
             submission: Box::new(submission),
             boards,

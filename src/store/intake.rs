@@ -2,6 +2,8 @@
 //! the job's new revision and every posting it plans, all in one commit.
 //! The AMQP delivery is acked only after that commit.
 
+pub mod batch;
+
 use std::collections::BTreeSet;
 
 use sqlx::{Connection, PgConnection, PgPool};
@@ -162,9 +164,70 @@ async fn plan_postings(
         submission.job_id,
     )
     .fetch_all(&mut *tx)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|row| (row.board, row.locale))
+    .collect();
+    let mut rows = PostingRows::default();
+    let mut dropped = DroppedRows::default();
+    let outcome = plan_job(settings, submission, job, existing, &mut rows, &mut dropped);
+    insert_postings(tx, &rows).await?;
+    if !dropped.is_empty() {
+        withdraw_rows(tx, &dropped).await?;
+    }
+    Ok(outcome)
+}
+
+/// The postings of one or more jobs' new revisions, one element per posting,
+/// as [`insert_postings`] takes them.
+#[derive(Default)]
+struct PostingRows {
+    tenants: Vec<String>,
+    jobs: Vec<String>,
+    revisions: Vec<i64>,
+    boards: Vec<String>,
+    locales: Vec<String>,
+    references: Vec<String>,
+    hashes: Vec<String>,
+    max_attempts: Vec<i32>,
+    skip_reasons: Vec<Option<String>>,
+}
+
+/// Postings to come down, one element per posting, as [`withdraw_rows`] takes them.
+#[derive(Default)]
+struct DroppedRows {
+    tenants: Vec<String>,
+    jobs: Vec<String>,
+    boards: Vec<String>,
+    locales: Vec<String>,
+}
+
+impl DroppedRows {
+    fn push(&mut self, tenant: &str, job: &str, board: String, locale: String) {
+        self.tenants.push(tenant.to_owned());
+        self.jobs.push(job.to_owned());
+        self.boards.push(board);
+        self.locales.push(locale);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.boards.is_empty()
+    }
+}
+
+/// Plans one job's new revision against the (board, locale) pairs it has
+/// live (`existing`): adds its postings to `rows` and the variants the ad
+/// dropped to `dropped`. Pure, so one message and a whole batch plan alike.
+fn plan_job(
+    settings: &Settings,
+    submission: &Submission,
+    job: &Job,
+    existing: Vec<(String, String)>,
+    rows: &mut PostingRows,
+    dropped: &mut DroppedRows,
+) -> IntakeOutcome {
     // Boards that carry the job get the new content whatever the targets say.
-    let carrying: BTreeSet<String> = existing.iter().map(|row| row.board.clone()).collect();
+    let carrying: BTreeSet<String> = existing.iter().map(|(board, _)| board.clone()).collect();
     let planned = plan::plan(
         settings,
         &submission.tenant_id,
@@ -173,12 +236,6 @@ async fn plan_postings(
         &carrying,
     );
 
-    let mut boards = Vec::with_capacity(planned.len());
-    let mut locales = Vec::with_capacity(planned.len());
-    let mut references = Vec::with_capacity(planned.len());
-    let mut hashes = Vec::with_capacity(planned.len());
-    let mut skip_reasons = Vec::with_capacity(planned.len());
-    let mut max_attempts = Vec::with_capacity(planned.len());
     let mut hash_by_locale: std::collections::HashMap<&str, String> = Default::default();
     for PlannedPosting {
         board,
@@ -186,7 +243,10 @@ async fn plan_postings(
         skip_reason,
     } in &planned
     {
-        references.push(plan::posting_reference(
+        rows.tenants.push(submission.tenant_id.clone());
+        rows.jobs.push(submission.job_id.clone());
+        rows.revisions.push(job.revision);
+        rows.references.push(plan::posting_reference(
             &submission.tenant_id,
             &submission.job_id,
             locale,
@@ -195,24 +255,56 @@ async fn plan_postings(
         let hash = hash_by_locale
             .entry(locale.as_str())
             .or_insert_with(|| plan::content_hash(job, locale));
-        hashes.push(hash.clone());
-        max_attempts.push(settings.retry_policy(board).max_attempts as i32);
-        boards.push(board.clone());
-        locales.push(locale.clone());
-        skip_reasons.push(skip_reason.clone());
+        rows.hashes.push(hash.clone());
+        rows.max_attempts
+            .push(settings.retry_policy(board).max_attempts as i32);
+        rows.boards.push(board.clone());
+        rows.locales.push(locale.clone());
+        rows.skip_reasons.push(skip_reason.clone());
     }
 
-    // A posting is re-sent when its content changed or it is not live; one
-    // that is in flight is left to its worker, whose completion sees the new
-    // content and queues it again.
-    sqlx::query!(
+    // Variants dropped from the ad come down from the boards that carry them.
+    for (board, locale) in existing {
+        if !planned
+            .iter()
+            .any(|p| p.board == board && p.locale == locale)
+        {
+            dropped.push(&submission.tenant_id, &submission.job_id, board, locale);
+        }
+    }
+
+    let active: BTreeSet<String> = planned
+        .iter()
+        .filter(|p| p.skip_reason.is_none())
+        .map(|p| p.board.clone())
+        .collect();
+    IntakeOutcome::Accepted {
+        boards: active,
+        postings: planned.len(),
+    }
+}
+
+/// Writes `rows`, of any number of jobs, in one statement (the posting
+/// events are written once per statement, see migration 0021). A job may
+/// appear only once: a statement cannot update one row twice.
+///
+/// A posting is re-sent when its content changed or it is not live; one
+/// that is in flight is left to its worker, whose completion sees the new
+/// content and queues it again.
+async fn insert_postings(
+    tx: &mut sqlx::PgConnection,
+    rows: &PostingRows,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
         r#"INSERT INTO postings AS p (tenant_id, job_id, board, locale, reference, revision, wanted,
                               status, content_hash, max_attempts, next_attempt_at, last_error)
-           SELECT $1, $2, u.board, u.locale, u.reference, $3, 'live',
+           SELECT u.tenant_id, u.job_id, u.board, u.locale, u.reference, u.revision, 'live',
                   CASE WHEN u.skip_reason IS NULL THEN 'queued' ELSE 'skipped' END::posting_status,
                   u.hash, u.max_attempts, now(), u.skip_reason
-           FROM UNNEST($4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[])
-                AS u(board, locale, reference, hash, max_attempts, skip_reason)
+           FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
+                       $7::text[], $8::int[], $9::text[])
+                AS u(tenant_id, job_id, revision, board, locale, reference, hash, max_attempts,
+                     skip_reason)
            ON CONFLICT (tenant_id, job_id, board, locale) DO UPDATE SET
              revision = EXCLUDED.revision,
              wanted = 'live',
@@ -240,50 +332,19 @@ async fn plan_postings(
              last_error = CASE WHEN EXCLUDED.status = 'skipped' THEN EXCLUDED.last_error
                                WHEN p.status = 'in_flight' THEN p.last_error ELSE NULL END,
              updated_at = now()"#,
-        submission.tenant_id,
-        submission.job_id,
-        job.revision,
-        &boards,
-        &locales,
-        &references,
-        &hashes,
-        &max_attempts,
-        &skip_reasons as &[Option<String>],
     )
+    .bind(&rows.tenants)
+    .bind(&rows.jobs)
+    .bind(&rows.revisions)
+    .bind(&rows.boards)
+    .bind(&rows.locales)
+    .bind(&rows.references)
+    .bind(&rows.hashes)
+    .bind(&rows.max_attempts)
+    .bind(&rows.skip_reasons)
     .execute(&mut *tx)
     .await?;
-
-    // Variants dropped from the ad come down from the boards that carry them.
-    let dropped: Vec<(String, String)> = existing
-        .into_iter()
-        .map(|row| (row.board, row.locale))
-        .filter(|(board, locale)| {
-            !planned
-                .iter()
-                .any(|p| &p.board == board && &p.locale == locale)
-        })
-        .collect();
-    if !dropped.is_empty() {
-        let (boards, locales): (Vec<String>, Vec<String>) = dropped.into_iter().unzip();
-        withdraw_rows(
-            tx,
-            &submission.tenant_id,
-            &submission.job_id,
-            &boards,
-            &locales,
-        )
-        .await?;
-    }
-
-    let active: BTreeSet<String> = planned
-        .iter()
-        .filter(|p| p.skip_reason.is_none())
-        .map(|p| p.board.clone())
-        .collect();
-    Ok(IntakeOutcome::Accepted {
-        boards: active,
-        postings: planned.len(),
-    })
+    Ok(())
 }
 
 async fn withdraw(
@@ -298,22 +359,22 @@ async fn withdraw(
     )
     .fetch_all(&mut *tx)
     .await?;
-    let (boards, locales): (Vec<String>, Vec<String>) = rows
-        .into_iter()
-        .map(|row| (row.board, row.locale))
-        .filter(|(board, _)| match &submission.targets {
+    let mut withdrawn = DroppedRows::default();
+    for row in rows {
+        let targeted = match &submission.targets {
             Targets::All => true,
-            Targets::Boards(targets) => targets.iter().any(|t| &t.board == board),
-        })
-        .unzip();
-    withdraw_rows(
-        tx,
-        &submission.tenant_id,
-        &submission.job_id,
-        &boards,
-        &locales,
-    )
-    .await?;
+            Targets::Boards(targets) => targets.iter().any(|t| t.board == row.board),
+        };
+        if targeted {
+            withdrawn.push(
+                &submission.tenant_id,
+                &submission.job_id,
+                row.board,
+                row.locale,
+            );
+        }
+    }
+    withdraw_rows(tx, &withdrawn).await?;
     if matches!(submission.targets, Targets::All) {
         sqlx::query!(
             "UPDATE jobs SET withdrawn = true, updated_at = now() WHERE tenant_id = $1 AND job_id = $2",
@@ -324,22 +385,16 @@ async fn withdraw(
         .await?;
     }
     Ok(IntakeOutcome::Accepted {
-        postings: boards.len(),
-        boards: boards.into_iter().collect(),
+        postings: withdrawn.boards.len(),
+        boards: withdrawn.boards.into_iter().collect(),
     })
 }
 
 /// Marks postings to come down. One that never reached its board (no board
 /// id, no send that may have landed) is withdrawn at once; the others are
 /// queued so their board is told.
-async fn withdraw_rows(
-    tx: &mut sqlx::PgConnection,
-    tenant: &str,
-    job: &str,
-    boards: &[String],
-    locales: &[String],
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
+async fn withdraw_rows(tx: &mut sqlx::PgConnection, rows: &DroppedRows) -> Result<(), sqlx::Error> {
+    sqlx::query(
         r#"UPDATE postings AS p SET
              wanted = 'withdrawn',
              status = CASE
@@ -352,13 +407,15 @@ async fn withdraw_rows(
              next_attempt_at = CASE WHEN p.status = 'in_flight' THEN p.next_attempt_at ELSE now() END,
              last_error = CASE WHEN p.status = 'in_flight' THEN p.last_error ELSE NULL END,
              updated_at = now()
-           FROM UNNEST($3::text[], $4::text[]) AS u(board, locale)
-           WHERE p.tenant_id = $1 AND p.job_id = $2 AND p.board = u.board AND p.locale = u.locale"#,
-        tenant,
-        job,
-        boards,
-        locales,
+           FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[])
+                AS u(tenant_id, job_id, board, locale)
+           WHERE p.tenant_id = u.tenant_id AND p.job_id = u.job_id
+             AND p.board = u.board AND p.locale = u.locale"#,
     )
+    .bind(&rows.tenants)
+    .bind(&rows.jobs)
+    .bind(&rows.boards)
+    .bind(&rows.locales)
     .execute(&mut *tx)
     .await?;
     Ok(())

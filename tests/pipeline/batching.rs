@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use boardcast::intake::amqp::{Publisher, connect};
-use boardcast::intake::{Processed, process};
+use boardcast::intake::message::{InvalidMessage, Limits, Submission, parse};
+use boardcast::intake::{Delivery, Processed, commit, commit_batch, process};
 use lapin::options::QueueDeclareOptions;
 use lapin::types::FieldTable;
 use serde_json::{Value, json};
@@ -313,4 +314,225 @@ async fn a_batch_held_through_a_database_outage_loses_and_doubles_nothing() {
     assert_eq!(queued(&env).await, 0);
     assert_eq!(env.dead_letters().await, 0);
     env.cleanup().await;
+}
+
+/// One message of [`the_set_based_intake_ends_every_message_as_one_at_a_time_does`].
+struct Message {
+    raw: Vec<u8>,
+    /// Given past the parser a NUL in its tenant_id, which the database refuses.
+    nul_tenant: bool,
+}
+
+fn message(edit: impl FnOnce(&mut Value)) -> Message {
+    Message {
+        raw: edited(edit),
+        nul_tenant: false,
+    }
+}
+
+fn publish(job: &str) -> Message {
+    message(|m| m["job"]["id"] = json!(job))
+}
+
+fn update(job: &str, revision: i64) -> Message {
+    message(|m| {
+        m["action"] = json!("update");
+        m["job"]["id"] = json!(job);
+        m["job"]["revision"] = json!(revision);
+        m["job"]["ads"]["en"]["title"] = json!(format!("Account Executive, revision {revision}"));
+    })
+}
+
+fn delivery(raw: &[u8]) -> Delivery<'_> {
+    Delivery {
+        raw,
+        max_bytes: 262_144,
+        routing_key: "post-job",
+        redelivered: false,
+    }
+}
+
+fn parsed(env: &TestEnv, message: &Message) -> Result<Submission, InvalidMessage> {
+    let boards = env.settings.board_ids();
+    let mut submission = parse(&message.raw, &Limits::new(262_144, &boards))?;
+    if message.nul_tenant {
+        submission.tenant_id = "north\u{0}wind".to_owned();
+    }
+    Ok(submission)
+}
+
+/// What a test compares of an outcome: its kind, and a rejection's reason.
+fn outcome(processed: &Processed) -> String {
+    match processed {
+        Processed::Accepted { .. } => "accepted".to_owned(),
+        Processed::Duplicate => "duplicate".to_owned(),
+        Processed::Rejected(invalid) => format!("rejected: {}", invalid.reason.as_str()),
+    }
+}
+
+/// Applies `messages` one at a time, each in its own transaction.
+async fn one_at_a_time(env: &TestEnv, messages: &[Message]) -> Vec<String> {
+    let boards = env.settings.board_ids();
+    let mut outcomes = Vec::new();
+    for message in messages {
+        let processed = if message.nul_tenant {
+            let submission = parsed(env, message).unwrap();
+            commit(
+                &env.pool,
+                &env.settings,
+                &delivery(&message.raw),
+                submission,
+            )
+            .await
+        } else {
+            process(
+                &env.pool,
+                &env.settings,
+                &boards,
+                &message.raw,
+                "post-job",
+                false,
+            )
+            .await
+        };
+        outcomes.push(outcome(&processed.unwrap()));
+    }
+    outcomes
+}
+
+/// Applies `messages` as one batch; the outcomes and how many took the set-based path.
+async fn as_a_batch(env: &TestEnv, messages: &[Message]) -> (Vec<String>, usize) {
+    let batch = messages
+        .iter()
+        .map(|message| (delivery(&message.raw), parsed(env, message)))
+        .collect();
+    let batch = commit_batch(&env.pool, &env.settings, batch).await.unwrap();
+    (
+        batch.processed.iter().map(outcome).collect(),
+        batch.set_based,
+    )
+}
+
+/// Every row intake writes, in an order and form both databases share
+/// (ids and timestamps left out: they differ run to run).
+async fn intake_rows(env: &TestEnv) -> Vec<String> {
+    let queries = [
+        "SELECT concat_ws('|', message_id, tenant_id, job_id, action, revision)
+         FROM submissions",
+        "SELECT concat_ws('|', tenant_id, job_id, revision, content, withdrawn) FROM jobs",
+        "SELECT concat_ws('|', tenant_id, job_id, board, locale, reference, revision, wanted,
+                          status, content_hash, attempts, max_attempts, last_error,
+                          sent_revision, board_task)
+         FROM postings",
+        "SELECT concat_ws('|', message_id, tenant_id, job_id, reason, detail, md5(raw), routing_key)
+         FROM rejected_messages",
+        "SELECT concat_ws('|', routing_key, body - 'occurred_at' - 'posting_id') FROM outbox",
+    ];
+    let mut rows = Vec::new();
+    for query in queries {
+        let mut table: Vec<String> = sqlx::query_scalar(query)
+            .fetch_all(&env.pool)
+            .await
+            .unwrap();
+        table.sort();
+        rows.push(format!("-- {query}"));
+        rows.extend(table);
+    }
+    rows
+}
+
+/// The set-based path (issue 9) against one message at a time on a second
+/// database: same outcomes, same rows, same events. The first batch mixes
+/// every case; the second carries a message the database refuses, so its set
+/// fails and falls back to one at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_set_based_intake_ends_every_message_as_one_at_a_time_does() {
+    let sequential = test_env().await;
+    let batched = test_env().await;
+    let mut earlier = vec![
+        publish("SET-AGAIN"),
+        publish("SET-STALE"),
+        publish("SET-WITHDRAWN"),
+        publish("SET-DROPS"),
+    ];
+    earlier[1] = message(|m| {
+        m["job"]["id"] = json!("SET-STALE");
+        m["job"]["revision"] = json!(3);
+    });
+    for env in [&sequential, &batched] {
+        let outcomes = one_at_a_time(env, &earlier).await;
+        assert_eq!(outcomes, ["accepted"; 4]);
+    }
+
+    let resent = Message {
+        raw: earlier[0].raw.clone(),
+        nul_tenant: false,
+    };
+    let mut withdraw: Value =
+        serde_json::from_slice(&sample("account-executive.withdraw.json")).unwrap();
+    withdraw["message_id"] = json!(uuid::Uuid::new_v4().to_string());
+    withdraw["job"]["id"] = json!("SET-WITHDRAWN");
+    let mixed = vec![
+        publish("SET-NEW-1"),
+        resent,
+        update("SET-STALE", 2),
+        publish("SET-TWICE"),
+        update("SET-UNKNOWN", 2),
+        message(|m| m["job"]["ads"]["en"]["title"] = json!("Account\u{7}Executive")),
+        Message {
+            raw: withdraw.to_string().into_bytes(),
+            nul_tenant: false,
+        },
+        update("SET-TWICE", 2),
+        // The Portuguese ad is dropped: its postings come down.
+        message(|m| {
+            m["action"] = json!("update");
+            m["job"]["id"] = json!("SET-DROPS");
+            m["job"]["revision"] = json!(2);
+            m["job"]["ads"].as_object_mut().unwrap().remove("pt");
+        }),
+        publish("SET-NEW-2"),
+    ];
+    let expected = one_at_a_time(&sequential, &mixed).await;
+    assert_eq!(
+        expected,
+        [
+            "accepted",
+            "duplicate",
+            "rejected: stale_revision",
+            "accepted",
+            "rejected: unknown_job",
+            "rejected: control_character",
+            "accepted",
+            "accepted",
+            "accepted",
+            "accepted",
+        ]
+    );
+    let (outcomes, set_based) = as_a_batch(&batched, &mixed).await;
+    assert_eq!(outcomes, expected);
+    // All but the two messages of SET-TWICE, the withdraw and the unparsable one.
+    assert_eq!(set_based, 6, "the set-based path was not taken");
+    assert_eq!(intake_rows(&batched).await, intake_rows(&sequential).await);
+
+    let refused = vec![
+        publish("SET-FALLBACK"),
+        Message {
+            nul_tenant: true,
+            ..publish("SET-REFUSED")
+        },
+        update("SET-NEW-1", 2),
+    ];
+    let expected = one_at_a_time(&sequential, &refused).await;
+    assert_eq!(
+        expected,
+        ["accepted", "rejected: refused_by_database", "accepted"]
+    );
+    let (outcomes, set_based) = as_a_batch(&batched, &refused).await;
+    assert_eq!(outcomes, expected);
+    assert_eq!(set_based, 0, "the failed set was not applied one at a time");
+    assert_eq!(intake_rows(&batched).await, intake_rows(&sequential).await);
+
+    sequential.cleanup().await;
+    batched.cleanup().await;
 }
