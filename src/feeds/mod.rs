@@ -52,7 +52,7 @@ pub struct Feeds {
     /// Per board, the last document and the items it was assembled from: a
     /// fetch rebuilds only when the postings changed, and renders only the
     /// items that changed.
-    boards: Arc<Mutex<BTreeMap<&'static str, Arc<tokio::sync::Mutex<BoardCache>>>>>,
+    boards: Arc<Mutex<BTreeMap<&'static str, SharedBoardCache>>>,
 }
 
 impl Feeds {
@@ -134,6 +134,12 @@ fn same_items(a: &[FeedPosting], b: &[FeedPosting]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.renders_like(b))
 }
 
+/// A board's cache, locked for the whole of one fetch's read and build.
+type SharedBoardCache = Arc<tokio::sync::Mutex<BoardCache>>;
+
+/// Jobs read for a build, by (tenant, job): the version read and the job.
+type ReadJobs = HashMap<(String, String), (JobVersion, Result<Arc<Job>, String>)>;
+
 /// One board's last document and rendered items.
 #[derive(Default)]
 struct BoardCache {
@@ -189,17 +195,16 @@ impl BoardCache {
                 .collect();
             wanted.sort_unstable();
             wanted.dedup();
-            let jobs: HashMap<(String, String), (JobVersion, Result<Arc<Job>, String>)> =
-                feeds::jobs(pool, &wanted)
-                    .await?
-                    .into_iter()
-                    .map(|stored| {
-                        (
-                            (stored.tenant_id, stored.job_id),
-                            (stored.version, stored.job.map(Arc::new)),
-                        )
-                    })
-                    .collect();
+            let jobs: ReadJobs = feeds::jobs(pool, &wanted)
+                .await?
+                .into_iter()
+                .map(|stored| {
+                    (
+                        (stored.tenant_id, stored.job_id),
+                        (stored.version, stored.job.map(Arc::new)),
+                    )
+                })
+                .collect();
             let mut unrenderable = Vec::new();
             for posting in stale {
                 let key = (posting.tenant_id.clone(), posting.job_id.clone());
