@@ -208,6 +208,25 @@ async fn report(pool: &PgPool, job_prefix: &str, label: &str, wall: Duration) ->
         percentile(&latencies, 99.0),
         latencies.last().copied().unwrap_or_default()
     );
+    // Per board: a slow board (e.g. a feed waiting for its crawler) hides in
+    // the per-job figure behind the fast ones.
+    let per_board: Vec<(String, f64, f64)> = sqlx::query_as(
+        "SELECT p.board,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::float8,
+                percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::float8
+         FROM postings p JOIN submissions s ON s.job_id = p.job_id AND s.tenant_id = p.tenant_id,
+              LATERAL (SELECT extract(epoch FROM p.updated_at - s.received_at)::float8 * 1000.0) AS l(ms)
+         WHERE p.job_id LIKE $1 || '%' AND p.status <> 'skipped'
+         GROUP BY p.board ORDER BY p.board",
+    )
+    .bind(job_prefix)
+    .fetch_all(pool)
+    .await?;
+    let per_board: Vec<String> = per_board
+        .iter()
+        .map(|(board, p50, p99)| format!("{board} {p50:.0}/{p99:.0}"))
+        .collect();
+    println!("per-board latency p50/p99 ms: {}", per_board.join(", "));
     Ok(())
 }
 

@@ -7,6 +7,11 @@
 //! - Every fetch (200 or 304) is recorded; a fetch by the board's crawler
 //!   ([`is_crawler`]) moves the postings the document held, exactly as
 //!   served, from `submitted` to `posted`. Fetch history is pruned.
+//! - A fetch costs what changed since the last one: one light read of the
+//!   postings (no job content) tells whether anything did; only new or
+//!   changed postings are rendered (their jobs read then), the other items
+//!   are reused; a crawler's fetch passes only the postings that were
+//!   `submitted` when the document was built.
 //! - A posting that cannot render is left out, and fails with the reason.
 //! - A board can require HTTP Basic on its feed: option `feed_username` and
 //!   credential `feed_password`.
@@ -15,11 +20,12 @@
 
 pub mod job_pages;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -33,21 +39,21 @@ use tracing::{error, info, warn};
 use crate::boards::feed::{FeedEntry, FeedFormat};
 use crate::boards::{Accounts, Board, PostingContext};
 use crate::config::Settings;
+use crate::intake::message::Job;
 use crate::ops::http::{ApiError, OpsState};
 use crate::plan::board_reference;
-use crate::store::feeds::{self, Fetch};
+use crate::store::feeds::{self, FeedPosting, Fetch};
+use crate::store::job_cache::JobVersion;
 
 /// The feed boards this worker serves, by file name.
 #[derive(Clone, Default)]
 pub struct Feeds {
     by_file: BTreeMap<&'static str, Arc<dyn FeedFormat>>,
-    /// The last document built per board and the feed version it was built
-    /// from: a fetch rebuilds only when the postings changed.
-    built: Arc<Mutex<BTreeMap<&'static str, Built>>>,
+    /// Per board, the last document and the items it was assembled from: a
+    /// fetch rebuilds only when the postings changed, and renders only the
+    /// items that changed.
+    boards: Arc<Mutex<BTreeMap<&'static str, SharedBoardCache>>>,
 }
-
-/// A document and the feed version it was built from.
-type Built = (String, Arc<Document>);
 
 impl Feeds {
     pub fn from_boards(boards: &BTreeMap<String, Accounts>) -> Self {
@@ -57,40 +63,55 @@ impl Feeds {
                 .filter_map(|accounts| accounts.default.feed())
                 .map(|format| (format.file_name(), format))
                 .collect(),
-            built: Arc::default(),
+            boards: Arc::default(),
         }
     }
 
     /// `format`'s document as the database holds it now: the cached one
-    /// while the feed's version is unchanged, else built afresh.
+    /// while the feed's postings are unchanged, else assembled afresh,
+    /// rendering only the items whose postings or jobs changed.
     pub async fn document(
         &self,
         pool: &PgPool,
         format: &dyn FeedFormat,
     ) -> Result<Arc<Document>, sqlx::Error> {
-        let version = feeds::version(pool, format.id()).await?;
-        let cached = self
-            .built
+        let board = self
+            .boards
             .lock()
             .expect("the feed cache is never poisoned")
-            .get(format.id())
-            .filter(|(built_from, _)| *built_from == version)
-            .map(|(_, document)| document.clone());
-        if let Some(document) = cached {
-            return Ok(document);
+            .entry(format.id())
+            .or_default()
+            .clone();
+        // One fetch of a board at a time: a concurrent one waits and reuses
+        // this build instead of repeating it.
+        let mut cache = board.lock().await;
+        // The rows are read BEFORE building, and the document is remembered
+        // as built from exactly them: it holds at least what they hold. Any
+        // change after this read (a posting becoming due, a status moving,
+        // postings that could not render failing) makes the next fetch's
+        // rows differ, so that fetch rebuilds; the cache can never serve a
+        // document without a posting its rows name, which would leave that
+        // posting `submitted` however often the crawler fetched.
+        let postings = feeds::postings(pool, format.id()).await?;
+        if let Some(built) = &cache.built {
+            if built.postings == postings {
+                return Ok(built.document.clone());
+            }
+            if same_items(&built.postings, &postings) {
+                // Only statuses moved: same bytes, new list of what can move.
+                let document = Arc::new(built.document.with_statuses(&postings));
+                cache.built = Some(Built {
+                    postings,
+                    document: document.clone(),
+                });
+                return Ok(document);
+            }
         }
-        let document = Arc::new(build(pool, format).await?);
-        // Keep the version read before building: the document holds at least
-        // that. A version read after building could count a posting that
-        // became due meanwhile but is not in this document, and the cache
-        // would then serve it without that posting until the next change,
-        // leaving it `submitted` however often the crawler fetched. A change
-        // during building (postings that could not render failing, too) only
-        // costs one more build.
-        self.built
-            .lock()
-            .expect("the feed cache is never poisoned")
-            .insert(format.id(), (version, document.clone()));
+        let document = Arc::new(cache.build(pool, format, &postings).await?);
+        cache.built = Some(Built {
+            postings,
+            document: document.clone(),
+        });
         Ok(document)
     }
 
@@ -107,74 +128,253 @@ impl Feeds {
     }
 }
 
-/// A built document and what it holds.
-pub struct Document {
-    pub body: String,
-    pub etag: String,
-    pub served: Vec<(i64, Option<String>)>,
+/// Whether two readings of a feed's postings render the same items (they
+/// may differ in status).
+fn same_items(a: &[FeedPosting], b: &[FeedPosting]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.renders_like(b))
 }
 
-/// Builds `format`'s document from the postings in the database.
-pub async fn build(pool: &PgPool, format: &dyn FeedFormat) -> Result<Document, sqlx::Error> {
-    let rows = feeds::rows(pool, format.id()).await?;
-    let mut items = Vec::with_capacity(rows.len());
-    let mut served = Vec::with_capacity(rows.len());
-    let mut unrenderable = Vec::new();
-    for row in rows {
-        let Ok(job) = &row.job else {
-            warn!(
-                message = "A stored job could not be read back; left out of the feed.",
-                posting = row.id
-            );
-            continue;
-        };
-        let Some(ad) = job.ads.get(&row.locale) else {
-            continue;
-        };
-        let reference = board_reference(&row.reference, row.generation);
-        let entry = FeedEntry {
-            posting: PostingContext {
-                reference: &reference,
-                tenant_id: &row.tenant_id,
-                locale: &row.locale,
-                job,
-                ad,
-                external_id: Some(&reference),
-                live_at_board: true,
-                may_exist: false,
-                idempotency_key: uuid::Uuid::nil(),
-                first_published_at: None,
-            },
-            first_published: row.first_published,
-            updated: row.updated,
-        };
-        // One posting that cannot render (a rule changed, or board code
-        // panics on it) is left out and fails; the others are still served.
-        match catch_unwind(AssertUnwindSafe(|| format.items(&entry))) {
-            Ok(Ok(item)) => {
-                items.push(item);
-                served.push((row.id, row.content_hash));
+/// A board's cache, locked for the whole of one fetch's read and build.
+type SharedBoardCache = Arc<tokio::sync::Mutex<BoardCache>>;
+
+/// Jobs read for a build, by (tenant, job): the version read and the job.
+type ReadJobs = HashMap<(String, String), (JobVersion, Result<Arc<Job>, String>)>;
+
+/// One board's last document and rendered items.
+#[derive(Default)]
+struct BoardCache {
+    built: Option<Built>,
+    /// Rendered items by posting id, only for postings the last reading held
+    /// (so bounded by the feed).
+    fragments: HashMap<i64, Fragment>,
+}
+
+/// A document and the postings, as read, it was built from.
+struct Built {
+    postings: Vec<FeedPosting>,
+    document: Arc<Document>,
+}
+
+/// A posting's rendered item(s).
+struct Fragment {
+    /// What it was rendered from, the job's version being the one its
+    /// content was read at: reused while the posting still renders like this.
+    from: FeedPosting,
+    /// `None` when the job has no ad in the posting's language (not listed).
+    item: Option<String>,
+}
+
+impl BoardCache {
+    /// Assembles the document of `postings`, rendering only the postings
+    /// without a current fragment; fails those that cannot render.
+    async fn build(
+        &mut self,
+        pool: &PgPool,
+        format: &dyn FeedFormat,
+        postings: &[FeedPosting],
+    ) -> Result<Document, sqlx::Error> {
+        let held: HashSet<i64> = postings.iter().map(|posting| posting.id).collect();
+        self.fragments.retain(|id, _| held.contains(id));
+        let stale: Vec<&FeedPosting> = postings
+            .iter()
+            .filter(|posting| {
+                self.fragments
+                    .get(&posting.id)
+                    .is_none_or(|fragment| !fragment.from.renders_like(posting))
+            })
+            .collect();
+        for posting in &stale {
+            // Never served again: re-rendered below, or left out.
+            self.fragments.remove(&posting.id);
+        }
+        let mut rendered = 0;
+        if !stale.is_empty() {
+            let mut wanted: Vec<(&str, &str)> = stale
+                .iter()
+                .map(|posting| (posting.tenant_id.as_str(), posting.job_id.as_str()))
+                .collect();
+            wanted.sort_unstable();
+            wanted.dedup();
+            let jobs: ReadJobs = feeds::jobs(pool, &wanted)
+                .await?
+                .into_iter()
+                .map(|stored| {
+                    (
+                        (stored.tenant_id, stored.job_id),
+                        (stored.version, stored.job.map(Arc::new)),
+                    )
+                })
+                .collect();
+            let mut unrenderable = Vec::new();
+            for posting in stale {
+                let key = (posting.tenant_id.clone(), posting.job_id.clone());
+                let job = match jobs.get(&key) {
+                    Some((version, Ok(job))) => (*version, job),
+                    Some((_, Err(error))) => {
+                        warn!(message = "A stored job could not be read back; left out of the feed.", posting = posting.id, %error);
+                        continue;
+                    }
+                    None => {
+                        warn!(
+                            message = "A stored job is gone; left out of the feed.",
+                            posting = posting.id
+                        );
+                        continue;
+                    }
+                };
+                let (version, job) = job;
+                // Keyed by the content actually read: if the job was written
+                // since the postings were read, the next reading names this
+                // version and reuses the item.
+                let from = FeedPosting {
+                    job_revision: version.revision,
+                    job_updated: version.updated_at,
+                    ..posting.clone()
+                };
+                // Counted whether it renders or not: each is a call of the board's code.
+                rendered += 1;
+                let item = match render(format, &from, job) {
+                    Rendered::Item(item) => Some(item),
+                    Rendered::NotListed => None,
+                    Rendered::Unrenderable(reason) => {
+                        unrenderable.push((posting.id, reason));
+                        continue;
+                    }
+                };
+                self.fragments.insert(posting.id, Fragment { from, item });
             }
-            Ok(Err(error)) => {
-                warn!(message = "A posting no longer fits the feed; left out.", posting = row.id, %error);
-                unrenderable.push((row.id, error.message));
-            }
-            Err(panic) => {
-                let reason = format!("internal error: {}", crate::boards::panic_message(&panic));
-                error!(message = "A posting could not be rendered; left out of the feed.", posting = row.id, %reason);
-                unrenderable.push((row.id, reason));
+            if !unrenderable.is_empty() {
+                feeds::fail_unrenderable(pool, format.id(), format.name(), &unrenderable).await?;
             }
         }
+        let mut items = Vec::with_capacity(postings.len());
+        let mut served = Vec::with_capacity(postings.len());
+        for posting in postings {
+            if let Some(Fragment {
+                item: Some(item), ..
+            }) = self.fragments.get(&posting.id)
+            {
+                items.push(item.clone());
+                served.push(posting);
+            }
+        }
+        let body = format.document(&items);
+        drop(items);
+        let etag = format!(
+            "\"{}\"",
+            &hex::encode(Sha256::digest(body.as_bytes()))[..32]
+        );
+        Ok(Document {
+            body: Bytes::from(body),
+            etag,
+            submitted: submitted_of(served.iter().copied()),
+            served: served
+                .into_iter()
+                .map(|posting| (posting.id, posting.content_hash.clone()))
+                .collect(),
+            rendered,
+        })
     }
-    if !unrenderable.is_empty() {
-        feeds::fail_unrenderable(pool, format.id(), format.name(), &unrenderable).await?;
+}
+/// A built document and what it holds.
+pub struct Document {
+    /// Shared by every response that serves it (a clone is a reference count).
+    pub body: Bytes,
+    pub etag: String,
+    /// `(posting id, content hash)` of every posting the document holds, in id order.
+    pub served: Vec<(i64, Option<String>)>,
+    /// Those of `served` that were `submitted` when it was built: all a
+    /// crawler's fetch of it can move to `posted`.
+    pub submitted: Vec<(i64, Option<String>)>,
+    /// How many postings' items were rendered for it (the others were
+    /// reused from earlier builds).
+    pub rendered: usize,
+}
+
+impl Document {
+    /// The body as text.
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.body).expect("a document is built from a String")
     }
-    let body = format.document(&items);
-    let etag = format!(
-        "\"{}\"",
-        &hex::encode(Sha256::digest(body.as_bytes()))[..32]
-    );
-    Ok(Document { body, etag, served })
+
+    /// This document (the same bytes) for `postings`, which render the same
+    /// items as the postings it was built from and differ only in status.
+    fn with_statuses(&self, postings: &[FeedPosting]) -> Document {
+        let held = postings.iter().filter(|posting| {
+            self.served
+                .binary_search_by_key(&posting.id, |(id, _)| *id)
+                .is_ok()
+        });
+        Document {
+            body: self.body.clone(),
+            etag: self.etag.clone(),
+            served: self.served.clone(),
+            submitted: submitted_of(held),
+            rendered: 0,
+        }
+    }
+}
+
+/// `(posting id, content hash)` of the `submitted` ones of `postings`.
+fn submitted_of<'a>(postings: impl Iterator<Item = &'a FeedPosting>) -> Vec<(i64, Option<String>)> {
+    postings
+        .filter(|posting| posting.status == "submitted")
+        .map(|posting| (posting.id, posting.content_hash.clone()))
+        .collect()
+}
+
+/// Builds `format`'s document from the postings in the database, rendering
+/// every item (no earlier build to reuse).
+pub async fn build(pool: &PgPool, format: &dyn FeedFormat) -> Result<Document, sqlx::Error> {
+    let postings = feeds::postings(pool, format.id()).await?;
+    BoardCache::default().build(pool, format, &postings).await
+}
+
+/// What rendering one posting gave.
+enum Rendered {
+    Item(String),
+    /// The job has no ad in the posting's language.
+    NotListed,
+    /// The reason it cannot render: it is left out and fails.
+    Unrenderable(String),
+}
+
+/// `posting`'s item(s) in `format`, from `job`.
+fn render(format: &dyn FeedFormat, posting: &FeedPosting, job: &Job) -> Rendered {
+    let Some(ad) = job.ads.get(&posting.locale) else {
+        return Rendered::NotListed;
+    };
+    let reference = board_reference(&posting.reference, posting.generation);
+    let entry = FeedEntry {
+        posting: PostingContext {
+            reference: &reference,
+            tenant_id: &posting.tenant_id,
+            locale: &posting.locale,
+            job,
+            ad,
+            external_id: Some(&reference),
+            live_at_board: true,
+            may_exist: false,
+            idempotency_key: uuid::Uuid::nil(),
+            first_published_at: None,
+        },
+        first_published: posting.first_published,
+        updated: posting.job_updated,
+    };
+    // One posting that cannot render (a rule changed, or board code
+    // panics on it) is left out and fails; the others are still served.
+    match catch_unwind(AssertUnwindSafe(|| format.items(&entry))) {
+        Ok(Ok(item)) => Rendered::Item(item),
+        Ok(Err(error)) => {
+            warn!(message = "A posting no longer fits the feed; left out.", posting = posting.id, %error);
+            Rendered::Unrenderable(error.message)
+        }
+        Err(panic) => {
+            let reason = format!("internal error: {}", crate::boards::panic_message(&panic));
+            error!(message = "A posting could not be rendered; left out of the feed.", posting = posting.id, %reason);
+            Rendered::Unrenderable(reason)
+        }
+    }
 }
 
 /// `GET /feeds/{file}`: public (or HTTP Basic where the board has a feed password).
@@ -229,7 +429,8 @@ pub async fn serve(
         http_status: status.as_u16(),
         etag: &document.etag,
         client,
-        served: if crawler { &document.served } else { &[] },
+        items: document.served.len(),
+        served: if crawler { &document.submitted } else { &[] },
         crawler,
     };
     // A fetch we cannot record still serves the feed; the next one records.

@@ -6,6 +6,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use super::job_cache::{JobCache, JobVersion, SharedJob};
+use crate::intake::message::Job;
 
 /// A posting that belongs in a board's feed.
 #[derive(Debug, Clone)]
@@ -97,8 +98,12 @@ pub struct Fetch<'a> {
     pub http_status: u16,
     pub etag: &'a str,
     pub client: Option<&'a str>,
-    /// `(posting id, content hash)` of every posting the document held;
-    /// empty for a fetch that is not the board's crawler.
+    /// How many postings the document held.
+    pub items: usize,
+    /// `(posting id, content hash)` of the postings this fetch may move to
+    /// `posted`: those of the document that were `submitted` when it was
+    /// built (a superset is safe: only a `submitted` posting at that content
+    /// hash moves); empty for a fetch that is not the board's crawler.
     pub served: &'a [(i64, Option<String>)],
     /// Whether this was the board's crawler.
     pub crawler: bool,
@@ -107,27 +112,112 @@ pub struct Fetch<'a> {
 /// Fetch history kept per board: the last this many, and any from the last week.
 pub const KEEP_FETCHES: i64 = 1_000;
 
-/// A fingerprint of everything a board's document is built from (the rows
-/// [`rows`] reads): equal fingerprints, equal documents. A job's body stands
-/// in by its revision and `updated_at`, which every change of it sets:
-/// hashing the bodies themselves (de-toasting and printing every job on
-/// every fetch) was PostgreSQL's largest cost under a crawl every 500 ms.
-pub async fn version(pool: &PgPool, board: &str) -> Result<String, sqlx::Error> {
-    sqlx::query_scalar::<_, String>(
-        r#"SELECT count(*)::text || ':' || coalesce(md5(string_agg(
-                    p.id || ':' || p.generation || ':' || coalesce(p.content_hash, '') || ':'
-                    || p.tenant_id || ':' || p.locale || ':' || p.reference || ':'
-                    || p.created_at || ':' || j.revision || ':' || j.updated_at,
-                    ',' ORDER BY p.id)), '')
+/// A posting in a board's feed as [`postings`] reads it: everything its
+/// item is built from except the job's content (the job stands in by its
+/// revision and `updated_at`, which every write of it sets), and its status.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FeedPosting {
+    pub id: i64,
+    /// Only a `submitted` posting can move to `posted` when the crawler fetches it.
+    pub status: String,
+    pub tenant_id: String,
+    pub job_id: String,
+    pub locale: String,
+    pub reference: String,
+    pub generation: i32,
+    pub content_hash: Option<String>,
+    pub first_published: OffsetDateTime,
+    pub job_revision: i64,
+    /// When the job's current revision arrived.
+    pub job_updated: OffsetDateTime,
+}
+
+impl FeedPosting {
+    /// Whether `self` and `other` render the same item: equal in all but status.
+    pub fn renders_like(&self, other: &FeedPosting) -> bool {
+        let FeedPosting {
+            id,
+            status: _,
+            tenant_id,
+            job_id,
+            locale,
+            reference,
+            generation,
+            content_hash,
+            first_published,
+            job_revision,
+            job_updated,
+        } = other;
+        self.id == *id
+            && self.tenant_id == *tenant_id
+            && self.job_id == *job_id
+            && self.locale == *locale
+            && self.reference == *reference
+            && self.generation == *generation
+            && self.content_hash == *content_hash
+            && self.first_published == *first_published
+            && self.job_revision == *job_revision
+            && self.job_updated == *job_updated
+    }
+}
+
+/// The postings of `board` a document served now must hold (the rows of
+/// [`rows`], in id order), without their jobs' content: one light query per
+/// fetch, which also tells whether the feed changed since the last one.
+pub async fn postings(pool: &PgPool, board: &str) -> Result<Vec<FeedPosting>, sqlx::Error> {
+    sqlx::query_as::<_, FeedPosting>(
+        r#"SELECT p.id, p.status::text AS status, p.tenant_id, p.job_id, p.locale, p.reference,
+                  p.generation, p.content_hash, p.created_at AS first_published,
+                  j.revision AS job_revision, j.updated_at AS job_updated
            FROM postings p JOIN jobs j ON j.tenant_id = p.tenant_id AND j.job_id = p.job_id
            WHERE p.board = $1 AND p.wanted = 'live'
              AND (p.status IN ('submitted', 'posted')
                   OR (p.sent_hash IS NOT NULL
-                      AND p.status IN ('queued', 'in_flight', 'retry_scheduled', 'verifying')))"#,
+                      AND p.status IN ('queued', 'in_flight', 'retry_scheduled', 'verifying')))
+           ORDER BY p.id"#,
     )
     .bind(board)
-    .fetch_one(pool)
+    .fetch_all(pool)
     .await
+}
+
+/// A job's stored content, parsed, with the version it was read at (which
+/// may be later than the one a [`FeedPosting`] read just before named).
+#[derive(Debug)]
+pub struct StoredJob {
+    pub tenant_id: String,
+    pub job_id: String,
+    pub version: JobVersion,
+    /// The parse error's text when the stored content is not a job.
+    pub job: Result<Job, String>,
+}
+
+/// The stored content of the jobs `(tenant, job)` in `wanted`; a job no
+/// longer stored is absent.
+pub async fn jobs(pool: &PgPool, wanted: &[(&str, &str)]) -> Result<Vec<StoredJob>, sqlx::Error> {
+    let (tenants, job_ids): (Vec<&str>, Vec<&str>) = wanted.iter().copied().unzip();
+    let rows: Vec<(String, String, i64, OffsetDateTime, String)> = sqlx::query_as(
+        "SELECT tenant_id, job_id, revision, updated_at, content::text FROM jobs
+         WHERE (tenant_id, job_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+    )
+    .bind(&tenants)
+    .bind(&job_ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(tenant_id, job_id, revision, updated_at, content)| StoredJob {
+                tenant_id,
+                job_id,
+                version: JobVersion {
+                    revision,
+                    updated_at,
+                },
+                job: serde_json::from_str::<Job>(&content).map_err(|error| error.to_string()),
+            },
+        )
+        .collect())
 }
 
 /// Fails the postings of `board` that could not be rendered into its
@@ -203,7 +293,7 @@ pub async fn record_fetch(pool: &PgPool, fetch: &Fetch<'_>) -> Result<u64, sqlx:
     .bind(fetch.board)
     .bind(i32::from(fetch.http_status))
     .bind(fetch.etag)
-    .bind(fetch.served.len() as i32)
+    .bind(i32::try_from(fetch.items).unwrap_or(i32::MAX))
     .bind(fetch.client)
     .bind(&ids)
     .bind(&hashes)

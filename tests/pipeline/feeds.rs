@@ -554,6 +554,160 @@ async fn the_document_is_built_once_per_change() {
     app.stop().await;
 }
 
+/// The feed server as the worker builds it, for calling `Feeds::document` directly.
+fn indeed_feeds(app: &TestApp) -> boardcast::feeds::Feeds {
+    let mut settings = app.env.settings.clone();
+    for (key, board) in settings.boards.iter_mut() {
+        board.enabled = key == "indeed_feed";
+    }
+    boardcast::feeds::Feeds::from_boards(&boardcast::boards::build(&settings).unwrap())
+}
+
+impl TestApp {
+    /// Publishes the sales sample as job `job_id`.
+    async fn publish_job(&self, job_id: &str) {
+        let mut message = message("sales-account-executive.publish.json");
+        message["job"]["id"] = json!(job_id);
+        self.publish(message.to_string().as_bytes()).await;
+    }
+
+    /// Waits until the feed holds `count` postings, all `submitted`.
+    async fn submitted_feed_postings(&self, count: usize) {
+        self.wait_for(&format!("{count} feed postings submitted"), || async {
+            let rows: Vec<_> = self
+                .postings()
+                .await
+                .into_iter()
+                .filter(|r| r.board == INDEED_FEED && r.status != "skipped")
+                .collect();
+            (rows.len() == count && rows.iter().all(|r| r.status == "submitted")).then_some(())
+        })
+        .await;
+    }
+}
+
+/// Issue 9: a fetch after a change renders only what changed; the other
+/// items are reused from the last build.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_posting_renders_only_its_own_items() {
+    let app = feed_app().await;
+    let feeds = indeed_feeds(&app);
+    let format = feeds.get("indeed.xml").unwrap();
+    app.publish_job("SAE-1").await;
+    app.submitted_feed_postings(2).await;
+    let first = feeds
+        .document(&app.env.pool, format.as_ref())
+        .await
+        .unwrap();
+    assert_eq!((first.rendered, first.served.len()), (2, 2));
+
+    app.publish_job("SAE-2").await;
+    app.submitted_feed_postings(4).await;
+    let second = feeds
+        .document(&app.env.pool, format.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(
+        (second.rendered, second.served.len()),
+        (2, 4),
+        "only the new job's two postings are rendered"
+    );
+    assert_eq!(second.submitted.len(), 4);
+    let body = second.text();
+    assert_eq!(body.matches("<job>").count(), 4, "{body}");
+    // What a build from nothing gives: the reused items are the same bytes.
+    let fresh = boardcast::feeds::build(&app.env.pool, format.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(fresh.rendered, 4);
+    assert_eq!((fresh.text(), &fresh.etag), (body, &second.etag));
+    app.stop().await;
+}
+
+/// Issue 9: a job's new revision renders its postings' items again (and
+/// only theirs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_revision_of_a_job_renders_its_items_again() {
+    let app = feed_app().await;
+    let feeds = indeed_feeds(&app);
+    let format = feeds.get("indeed.xml").unwrap();
+    app.publish_job("SAE-1").await;
+    app.publish_job("SAE-2").await;
+    app.submitted_feed_postings(4).await;
+    let first = feeds
+        .document(&app.env.pool, format.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(first.rendered, 4);
+    const RENAMED: &str = "Executivo(a) Sénior de Contas";
+    assert!(!first.text().contains(RENAMED));
+
+    let mut update = message("sales-account-executive.publish.json");
+    update["action"] = json!("update");
+    update["job"]["id"] = json!("SAE-1");
+    update["job"]["revision"] = json!(2);
+    update["job"]["ads"]["pt"]["title"] = json!(RENAMED);
+    app.publish(update.to_string().as_bytes()).await;
+    app.wait_for("SAE-1's postings at revision 2, submitted", || async {
+        let rows: Vec<_> = app
+            .postings()
+            .await
+            .into_iter()
+            .filter(|r| r.board == INDEED_FEED && r.job_id == "SAE-1" && r.status != "skipped")
+            .collect();
+        (rows.len() == 2
+            && rows
+                .iter()
+                .all(|r| r.revision == 2 && r.status == "submitted"))
+        .then_some(())
+    })
+    .await;
+    let second = feeds
+        .document(&app.env.pool, format.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(second.rendered, 2, "SAE-1's two postings, not SAE-2's");
+    assert_eq!(second.served.len(), 4);
+    assert!(second.text().contains(RENAMED), "{}", second.text());
+    app.stop().await;
+}
+
+/// Issue 9: a crawler's fetch passes only the postings that were `submitted`
+/// when the document was built, so a status change alone must reach the
+/// next fetch: a posting the crawl report sends back to `submitted` while the
+/// document's bytes stay the same is posted by the next crawl (a 304).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_posting_sent_back_to_submitted_is_posted_by_the_next_crawl() {
+    let app = feed_app().await;
+    app.publish_sample("sales-account-executive.publish.json")
+        .await;
+    app.feed_rows("submitted", 1).await;
+    let first = app.crawl().await;
+    assert_eq!(first.http_status, 200);
+    app.feed_rows("posted", 1).await;
+
+    // A later crawl could not read the document: posted goes back to submitted.
+    let sent_back = boardcast::store::feeds::apply_verdict(
+        &app.env.pool,
+        INDEED_FEED,
+        "Indeed",
+        time::OffsetDateTime::now_utc(),
+        Some("the document was cut short"),
+        0,
+        &[],
+    )
+    .await
+    .unwrap();
+    assert_eq!(sent_back, 2);
+    app.feed_rows("submitted", 1).await;
+
+    let again = app.crawl().await;
+    assert_eq!(again.http_status, 304, "the same bytes: {again:?}");
+    assert_eq!(again.etag, first.etag);
+    app.feed_rows("posted", 1).await;
+    app.stop().await;
+}
+
 /// Issue 12, finding 10: fetch history is bounded per board.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fetch_history_is_pruned() {
@@ -635,12 +789,12 @@ async fn a_posting_that_cannot_render_is_left_out_and_fails() {
         .unwrap();
     assert_eq!(document.served.len(), 1);
     assert_eq!(
-        document.body.matches("<job>").count(),
+        document.text().matches("<job>").count(),
         1,
         "{}",
-        document.body
+        document.text()
     );
-    roxmltree::Document::parse(&document.body).unwrap();
+    roxmltree::Document::parse(document.text()).unwrap();
     let failed = app
         .postings()
         .await
