@@ -247,19 +247,35 @@ impl BoardCache {
                 feeds::fail_unrenderable(pool, format.id(), format.name(), &unrenderable).await?;
             }
         }
+        // The items are lent to the format and put back: a copy of every
+        // item per build was a whole document's worth of memory at the peak.
         let mut items = Vec::with_capacity(postings.len());
         let mut served = Vec::with_capacity(postings.len());
         for posting in postings {
             if let Some(Fragment {
                 item: Some(item), ..
-            }) = self.fragments.get(&posting.id)
+            }) = self.fragments.get_mut(&posting.id)
             {
-                items.push(item.clone());
+                items.push(std::mem::take(item));
                 served.push(posting);
             }
         }
-        let body = format.document(&items);
-        drop(items);
+        let body = match catch_unwind(AssertUnwindSafe(|| format.document(&items))) {
+            Ok(body) => body,
+            Err(panic) => {
+                // Never keep the emptied items: the next build renders afresh.
+                self.fragments.clear();
+                std::panic::resume_unwind(panic);
+            }
+        };
+        for (item, posting) in items.into_iter().zip(&served) {
+            if let Some(Fragment {
+                item: Some(slot), ..
+            }) = self.fragments.get_mut(&posting.id)
+            {
+                *slot = item;
+            }
+        }
         let etag = format!(
             "\"{}\"",
             &hex::encode(Sha256::digest(body.as_bytes()))[..32]
