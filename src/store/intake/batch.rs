@@ -119,6 +119,15 @@ pub async fn apply_set(
     }
 
     if !accepted.is_empty() {
+        let (tenants, job_ids): (Vec<&str>, Vec<&str>) = accepted
+            .iter()
+            .map(|&i| {
+                (
+                    submissions[i].tenant_id.as_str(),
+                    submissions[i].job_id.as_str(),
+                )
+            })
+            .unzip();
         let contents: Vec<serde_json::Value> = accepted
             .iter()
             .map(|&i| serde_json::to_value(jobs[i]).expect("a parsed job serialises"))
@@ -130,18 +139,8 @@ pub async fn apply_set(
                SET revision = EXCLUDED.revision, content = EXCLUDED.content,
                    withdrawn = false, updated_at = now()"#,
         )
-        .bind(
-            accepted
-                .iter()
-                .map(|&i| submissions[i].tenant_id.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            accepted
-                .iter()
-                .map(|&i| submissions[i].job_id.as_str())
-                .collect::<Vec<_>>(),
-        )
+        .bind(&tenants)
+        .bind(&job_ids)
         .bind(
             accepted
                 .iter()
@@ -160,18 +159,8 @@ pub async fn apply_set(
                  ON p.tenant_id = u.tenant_id AND p.job_id = u.job_id
                WHERE p.wanted = 'live' AND p.status NOT IN ('skipped', 'cancelled', 'withdrawn')"#,
         )
-        .bind(
-            accepted
-                .iter()
-                .map(|&i| submissions[i].tenant_id.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            accepted
-                .iter()
-                .map(|&i| submissions[i].job_id.as_str())
-                .collect::<Vec<_>>(),
-        )
+        .bind(&tenants)
+        .bind(&job_ids)
         .fetch_all(&mut *tx)
         .await?;
         for (tenant, job, board, locale) in rows {
