@@ -223,23 +223,26 @@ impl Sandbox {
 
     /// Crawls `feeds_url/<file>` of every feed twin every `interval`, as the
     /// boards' crawlers would, until the process ends.
+    /// Each board's crawler on its own cadence, as the boards run theirs: a
+    /// large document parsed for one board never delays another's crawl
+    /// (one loop over every board made each wait for all the others' parses).
     pub fn crawl_every(&self, feeds_url: String, interval: Duration) {
-        let sandbox = self.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(interval).await;
-                for twin in super::FEED_TWINS {
-                    let request = CrawlRequest {
-                        feed_url: format!("{feeds_url}/{}", twin.file),
-                        username: None,
-                        password: None,
-                    };
+        for twin in super::FEED_TWINS {
+            let sandbox = self.clone();
+            let request = CrawlRequest {
+                feed_url: format!("{feeds_url}/{}", twin.file),
+                username: None,
+                password: None,
+            };
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(interval).await;
                     if let Err(error) = sandbox.crawl(twin, &request).await {
                         tracing::debug!(message = "Sandbox crawl failed.", board = twin.board, %error);
                     }
                 }
-            }
-        });
+            });
+        }
     }
 
     pub fn crawl_report(&self, board: &str) -> Option<CrawlReport> {
