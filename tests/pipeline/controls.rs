@@ -190,14 +190,10 @@ async fn three_replicas_share_one_board_budget() {
         first_window, REQUESTS,
         "the replicas together use the whole budget"
     );
-    let workers: i64 = sqlx::query_scalar("SELECT count(DISTINCT worker) FROM posting_attempts")
-        .fetch_one(&env.pool)
-        .await
-        .unwrap();
-    assert!(
-        workers >= 2,
-        "the work was shared: {workers} replica(s) sent"
-    );
+    // Which replica sends is not asserted: a claim takes what the window
+    // allows in one batch, so one replica may take every window's budget.
+    // Budgets of each replica's own would show above: the replicas polling
+    // within the first window would together send more than it allows.
     eprintln!(
         "ten requests in {:?} under a budget of {REQUESTS} per {PERIOD:?}",
         started.elapsed()
