@@ -222,10 +222,10 @@ impl Sandbox {
     }
 
     /// Crawls `feeds_url/<file>` of every feed twin every `interval`, as the
-    /// boards' crawlers would, until the process ends.
-    /// Each board's crawler on its own cadence, as the boards run theirs: a
-    /// large document parsed for one board never delays another's crawl
-    /// (one loop over every board made each wait for all the others' parses).
+    /// boards' crawlers would, until the process ends: each board's crawler
+    /// on its own cadence, so a large document parsed for one board never
+    /// delays another's crawl (one loop over every board made each wait for
+    /// all the others' parses).
     pub fn crawl_every(&self, feeds_url: String, interval: Duration) {
         for twin in super::FEED_TWINS {
             let sandbox = self.clone();
