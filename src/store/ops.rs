@@ -164,7 +164,12 @@ async fn finish(
     mut boards: Vec<String>,
 ) -> Result<ActionResult, sqlx::Error> {
     let affected = boards.len() as i64;
-    if !dry_run {
+    if dry_run {
+        // Rolled back here, not on drop: a dropped transaction's ROLLBACK is
+        // sent later by the pool, and until then its `FOR UPDATE` locks make
+        // the confirmed action right after a dry run skip every posting.
+        tx.rollback().await?;
+    } else {
         let mut filter = serde_json::to_value(selection).expect("serialisable");
         filter["everything"] = serde_json::json!(selection.is_everything());
         sqlx::query!(

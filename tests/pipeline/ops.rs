@@ -578,3 +578,47 @@ async fn a_long_bulk_retry_shows_its_progress() {
     assert_eq!(result["affected"], failed as i64, "{result}");
     app.stop().await;
 }
+
+/// A dry run holds no locks once it has answered: the confirmed action right
+/// after it finds every posting it counted. (A dry run that left its rollback
+/// to the pool kept its `FOR UPDATE` locks for a moment, and the console's
+/// confirmed bulk retry then skipped them all: "Retried 0".)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_leaves_its_postings_free_for_the_action_that_follows() {
+    use boardcast::store::ops::{Selection, retry};
+
+    let app = spawn_app().await;
+    app.faults(
+        WTTJ,
+        Faults {
+            fail_times: 1_000,
+            fail_status: 422,
+            ..Faults::default()
+        },
+    );
+    app.publish_sample("sales-account-executive.publish.json")
+        .await;
+    app.settled(6).await;
+    let selection = Selection {
+        board: Some(WTTJ.to_owned()),
+        ..Selection::default()
+    };
+    // The lock, if left, lives only until the pool flushes the rollback, so
+    // look many times, each straight after a dry run.
+    for round in 0..300 {
+        let dry = retry(&app.pool, &selection, true, "test").await.unwrap();
+        assert_eq!(dry.affected, 1, "round {round}");
+        let free: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM (SELECT id FROM postings
+               WHERE board = $1 AND status = 'failed' FOR UPDATE SKIP LOCKED) f",
+        )
+        .bind(WTTJ)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        assert_eq!(free, 1, "round {round}: the dry run still holds its lock");
+    }
+    let done = retry(&app.pool, &selection, false, "test").await.unwrap();
+    assert_eq!(done.affected, 1);
+    app.stop().await;
+}
