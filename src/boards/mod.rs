@@ -11,6 +11,7 @@
 //! in `sandbox/<board>.rs`. No other board changes.
 
 pub mod adzuna;
+pub mod batch;
 pub mod bundesagentur;
 pub mod careerbuilder;
 pub mod careerjet;

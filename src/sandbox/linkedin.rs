@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -33,6 +33,17 @@ const POLLS_BEFORE_DONE: u32 = 1;
 pub struct TwinState {
     tasks: BTreeMap<String, Task>,
     next_task: u64,
+    /// Jobs in each `batch_create`, and tasks in each lookup, in order.
+    batches: Vec<usize>,
+    task_lookups: Vec<usize>,
+}
+
+/// How many jobs each `batch_create` carried and how many tasks each lookup
+/// asked about, in the order they came.
+pub fn batch_sizes(sandbox: &Sandbox) -> (Vec<usize>, Vec<usize>) {
+    sandbox.with_extra(BOARD, |state: &mut TwinState| {
+        (state.batches.clone(), state.task_lookups.clone())
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -428,6 +439,21 @@ async fn batch(State(sandbox): State<Sandbox>, headers: HeaderMap, body: String)
         let body = json!({"message": "a batch holds at most 100 elements", "status": 400});
         return (StatusCode::BAD_REQUEST, Json(body)).into_response();
     }
+    // "No duplicate updates to the same externalJobPostingId in a batch"
+    // (BOARDS.md §3.3); refused as a whole [inferred].
+    let mut ids: Vec<&str> = elements
+        .iter()
+        .filter_map(|element| element.get("externalJobPostingId")?.as_str())
+        .collect();
+    ids.sort_unstable();
+    if ids.windows(2).any(|pair| pair[0] == pair[1]) {
+        let body =
+            json!({"message": "an externalJobPostingId appears twice in the batch", "status": 400});
+        return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+    }
+    sandbox.with_extra(BOARD, |state: &mut TwinState| {
+        state.batches.push(elements.len())
+    });
     let elements: Vec<Value> = elements
         .into_iter()
         .map(|element| apply(&sandbox, element))
@@ -511,15 +537,17 @@ fn apply(sandbox: &Sandbox, raw: Value) -> Value {
     json!({"id": task, "status": 202})
 }
 
-#[derive(Deserialize)]
-struct TaskQuery {
-    ids: String,
-}
+/// The longest query string LinkedIn takes: 4 KB, documented for its job
+/// posting status API ("Query String 4 KB max length", else 414); assumed
+/// the same here [inferred].
+const MAX_QUERY_BYTES: usize = 4 * 1024;
 
+/// `GET /v2/simpleJobPostingTasks?ids=<URN 1>&ids=<URN 2>`: the `ids`
+/// parameter once per task ("Check Job Operation Task Status").
 async fn tasks(
     State(sandbox): State<Sandbox>,
     headers: HeaderMap,
-    Query(query): Query<TaskQuery>,
+    RawQuery(query): RawQuery,
 ) -> Response {
     if let Err(response) = authorised(&sandbox, &headers) {
         return response;
@@ -528,9 +556,25 @@ async fn tasks(
         Gate::Refuse(response) => return response,
         Gate::Proceed { latency, hang } => (latency, hang),
     };
+    let query = query.unwrap_or_default();
+    if query.len() > MAX_QUERY_BYTES {
+        let body = json!({"message": "the query string is longer than 4 KB", "status": 414});
+        return (StatusCode::URI_TOO_LONG, Json(body)).into_response();
+    }
+    let ids: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, _)| name == "ids")
+        .map(|(_, id)| id.into_owned())
+        .collect();
+    if ids.is_empty() {
+        let body = json!({"message": "ids is required", "status": 400});
+        return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+    }
+    sandbox.with_extra(BOARD, |state: &mut TwinState| {
+        state.task_lookups.push(ids.len());
+    });
     let results = sandbox.with_extra(BOARD, |state: &mut TwinState| {
         let mut results = serde_json::Map::new();
-        for id in query.ids.split(',') {
+        for id in &ids {
             if let Some(task) = state.tasks.get_mut(id) {
                 let status = if task.polls_left > 0 {
                     task.polls_left -= 1;

@@ -294,3 +294,70 @@ fn golden_token_and_task_requests() {
     );
     crate::support::golden("linkedin", "confirm.task.http", &lookup);
 }
+
+/// Attempts running at the same time share requests: 150 jobs go out in
+/// `batch_create`s of at most 100 [S2], their confirmations in lookups of at
+/// most 50 tasks (`?ids=…&ids=…`), and each attempt reads only its own
+/// element: the job LinkedIn already holds (409 inside the 200) is updated
+/// while its neighbours are created.
+#[tokio::test]
+async fn concurrent_attempts_share_batches_and_each_reads_its_own_element() {
+    use boardcast::sandbox::linkedin::batch_sizes;
+    use futures_util::future::join_all;
+
+    let twin = BoardTwin::start("linkedin").await;
+    let (tenant, mut job) = sample("account-executive");
+    job.poster = Some(tenant_default());
+    let stem = posting_reference(&tenant, &job.id, "en");
+    let references: Vec<String> = (0..150).map(|i| format!("{stem}-{i}")).collect();
+    let postings: Vec<_> = references
+        .iter()
+        .map(|reference| context(&job, &job.ads["en"], reference, "en"))
+        .collect();
+    // An earlier create of posting 7 reached LinkedIn; its answer was lost.
+    twin.publish(&postings[7]).await.unwrap();
+    let (earlier, _) = batch_sizes(&twin.sandbox);
+
+    let receipts = join_all(postings.iter().map(|posting| twin.publish(posting))).await;
+    let (batches, _) = batch_sizes(&twin.sandbox);
+    let batches = &batches[earlier.len()..];
+    assert!(batches.iter().all(|jobs| *jobs <= 100), "{batches:?}");
+    // 150 creates and the update of posting 7, in a handful of requests.
+    assert_eq!(batches.iter().sum::<usize>(), 151, "{batches:?}");
+    assert!(batches.len() <= 4, "one request per job: {batches:?}");
+    let mut tasks = Vec::new();
+    for (i, receipt) in receipts.into_iter().enumerate() {
+        let Receipt::Accepted { task, .. } = receipt.unwrap() else {
+            panic!("posting {i}: LinkedIn answers a task");
+        };
+        let operation = if i == 7 { "UPDATE " } else { "CREATE " };
+        assert!(task.starts_with(operation), "posting {i}: {task}");
+        tasks.push(task);
+    }
+    let distinct: std::collections::BTreeSet<&String> = tasks.iter().collect();
+    assert_eq!(distinct.len(), 150, "every attempt has its own task");
+
+    let confirm_all = || {
+        join_all(
+            postings
+                .iter()
+                .zip(&tasks)
+                .map(|(posting, task)| twin.confirm(posting, task)),
+        )
+    };
+    for pending in confirm_all().await {
+        assert_eq!(pending.unwrap(), Receipt::Pending);
+    }
+    let mut jobs = std::collections::BTreeSet::new();
+    for live in confirm_all().await {
+        let Receipt::Live { external_id, .. } = live.unwrap() else {
+            panic!("each task succeeded");
+        };
+        jobs.insert(external_id);
+    }
+    assert_eq!(jobs.len(), 150, "each attempt read its own task's job");
+    let (_, lookups) = batch_sizes(&twin.sandbox);
+    assert!(lookups.iter().all(|tasks| *tasks <= 50), "{lookups:?}");
+    assert_eq!(lookups.iter().sum::<usize>(), 300);
+    assert!(lookups.len() <= 12, "one lookup per task: {lookups:?}");
+}
