@@ -7,16 +7,16 @@
 //! answer. A flusher task takes what has gathered (waiting at most `linger`
 //! after the first item, taking at most `max`), sends it as one request, and
 //! hands every waiting attempt its element's answer and a copy of the call's
-//! log. Batches go out side by side, so a slow answer never holds the next
-//! batch back; how many items wait at once is bounded by the board's
-//! concurrency (one attempt, one item).
+//! log. Up to `max_in_flight` batches go out side by side; while all are
+//! out, items keep gathering, so batches grow with the load. How many items
+//! wait at once is bounded by the dispatcher's slots (one attempt, one item).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 use super::{BoardError, CallLog, ErrorClass};
 
@@ -39,6 +39,8 @@ struct Waiting<T, R> {
 pub struct Coalescer<T, R> {
     max: usize,
     linger: Duration,
+    /// Batch requests at once (the board's request concurrency).
+    in_flight: Arc<Semaphore>,
     /// Two items with the same key never share a batch (LinkedIn refuses
     /// two operations on one `externalJobPostingId` in a batch).
     key: fn(&T) -> &str,
@@ -48,11 +50,18 @@ pub struct Coalescer<T, R> {
 }
 
 impl<T: Send + 'static, R: Send + 'static> Coalescer<T, R> {
-    pub fn new(max: usize, linger: Duration, key: fn(&T) -> &str, flush: Flush<T, R>) -> Self {
+    pub fn new(
+        max: usize,
+        max_in_flight: usize,
+        linger: Duration,
+        key: fn(&T) -> &str,
+        flush: Flush<T, R>,
+    ) -> Self {
         assert!(max >= 1, "a batch holds at least one item");
         Self {
             max,
             linger,
+            in_flight: Arc::new(Semaphore::new(max_in_flight.max(1))),
             key,
             flush,
             queue: OnceLock::new(),
@@ -68,6 +77,7 @@ impl<T: Send + 'static, R: Send + 'static> Coalescer<T, R> {
                 receiver,
                 self.max,
                 self.linger,
+                self.in_flight.clone(),
                 self.key,
                 self.flush.clone(),
             ));
@@ -103,6 +113,7 @@ async fn gather<T: Send + 'static, R: Send + 'static>(
     mut queue: mpsc::UnboundedReceiver<Waiting<T, R>>,
     max: usize,
     linger: Duration,
+    in_flight: Arc<Semaphore>,
     key: fn(&T) -> &str,
     flush: Flush<T, R>,
 ) {
@@ -120,6 +131,11 @@ async fn gather<T: Send + 'static, R: Send + 'static>(
         if max > 1 && carried.is_empty() && !linger.is_zero() {
             tokio::time::sleep(linger).await;
         }
+        let permit = in_flight
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
         let mut batch = vec![first];
         let mut left = std::mem::take(&mut carried);
         loop {
@@ -140,17 +156,18 @@ async fn gather<T: Send + 'static, R: Send + 'static>(
                 carried.push_back(next);
             }
         }
-        tokio::spawn(send(batch, flush.clone()));
+        tokio::spawn(send(batch, flush.clone(), permit));
     }
 }
 
-async fn send<T, R>(batch: Vec<Waiting<T, R>>, flush: Flush<T, R>) {
+async fn send<T, R>(batch: Vec<Waiting<T, R>>, flush: Flush<T, R>, permit: OwnedSemaphorePermit) {
     let (items, replies): (Vec<T>, Vec<_>) = batch
         .into_iter()
         .map(|waiting| (waiting.item, waiting.reply))
         .unzip();
     let sent = items.len();
     let Flushed { answers, log } = flush(items).await;
+    drop(permit);
     let answers = match answers {
         Ok(answers) if answers.len() == sent => answers,
         Ok(answers) => {
@@ -205,6 +222,7 @@ mod tests {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let coalescer = Coalescer::new(
             4,
+            8,
             Duration::from_millis(5),
             |item: &String| item.split('#').next().unwrap(),
             recording(seen.clone()),
@@ -254,7 +272,7 @@ mod tests {
             }
             .boxed()
         });
-        let coalescer = Coalescer::new(10, Duration::ZERO, |s: &String| s.as_str(), failing);
+        let coalescer = Coalescer::new(10, 1, Duration::ZERO, |s: &String| s.as_str(), failing);
         let error = coalescer
             .submit("x".into(), &mut CallLog::default())
             .await
@@ -270,7 +288,7 @@ mod tests {
             }
             .boxed()
         });
-        let coalescer = Coalescer::new(10, Duration::ZERO, |s: &String| s.as_str(), short);
+        let coalescer = Coalescer::new(10, 1, Duration::ZERO, |s: &String| s.as_str(), short);
         let error = coalescer
             .submit("x".into(), &mut CallLog::default())
             .await
@@ -303,7 +321,7 @@ mod tests {
                 .boxed()
             })
         };
-        let coalescer = Coalescer::new(10, Duration::ZERO, |s: &String| s.as_str(), flush);
+        let coalescer = Coalescer::new(10, 1, Duration::ZERO, |s: &String| s.as_str(), flush);
         let error = coalescer
             .submit("x".into(), &mut CallLog::default())
             .await
@@ -313,5 +331,54 @@ mod tests {
             .submit("y".into(), &mut CallLog::default())
             .await
             .unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn items_gather_while_every_request_is_out() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let flush: Flush<String, ()> = {
+            let (seen, gate) = (seen.clone(), gate.clone());
+            Arc::new(move |items: Vec<String>| {
+                let (seen, gate) = (seen.clone(), gate.clone());
+                async move {
+                    seen.lock().unwrap().push(items.len());
+                    // Held until the test lets this request answer.
+                    gate.acquire().await.unwrap().forget();
+                    Flushed {
+                        answers: Ok(items.iter().map(|_| Ok(())).collect()),
+                        log: CallLog::default(),
+                    }
+                }
+                .boxed()
+            })
+        };
+        let coalescer = Arc::new(Coalescer::new(
+            100,
+            1,
+            Duration::ZERO,
+            |s: &String| s.as_str(),
+            flush,
+        ));
+        let submit = |item: &str| {
+            let (coalescer, item) = (coalescer.clone(), item.to_owned());
+            tokio::spawn(async move { coalescer.submit(item, &mut CallLog::default()).await })
+        };
+        let first = submit("first");
+        // Paused time advances only once every task waits: the first
+        // request is out and the five below are queued behind it.
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        let rest: Vec<_> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|item| submit(item))
+            .collect();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        assert_eq!(*seen.lock().unwrap(), vec![1], "one request at a time");
+        gate.add_permits(2);
+        first.await.unwrap().unwrap();
+        for item in rest {
+            item.await.unwrap().unwrap();
+        }
+        assert_eq!(*seen.lock().unwrap(), vec![1, 5], "the five went together");
     }
 }

@@ -449,6 +449,7 @@ impl LinkedIn {
             tenant_profiles: config.settings.tenant_profiles.clone(),
             jobs: Coalescer::new(
                 MAX_JOBS_PER_BATCH,
+                config.concurrency,
                 LINGER,
                 |element: &JobElement| element.external_job_posting_id.as_str(),
                 Arc::new(move |elements| {
@@ -458,6 +459,7 @@ impl LinkedIn {
             ),
             tasks: Coalescer::new(
                 MAX_TASKS_PER_LOOKUP,
+                config.concurrency,
                 LINGER,
                 |urn: &String| urn.as_str(),
                 Arc::new(move |urns| {
@@ -529,6 +531,7 @@ impl Board for LinkedIn {
         BoardLimits {
             requests_per_minute: Some(2_000),
             windows: DAILY_RECORDS,
+            postings_per_request: MAX_JOBS_PER_BATCH,
             ..BoardLimits::default()
         }
     }

@@ -222,6 +222,11 @@ pub struct BoardLimits {
     /// Sends (not confirmation polls) in any 24 hours: Google's Indexing
     /// API allows 200 publish calls a day.
     pub sends_per_day: Option<u32>,
+    /// Postings one request can carry, for a board whose adapter sends
+    /// concurrent attempts together (LinkedIn: 100). The dispatcher runs
+    /// `concurrency` × this many attempts at once; the adapter keeps its
+    /// requests in flight at `concurrency`. 0 or 1: one posting a request.
+    pub postings_per_request: usize,
 }
 
 #[async_trait]
@@ -324,6 +329,9 @@ pub struct BoardConfig<'a> {
     pub settings: &'a BoardSettings,
     pub http: reqwest::Client,
     pub request_timeout: Duration,
+    /// Requests in flight per replica (the board's `concurrency`, else
+    /// `dispatch.concurrency`): a board that batches bounds its batches by it.
+    pub concurrency: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -524,6 +532,10 @@ fn build_with(
                 .request_timeout_ms
                 .unwrap_or(settings.dispatch.request_timeout_ms),
         ),
+        concurrency: board_settings
+            .concurrency
+            .unwrap_or(settings.dispatch.concurrency)
+            .max(1),
     };
     Ok(match id {
         welcome_to_the_jungle::ID => {

@@ -189,10 +189,13 @@ impl Dispatcher {
     ) {
         let id = accounts.id();
         let board_settings = self.settings.board(id);
+        // Attempts at once: requests in flight, times the postings a request
+        // carries where the board's adapter batches concurrent attempts.
         let concurrency = board_settings
             .and_then(|b| b.concurrency)
             .unwrap_or(self.settings.dispatch.concurrency)
-            .max(1);
+            .max(1)
+            * accounts.default.limits().postings_per_request.max(1);
         let request_timeout = Duration::from_millis(
             board_settings
                 .and_then(|b| b.request_timeout_ms)

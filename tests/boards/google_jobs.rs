@@ -575,6 +575,7 @@ fn adapter(
         settings: board,
         http: boardcast::boards::http_client(),
         request_timeout: Duration::from_secs(5),
+        concurrency: 4,
     };
     GoogleJobs::new(&config, pages).expect("building the Google for Jobs adapter")
 }
@@ -1246,6 +1247,7 @@ async fn an_unreachable_board_is_transient_and_costs_no_quota() {
         settings: board,
         http: boardcast::boards::http_client(),
         request_timeout: Duration::from_secs(5),
+        concurrency: 4,
     };
     let nowhere = GoogleJobs::new(&config, &s.pages.url).unwrap();
     let error = nowhere
