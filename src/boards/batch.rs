@@ -18,7 +18,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
-use super::{BoardError, CallLog, ErrorClass};
+use super::{BoardError, CallLog, ErrorClass, http};
 
 /// What one batch request came back as: each item's answer in the order the
 /// items were given, or one error for the whole request; and the call's log.
@@ -33,6 +33,9 @@ pub type Flush<T, R> = Arc<dyn Fn(Vec<T>) -> BoxFuture<'static, Flushed<R>> + Se
 struct Waiting<T, R> {
     item: T,
     reply: oneshot::Sender<(Result<R, BoardError>, CallLog)>,
+    /// The attempt's answer size limit, a task-local the flusher's task
+    /// does not inherit.
+    max_answer_bytes: usize,
 }
 
 /// Gathers items from concurrent attempts into batches of at most `max`.
@@ -71,6 +74,21 @@ impl<T: Send + 'static, R: Send + 'static> Coalescer<T, R> {
     /// Sends `item` in the next batch and waits for its answer. The call is
     /// recorded in `log` as every attempt records its own calls.
     pub async fn submit(&self, item: T, log: &mut CallLog) -> Result<R, BoardError> {
+        if super::preview::active() {
+            // A preview's capture is task-local: its request must be built on
+            // this task, never on the flusher's, which would send it.
+            let Flushed { answers, log: call } = (self.flush)(vec![item]).await;
+            merge(log, call);
+            return answers.and_then(|mut answers| {
+                answers.pop().unwrap_or_else(|| {
+                    Err(BoardError::new(
+                        ErrorClass::Ambiguous,
+                        None,
+                        "the board answered no element for the one sent",
+                    ))
+                })
+            });
+        }
         let queue = self.queue.get_or_init(|| {
             let (sender, receiver) = mpsc::unbounded_channel();
             tokio::spawn(gather(
@@ -92,19 +110,29 @@ impl<T: Send + 'static, R: Send + 'static> Coalescer<T, R> {
                 "the batch carrying this posting ended before the board's answer was read",
             )
         };
-        if queue.send(Waiting { item, reply }).is_err() {
+        let waiting = Waiting {
+            item,
+            reply,
+            max_answer_bytes: http::max_answer_bytes(),
+        };
+        if queue.send(waiting).is_err() {
             return Err(lost());
         }
         let (answer, call) = answer.await.map_err(|_| lost())?;
-        if call.http_status.is_some() {
-            log.http_status = call.http_status;
-        }
-        if call.request_hash.is_some() {
-            log.request_hash = call.request_hash;
-        }
-        log.notes.extend(call.notes);
+        merge(log, call);
         answer
     }
+}
+
+/// Records the batch's call in an attempt's own log.
+fn merge(log: &mut CallLog, call: CallLog) {
+    if call.http_status.is_some() {
+        log.http_status = call.http_status;
+    }
+    if call.request_hash.is_some() {
+        log.request_hash = call.request_hash;
+    }
+    log.notes.extend(call.notes);
 }
 
 /// The flusher: one batch at a time is put together, and each is sent by a
@@ -161,12 +189,17 @@ async fn gather<T: Send + 'static, R: Send + 'static>(
 }
 
 async fn send<T, R>(batch: Vec<Waiting<T, R>>, flush: Flush<T, R>, permit: OwnedSemaphorePermit) {
+    let limit = batch
+        .iter()
+        .map(|waiting| waiting.max_answer_bytes)
+        .min()
+        .unwrap_or(http::DEFAULT_MAX_ANSWER_BYTES);
     let (items, replies): (Vec<T>, Vec<_>) = batch
         .into_iter()
         .map(|waiting| (waiting.item, waiting.reply))
         .unzip();
     let sent = items.len();
-    let Flushed { answers, log } = flush(items).await;
+    let Flushed { answers, log } = http::MAX_ANSWER_BYTES.scope(limit, flush(items)).await;
     drop(permit);
     let answers = match answers {
         Ok(answers) if answers.len() == sent => answers,

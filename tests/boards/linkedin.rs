@@ -361,3 +361,24 @@ async fn concurrent_attempts_share_batches_and_each_reads_its_own_element() {
     assert_eq!(lookups.iter().sum::<usize>(), 300);
     assert!(lookups.len() <= 12, "one lookup per task: {lookups:?}");
 }
+
+/// The attempt's answer size limit (`dispatch.max_answer_bytes`, a
+/// task-local) holds for the batch request sent on the coalescer's task.
+#[tokio::test]
+async fn a_batched_call_reads_no_more_than_the_attempts_answer_limit() {
+    use boardcast::boards::http::MAX_ANSWER_BYTES;
+
+    let twin = BoardTwin::start("linkedin").await;
+    let (tenant, mut job) = sample("account-executive");
+    job.poster = Some(tenant_default());
+    let reference = posting_reference(&tenant, &job.id, "en");
+    let posting = context(&job, &job.ads["en"], &reference, "en");
+    let error = MAX_ANSWER_BYTES
+        .scope(16, twin.publish(&posting))
+        .await
+        .unwrap_err();
+    assert!(
+        error.message.contains("more than the 16 bytes"),
+        "{error:?}"
+    );
+}
