@@ -251,7 +251,11 @@ async fn main() -> Result<()> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    telemetry::init(cli.log_format, std::io::stderr);
+    telemetry::init(
+        cli.log_format,
+        std::io::stderr,
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    );
     let mut settings = Settings::load(&cli.config_dir)
         .with_context(|| format!("loading configuration from {}", cli.config_dir.display()))?;
 

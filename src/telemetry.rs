@@ -11,13 +11,16 @@ pub enum LogFormat {
 }
 
 /// Installs the global subscriber, writing to `sink` (stderr for the CLI).
-pub fn init<W>(format: LogFormat, sink: W)
+/// Text is coloured only when `sink` is a terminal: a log file or journald
+/// gets plain lines, not escape codes.
+pub fn init<W>(format: LogFormat, sink: W, terminal: bool)
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(terminal)
         .with_writer(sink);
     let result = match format {
         LogFormat::Text => builder.try_init(),

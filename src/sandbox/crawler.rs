@@ -85,7 +85,8 @@ impl Sandbox {
     ) -> Result<CrawlOutcome, String> {
         let board = twin.board;
         let etag = self.with_extra::<CrawlerState, _>(&crawler_key(board), |s| s.etag.clone());
-        let mut get = reqwest::Client::new()
+        let mut get = self
+            .crawler_http
             .get(&request.feed_url)
             .header(
                 header::USER_AGENT,

@@ -201,6 +201,9 @@ pub struct Sandbox {
     credentials: Arc<BTreeMap<String, BTreeMap<String, String>>>,
     /// A twin's own state beyond the postings (tokens, tasks), by board.
     extras: Arc<Mutex<BTreeMap<String, Box<dyn Any + Send>>>>,
+    /// The feed crawlers' client: built once, as building one reads every
+    /// root certificate of the system.
+    crawler_http: reqwest::Client,
 }
 
 /// Where a running sandbox listens, as base URLs: `http://host:port`,
@@ -308,6 +311,7 @@ impl Sandbox {
             boards: Arc::default(),
             credentials: Arc::new(credentials),
             extras: Arc::default(),
+            crawler_http: reqwest::Client::new(),
         }
     }
 

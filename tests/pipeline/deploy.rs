@@ -51,13 +51,15 @@ async fn the_worker_runs_from_any_folder_and_answers_its_healthcheck() {
     };
     assert!(!probe().await, "no worker yet: the probe must fail");
 
+    // Its log goes to a file, as under systemd or a container runtime.
+    let log_path = elsewhere.join("worker.log");
     let mut worker = boardcast_in(&elsewhere)
         .arg("run")
         .envs(env.worker_env())
         .env("BOARDCAST__OPS__LISTEN", &ops)
         .env("BOARDCAST__OPS__PUBLIC_LISTEN", &public)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
@@ -69,6 +71,12 @@ async fn the_worker_runs_from_any_folder_and_answers_its_healthcheck() {
     worker.kill().await.unwrap();
     worker.wait().await.unwrap();
     assert!(!probe().await, "a stopped worker must fail its probe");
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("Worker starting."), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "a log that is not a terminal has no colour codes: {log}"
+    );
     env.cleanup().await;
     std::fs::remove_dir_all(elsewhere).unwrap();
 }

@@ -66,7 +66,11 @@ impl std::ops::Deref for TestApp {
 
 fn init_logs() {
     if std::env::var("TEST_LOG").is_ok() {
-        boardcast::telemetry::init(boardcast::telemetry::LogFormat::Text, std::io::stderr);
+        boardcast::telemetry::init(
+            boardcast::telemetry::LogFormat::Text,
+            std::io::stderr,
+            false,
+        );
     }
 }
 
