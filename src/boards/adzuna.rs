@@ -27,7 +27,7 @@
 
 use time::format_description::well_known::Rfc3339;
 
-use super::feed::{FeedEntry, FeedFormat};
+use super::feed::{FeedEntry, FeedFormat, document_buffer};
 use super::render::{cdata_element, html_description};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::feeds::job_pages::JobPages;
@@ -237,7 +237,8 @@ impl FeedFormat for AdzunaFeed {
     }
 
     fn document(&self, items: &[String]) -> String {
-        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<jobs>");
+        let mut xml = document_buffer(items, 1024);
+        xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<jobs>");
         for item in items {
             xml.push_str(item);
         }

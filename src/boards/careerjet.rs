@@ -21,7 +21,7 @@
 //! first location (the suggested format has one `location` per job). No
 //! `careerjet-apply-data` or `programmatic` bid (options of a paid account).
 
-use super::feed::{FeedEntry, FeedFormat};
+use super::feed::{FeedEntry, FeedFormat, document_buffer};
 use super::render::{cdata_element, html_description};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::feeds::job_pages::JobPages;
@@ -133,7 +133,8 @@ impl FeedFormat for Careerjet {
     }
 
     fn document(&self, items: &[String]) -> String {
-        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<jobs>");
+        let mut xml = document_buffer(items, 1024);
+        xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<jobs>");
         for item in items {
             xml.push('\n');
             xml.push_str(item);

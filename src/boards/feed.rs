@@ -52,7 +52,8 @@ pub trait FeedFormat: Send + Sync {
     /// wants that). A broken rule is an error naming it.
     fn items(&self, entry: &FeedEntry<'_>) -> Result<String, BoardError>;
 
-    /// The whole document around the items, in the order given.
+    /// The whole document around the items, in the order given. Start it
+    /// with [`document_buffer`].
     fn document(&self, items: &[String]) -> String;
 
     /// Fields the board cannot change once it has an item (see
@@ -167,4 +168,11 @@ impl Board for FeedBoard {
             _ => Err(reply.error(name)),
         }
     }
+}
+
+/// Room for a document of `items` (each with a separator) and `around`
+/// bytes of the board's own text, allocated once: grown by doubling, a
+/// multi-megabyte feed kept up to twice its size for as long as it was served.
+pub fn document_buffer(items: &[String], around: usize) -> String {
+    String::with_capacity(items.iter().map(|item| item.len() + 1).sum::<usize>() + around)
 }

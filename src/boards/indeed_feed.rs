@@ -18,7 +18,7 @@
 //! ad's text as literal characters, never an entity; the crawl report (what
 //! the crawler refused) is modelled on Indeed's feed status page.
 
-use super::feed::{FeedEntry, FeedFormat};
+use super::feed::{FeedEntry, FeedFormat, document_buffer};
 use super::indeed::MAX_TITLE;
 use super::render::{cdata_element, check_max, headings};
 use super::{BoardConfig, BoardError, BuildError};
@@ -194,7 +194,8 @@ impl FeedFormat for IndeedFeed {
     }
 
     fn document(&self, items: &[String]) -> String {
-        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<source>");
+        let mut xml = document_buffer(items, 1024);
+        xml.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<source>");
         xml.push_str(&cdata_element("publisher", &self.publisher));
         if let Some(url) = &self.publisher_url {
             xml.push_str(&cdata_element("publisherurl", url));

@@ -27,7 +27,7 @@ use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{Date, UtcOffset};
 
-use super::feed::{FeedEntry, FeedFormat};
+use super::feed::{FeedEntry, FeedFormat, document_buffer};
 use super::render::{cdata_element, escape_xml, html_description};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::feeds::job_pages::JobPages;
@@ -147,7 +147,8 @@ impl FeedFormat for Jooble {
     }
 
     fn document(&self, items: &[String]) -> String {
-        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<jobs>");
+        let mut xml = document_buffer(items, 1024);
+        xml.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<jobs>");
         for item in items {
             xml.push('\n');
             xml.push_str(item);

@@ -40,7 +40,7 @@
 use time::OffsetDateTime;
 use time::format_description::well_known::{Rfc2822, Rfc3339};
 
-use super::feed::{FeedEntry, FeedFormat};
+use super::feed::{FeedEntry, FeedFormat, document_buffer};
 use super::linkedin::{no_poster, poster, tenant_poster};
 use super::render::{cdata_element, check_max, escape_xml, html_description};
 use super::{BoardConfig, BoardError, BuildError, PostingContext};
@@ -213,7 +213,7 @@ impl FeedFormat for LinkedInFeed {
 
     fn document(&self, items: &[String]) -> String {
         let mut newest: Option<OffsetDateTime> = None;
-        let mut jobs = String::new();
+        let mut jobs = document_buffer(items, 0);
         for item in items {
             let (updated, job) = split_marker(item);
             if let Some(updated) = updated {
@@ -221,7 +221,8 @@ impl FeedFormat for LinkedInFeed {
             }
             jobs.push_str(job);
         }
-        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<source>");
+        let mut xml = String::with_capacity(jobs.len() + 1024);
+        xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<source>");
         if let Some(newest) = newest {
             let date = newest.format(&Rfc2822).expect("a UTC time formats");
             xml.push_str(&format!("<lastBuildDate>{date}</lastBuildDate>"));

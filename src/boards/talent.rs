@@ -33,7 +33,7 @@ use time::format_description::FormatItem;
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
-use super::feed::{FeedEntry, FeedFormat};
+use super::feed::{FeedEntry, FeedFormat, document_buffer};
 use super::render::{cdata_element, escape_xml, html_description};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::feeds::job_pages::JobPages;
@@ -178,7 +178,7 @@ impl FeedFormat for TalentFeed {
 
     fn document(&self, items: &[String]) -> String {
         let mut newest: Option<String> = None;
-        let mut jobs = String::new();
+        let mut jobs = document_buffer(items, 0);
         for item in items {
             let (updated, job) = split_marker(item);
             // The style sorts as it reads: the greatest string is the newest.
@@ -189,7 +189,8 @@ impl FeedFormat for TalentFeed {
             }
             jobs.push_str(job);
         }
-        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<source>");
+        let mut xml = String::with_capacity(jobs.len() + 1024);
+        xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<source>");
         xml.push_str(&format!(
             "<publisher>{}</publisher>",
             escape_xml(&self.publisher)

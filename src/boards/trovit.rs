@@ -26,7 +26,7 @@ use time::UtcOffset;
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 
-use super::feed::{FeedEntry, FeedFormat};
+use super::feed::{FeedEntry, FeedFormat, document_buffer};
 use super::render::{cdata_element, check_min, headings};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::feeds::job_pages::JobPages;
@@ -193,7 +193,8 @@ impl FeedFormat for Trovit {
     }
 
     fn document(&self, items: &[String]) -> String {
-        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<trovit>");
+        let mut xml = document_buffer(items, 1024);
+        xml.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<trovit>");
         for item in items {
             xml.push('\n');
             xml.push_str(item);

@@ -28,7 +28,7 @@
 //! reads "48000 - 72000 EUR por ano". One item per posting, id = our board
 //! reference.
 
-use super::feed::{FeedEntry, FeedFormat};
+use super::feed::{FeedEntry, FeedFormat, document_buffer};
 use super::render::{cdata_element, escape_html, html_description};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::intake::message::{Location, PayPeriod, Salary, primary_language};
@@ -171,7 +171,8 @@ impl FeedFormat for Vagas {
     }
 
     fn document(&self, items: &[String]) -> String {
-        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<jobs>");
+        let mut xml = document_buffer(items, 1024);
+        xml.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<jobs>");
         for item in items {
             xml.push('\n');
             xml.push_str(item);

@@ -260,7 +260,7 @@ impl BoardCache {
                 served.push(posting);
             }
         }
-        let body = match catch_unwind(AssertUnwindSafe(|| format.document(&items))) {
+        let mut body = match catch_unwind(AssertUnwindSafe(|| format.document(&items))) {
             Ok(body) => body,
             Err(panic) => {
                 // Never keep the emptied items: the next build renders afresh.
@@ -276,6 +276,8 @@ impl BoardCache {
                 *slot = item;
             }
         }
+        // Served (and cached) until the next change: keep no spare capacity.
+        body.shrink_to_fit();
         let etag = format!(
             "\"{}\"",
             &hex::encode(Sha256::digest(body.as_bytes()))[..32]

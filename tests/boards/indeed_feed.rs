@@ -234,3 +234,23 @@ fn the_crawler_refuses_entities_in_cdata_and_unknown_job_types() {
         ]
     );
 }
+
+/// A large document is allocated once at its size, not grown by doubling
+/// (which kept up to twice a multi-megabyte feed resident while served).
+#[test]
+fn a_large_document_is_allocated_at_its_size() {
+    let (tenant, job) = sample("account-executive");
+    let format = format();
+    let items: Vec<String> = (0..500)
+        .map(|i| {
+            let reference = format!("{}-{i}", posting_reference(&tenant, &job.id, "en"));
+            format
+                .items(&entry(context(&job, &job.ads["en"], &reference, "en")))
+                .unwrap()
+        })
+        .collect();
+    let document = format.document(&items);
+    assert!(document.len() > 500_000, "{}", document.len());
+    let spare = document.capacity() - document.len();
+    assert!(spare <= items.len() + 1024, "{spare} bytes to spare");
+}
