@@ -26,6 +26,15 @@ async fn cli(app: &TestApp, args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// The board turns the ad down (422), whatever we send.
+fn refusing_every_ad() -> Faults {
+    Faults {
+        fail_times: 1_000,
+        fail_status: 422,
+        ..Faults::default()
+    }
+}
+
 fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
@@ -55,15 +64,7 @@ async fn api(
 async fn a_failed_posting_is_seen_with_its_reason_retried_and_announced() {
     let app = spawn_app().await;
     let mut ats = app.listen_to_events().await;
-    // The board turns the ad down, whatever we send.
-    app.faults(
-        WTTJ,
-        Faults {
-            fail_times: 1_000,
-            fail_status: 422,
-            ..Faults::default()
-        },
-    );
+    app.faults(WTTJ, refusing_every_ad());
     app.publish_sample("sales-account-executive.publish.json")
         .await;
     app.settled(6).await;
@@ -479,14 +480,7 @@ async fn public_and_ops_routes_are_on_separate_listeners() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn job_prints_one_line_per_board_before_the_detail() {
     let app = spawn_app().await;
-    app.faults(
-        WTTJ,
-        Faults {
-            fail_times: 1_000,
-            fail_status: 422,
-            ..Faults::default()
-        },
-    );
+    app.faults(WTTJ, refusing_every_ad());
     let name = "sales-account-executive.publish.json";
     app.publish_sample(name).await;
     let rows = app.settled(6).await;
@@ -539,14 +533,7 @@ async fn job_prints_one_line_per_board_before_the_detail() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_bulk_retry_shows_its_progress() {
     let app = spawn_app().await;
-    app.faults(
-        WTTJ,
-        Faults {
-            fail_times: 1_000,
-            fail_status: 422,
-            ..Faults::default()
-        },
-    );
+    app.faults(WTTJ, refusing_every_ad());
     app.publish_sample("account-executive.publish.json").await;
     let rows = app.settled(18).await;
     let failed = rows
@@ -588,14 +575,7 @@ async fn a_dry_run_leaves_its_postings_free_for_the_action_that_follows() {
     use boardcast::store::ops::{Selection, retry};
 
     let app = spawn_app().await;
-    app.faults(
-        WTTJ,
-        Faults {
-            fail_times: 1_000,
-            fail_status: 422,
-            ..Faults::default()
-        },
-    );
+    app.faults(WTTJ, refusing_every_ad());
     app.publish_sample("sales-account-executive.publish.json")
         .await;
     app.settled(6).await;
