@@ -38,6 +38,19 @@ struct FeedRowDb {
     job_revision: i64,
 }
 
+/// The `FROM … ORDER BY` of the postings of board `$1` a feed document holds
+/// (see [`rows`]), shared by [`rows`] and [`postings`].
+macro_rules! held_by_the_feed {
+    () => {
+        r#"FROM postings p JOIN jobs j ON j.tenant_id = p.tenant_id AND j.job_id = p.job_id
+           WHERE p.board = $1 AND p.wanted = 'live'
+             AND (p.status IN ('submitted', 'posted')
+                  OR (p.sent_hash IS NOT NULL
+                      AND p.status IN ('queued', 'in_flight', 'retry_scheduled', 'verifying')))
+           ORDER BY p.id"#
+    };
+}
+
 /// The postings of `board` a document served now must hold: the live ones
 /// handed to the feed, and those already in it while an update is on its way
 /// (dropping them meanwhile would tell the crawler the job closed).
@@ -47,17 +60,12 @@ pub async fn rows(pool: &PgPool, board: &str) -> Result<Vec<FeedRow>, sqlx::Erro
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *tx)
         .await?;
-    let rows: Vec<FeedRowDb> = sqlx::query_as(
+    let rows: Vec<FeedRowDb> = sqlx::query_as(concat!(
         r#"SELECT p.id, p.tenant_id, p.job_id, p.locale, p.reference, p.generation, p.content_hash,
                   p.created_at AS first_published, j.updated_at AS updated,
-                  j.revision AS job_revision
-           FROM postings p JOIN jobs j ON j.tenant_id = p.tenant_id AND j.job_id = p.job_id
-           WHERE p.board = $1 AND p.wanted = 'live'
-             AND (p.status IN ('submitted', 'posted')
-                  OR (p.sent_hash IS NOT NULL
-                      AND p.status IN ('queued', 'in_flight', 'retry_scheduled', 'verifying')))
-           ORDER BY p.id"#,
-    )
+                  j.revision AS job_revision "#,
+        held_by_the_feed!()
+    ))
     .bind(board)
     .fetch_all(&mut *tx)
     .await?;
@@ -165,17 +173,12 @@ impl FeedPosting {
 /// [`rows`], in id order), without their jobs' content: one light query per
 /// fetch, which also tells whether the feed changed since the last one.
 pub async fn postings(pool: &PgPool, board: &str) -> Result<Vec<FeedPosting>, sqlx::Error> {
-    sqlx::query_as::<_, FeedPosting>(
+    sqlx::query_as::<_, FeedPosting>(concat!(
         r#"SELECT p.id, p.status::text AS status, p.tenant_id, p.job_id, p.locale, p.reference,
                   p.generation, p.content_hash, p.created_at AS first_published,
-                  j.revision AS job_revision, j.updated_at AS job_updated
-           FROM postings p JOIN jobs j ON j.tenant_id = p.tenant_id AND j.job_id = p.job_id
-           WHERE p.board = $1 AND p.wanted = 'live'
-             AND (p.status IN ('submitted', 'posted')
-                  OR (p.sent_hash IS NOT NULL
-                      AND p.status IN ('queued', 'in_flight', 'retry_scheduled', 'verifying')))
-           ORDER BY p.id"#,
-    )
+                  j.revision AS job_revision, j.updated_at AS job_updated "#,
+        held_by_the_feed!()
+    ))
     .bind(board)
     .fetch_all(pool)
     .await
