@@ -25,9 +25,10 @@
 //! temporary work), `contract_time` (`full_time` / `part_time`), `category`,
 //! and `date` (first publication, RFC 3339); all text in CDATA.
 
+use bytes::Bytes;
 use time::format_description::well_known::Rfc3339;
 
-use super::feed::{FeedEntry, FeedFormat, document_buffer};
+use super::feed::{FeedEntry, FeedFormat, framed};
 use super::render::{cdata_element, html_description};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::feeds::job_pages::JobPages;
@@ -236,13 +237,12 @@ impl FeedFormat for AdzunaFeed {
         Ok(xml)
     }
 
-    fn document(&self, items: &[String]) -> String {
-        let mut xml = document_buffer(items, 1024);
-        xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<jobs>");
-        for item in items {
-            xml.push_str(item);
-        }
-        xml.push_str("</jobs>\n");
-        xml
+    fn parts(&self, items: &[Bytes]) -> Vec<Bytes> {
+        framed(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<jobs>".to_owned(),
+            items,
+            "",
+            "</jobs>\n",
+        )
     }
 }

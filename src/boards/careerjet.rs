@@ -21,11 +21,12 @@
 //! first location (the suggested format has one `location` per job). No
 //! `careerjet-apply-data` or `programmatic` bid (options of a paid account).
 
-use super::feed::{FeedEntry, FeedFormat, document_buffer};
+use super::feed::{FeedEntry, FeedFormat, framed};
 use super::render::{cdata_element, html_description};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::feeds::job_pages::JobPages;
 use crate::intake::message::{EmploymentType, PayPeriod, Salary};
+use bytes::Bytes;
 
 pub const ID: &str = "careerjet";
 pub const MECHANISM: &str =
@@ -132,14 +133,12 @@ impl FeedFormat for Careerjet {
         Ok(xml)
     }
 
-    fn document(&self, items: &[String]) -> String {
-        let mut xml = document_buffer(items, 1024);
-        xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<jobs>");
-        for item in items {
-            xml.push('\n');
-            xml.push_str(item);
-        }
-        xml.push_str("\n</jobs>\n");
-        xml
+    fn parts(&self, items: &[Bytes]) -> Vec<Bytes> {
+        framed(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<jobs>".to_owned(),
+            items,
+            "\n",
+            "\n</jobs>\n",
+        )
     }
 }

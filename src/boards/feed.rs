@@ -17,6 +17,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -52,9 +53,24 @@ pub trait FeedFormat: Send + Sync {
     /// wants that). A broken rule is an error naming it.
     fn items(&self, entry: &FeedEntry<'_>) -> Result<String, BoardError>;
 
-    /// The whole document around the items, in the order given. Start it
-    /// with [`document_buffer`].
-    fn document(&self, items: &[String]) -> String;
+    /// The whole document as the parts it is served in: the board's own text
+    /// around the items, and the items (or slices of them) as given. A part
+    /// is shared, never copied: a feed of megabytes is served from the cached
+    /// items, with no assembled copy. [`framed`] builds the usual shape.
+    fn parts(&self, items: &[Bytes]) -> Vec<Bytes>;
+
+    /// The whole document as one text, for tests and golden files.
+    fn document(&self, items: &[String]) -> String {
+        let items: Vec<Bytes> = items
+            .iter()
+            .map(|item| Bytes::copy_from_slice(item.as_bytes()))
+            .collect();
+        let mut text = Vec::new();
+        for part in self.parts(&items) {
+            text.extend_from_slice(&part);
+        }
+        String::from_utf8(text).expect("parts are text cut at character boundaries")
+    }
 
     /// Fields the board cannot change once it has an item (see
     /// [`Board::fixed_fields`]): a change withdraws the item and adds a new
@@ -170,9 +186,39 @@ impl Board for FeedBoard {
     }
 }
 
-/// Room for a document of `items` (each with a separator) and `around`
-/// bytes of the board's own text, allocated once: grown by doubling, a
-/// multi-megabyte feed kept up to twice its size for as long as it was served.
-pub fn document_buffer(items: &[String], around: usize) -> String {
-    String::with_capacity(items.iter().map(|item| item.len() + 1).sum::<usize>() + around)
+/// `head`, then each item after `separator`, then `tail`: the shape of most
+/// feeds.
+pub fn framed(
+    head: String,
+    items: &[Bytes],
+    separator: &'static str,
+    tail: &'static str,
+) -> Vec<Bytes> {
+    let mut parts = Vec::with_capacity(2 * items.len() + 2);
+    parts.push(Bytes::from(head));
+    for item in items {
+        if !separator.is_empty() {
+            parts.push(Bytes::from_static(separator.as_bytes()));
+        }
+        parts.push(item.clone());
+    }
+    parts.push(Bytes::from_static(tail.as_bytes()));
+    parts
+}
+
+/// An item that starts with `<marker><date>-->` (a feed's note to itself of
+/// the item's date, for the document's header): the date's text, and the
+/// item without the note, sharing the item's bytes. An item without the
+/// note is returned whole.
+pub fn split_marker<'a>(item: &'a Bytes, marker: &str) -> (Option<&'a str>, Bytes) {
+    let Some(rest) = item.strip_prefix(marker.as_bytes()) else {
+        return (None, item.clone());
+    };
+    let Some(end) = rest.windows(3).position(|window| window == b"-->") else {
+        return (None, item.clone());
+    };
+    match std::str::from_utf8(&rest[..end]) {
+        Ok(date) => (Some(date), item.slice(marker.len() + end + 3..)),
+        Err(_) => (None, item.clone()),
+    }
 }

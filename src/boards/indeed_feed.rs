@@ -18,12 +18,13 @@
 //! ad's text as literal characters, never an entity; the crawl report (what
 //! the crawler refused) is modelled on Indeed's feed status page.
 
-use super::feed::{FeedEntry, FeedFormat, document_buffer};
+use super::feed::{FeedEntry, FeedFormat, framed};
 use super::indeed::MAX_TITLE;
 use super::render::{cdata_element, check_max, headings};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::feeds::job_pages::JobPages;
 use crate::intake::message::{EmploymentType, LocalizedAd, Workplace};
+use bytes::Bytes;
 
 pub const ID: &str = "indeed-feed";
 pub const MECHANISM: &str = "pull XML feed (<source><job>, CDATA), crawled from /feeds/indeed.xml";
@@ -193,17 +194,12 @@ impl FeedFormat for IndeedFeed {
         Ok(xml)
     }
 
-    fn document(&self, items: &[String]) -> String {
-        let mut xml = document_buffer(items, 1024);
-        xml.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<source>");
-        xml.push_str(&cdata_element("publisher", &self.publisher));
+    fn parts(&self, items: &[Bytes]) -> Vec<Bytes> {
+        let mut head = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<source>");
+        head.push_str(&cdata_element("publisher", &self.publisher));
         if let Some(url) = &self.publisher_url {
-            xml.push_str(&cdata_element("publisherurl", url));
+            head.push_str(&cdata_element("publisherurl", url));
         }
-        for item in items {
-            xml.push_str(item);
-        }
-        xml.push_str("</source>\n");
-        xml
+        framed(head, items, "", "</source>\n")
     }
 }

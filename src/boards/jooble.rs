@@ -23,11 +23,12 @@
 //! the feed, `<updated>` when its current revision did, `<expire>` the
 //! job's `valid_through` (UTC date).
 
+use bytes::Bytes;
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{Date, UtcOffset};
 
-use super::feed::{FeedEntry, FeedFormat, document_buffer};
+use super::feed::{FeedEntry, FeedFormat, framed};
 use super::render::{cdata_element, escape_xml, html_description};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::feeds::job_pages::JobPages;
@@ -146,14 +147,12 @@ impl FeedFormat for Jooble {
         Ok(xml)
     }
 
-    fn document(&self, items: &[String]) -> String {
-        let mut xml = document_buffer(items, 1024);
-        xml.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<jobs>");
-        for item in items {
-            xml.push('\n');
-            xml.push_str(item);
-        }
-        xml.push_str("\n</jobs>\n");
-        xml
+    fn parts(&self, items: &[Bytes]) -> Vec<Bytes> {
+        framed(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<jobs>".to_owned(),
+            items,
+            "\n",
+            "\n</jobs>\n",
+        )
     }
 }

@@ -37,10 +37,11 @@
 //! The title is a fixed field ([`FeedFormat::fixed_fields`]): a new title
 //! withdraws the job and adds a new one under the next reference.
 
+use bytes::Bytes;
 use time::OffsetDateTime;
 use time::format_description::well_known::{Rfc2822, Rfc3339};
 
-use super::feed::{FeedEntry, FeedFormat, document_buffer};
+use super::feed::{FeedEntry, FeedFormat, framed, split_marker};
 use super::linkedin::{no_poster, poster, tenant_poster};
 use super::render::{cdata_element, check_max, escape_xml, html_description};
 use super::{BoardConfig, BoardError, BuildError, PostingContext};
@@ -211,51 +212,39 @@ impl FeedFormat for LinkedInFeed {
         Ok(xml)
     }
 
-    fn document(&self, items: &[String]) -> String {
+    fn parts(&self, items: &[Bytes]) -> Vec<Bytes> {
         let mut newest: Option<OffsetDateTime> = None;
-        let mut jobs = document_buffer(items, 0);
+        let mut jobs = Vec::with_capacity(items.len());
         for item in items {
-            let (updated, job) = split_marker(item);
-            if let Some(updated) = updated {
+            let (updated, job) = split_marker(item, UPDATED_MARKER);
+            if let Some(updated) =
+                updated.and_then(|date| OffsetDateTime::parse(date, &Rfc3339).ok())
+            {
                 newest = newest.max(Some(updated));
             }
-            jobs.push_str(job);
+            jobs.push(job);
         }
-        let mut xml = String::with_capacity(jobs.len() + 1024);
-        xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<source>");
+        let mut head = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<source>");
         if let Some(newest) = newest {
             let date = newest.format(&Rfc2822).expect("a UTC time formats");
-            xml.push_str(&format!("<lastBuildDate>{date}</lastBuildDate>"));
+            head.push_str(&format!("<lastBuildDate>{date}</lastBuildDate>"));
         }
         if let Some(url) = &self.publisher_url {
-            xml.push_str(&format!("<publisherURL>{}</publisherURL>", escape_xml(url)));
+            head.push_str(&format!("<publisherURL>{}</publisherURL>", escape_xml(url)));
         }
-        xml.push_str(&format!(
+        head.push_str(&format!(
             "<publisher>{}</publisher>",
             escape_xml(&self.publisher)
         ));
-        xml.push_str(&format!(
+        head.push_str(&format!(
             "<expectedJobCount>{}</expectedJobCount>",
             items.len()
         ));
-        xml.push_str(&jobs);
-        xml.push_str("</source>\n");
-        xml
+        framed(head, &jobs, "", "</source>\n")
     }
 
     /// LinkedIn: the title "cannot be changed once the job is posted".
     fn fixed_fields(&self, posting: &PostingContext<'_>) -> Option<String> {
         Some(format!("title \"{}\"", posting.ad.title))
     }
-}
-
-/// An item's `updated` (from its marker) and the item without the marker.
-fn split_marker(item: &str) -> (Option<OffsetDateTime>, &str) {
-    let Some(rest) = item.strip_prefix(UPDATED_MARKER) else {
-        return (None, item);
-    };
-    let Some((date, job)) = rest.split_once("-->") else {
-        return (None, item);
-    };
-    (OffsetDateTime::parse(date, &Rfc3339).ok(), job)
 }

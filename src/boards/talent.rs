@@ -29,11 +29,12 @@
 //! - `salary` as "EUR 48000-72000 per year"; `jobtype` as "Full-time",
 //!   "Part-time", "Contract"… (Talroo's sample writes "Full Time").
 
+use bytes::Bytes;
 use time::format_description::FormatItem;
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
-use super::feed::{FeedEntry, FeedFormat, document_buffer};
+use super::feed::{FeedEntry, FeedFormat, framed, split_marker};
 use super::render::{cdata_element, escape_xml, html_description};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::feeds::job_pages::JobPages;
@@ -176,40 +177,30 @@ impl FeedFormat for TalentFeed {
         Ok(xml)
     }
 
-    fn document(&self, items: &[String]) -> String {
+    fn parts(&self, items: &[Bytes]) -> Vec<Bytes> {
         let mut newest: Option<String> = None;
-        let mut jobs = document_buffer(items, 0);
+        let mut jobs = Vec::with_capacity(items.len());
         for item in items {
-            let (updated, job) = split_marker(item);
+            let (updated, job) = split_marker(item, UPDATED_MARKER);
             // The style sorts as it reads: the greatest string is the newest.
             if let Some(updated) = updated
                 && newest.as_deref().is_none_or(|n| updated > n)
             {
                 newest = Some(updated.to_owned());
             }
-            jobs.push_str(job);
+            jobs.push(job);
         }
-        let mut xml = String::with_capacity(jobs.len() + 1024);
-        xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<source>");
-        xml.push_str(&format!(
+        let mut head = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<source>");
+        head.push_str(&format!(
             "<publisher>{}</publisher>",
             escape_xml(&self.publisher)
         ));
         if let Some(url) = &self.publisher_url {
-            xml.push_str(&format!("<publisherurl>{}</publisherurl>", escape_xml(url)));
+            head.push_str(&format!("<publisherurl>{}</publisherurl>", escape_xml(url)));
         }
         if let Some(newest) = newest {
-            xml.push_str(&format!("<lastbuilddate>{newest}</lastbuilddate>"));
+            head.push_str(&format!("<lastbuilddate>{newest}</lastbuilddate>"));
         }
-        xml.push_str(&jobs);
-        xml.push_str("</source>\n");
-        xml
+        framed(head, &jobs, "", "</source>\n")
     }
-}
-
-/// An item's `updated` (from its marker) and the item without the marker.
-fn split_marker(item: &str) -> (Option<&str>, &str) {
-    item.strip_prefix(UPDATED_MARKER)
-        .and_then(|rest| rest.split_once("-->"))
-        .map_or((None, item), |(date, job)| (Some(date), job))
 }

@@ -22,11 +22,12 @@
 //! this one feed serves them all. `date` is when the posting first went
 //! into the feed.
 
+use bytes::Bytes;
 use time::UtcOffset;
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 
-use super::feed::{FeedEntry, FeedFormat, document_buffer};
+use super::feed::{FeedEntry, FeedFormat, framed};
 use super::render::{cdata_element, check_min, headings};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::feeds::job_pages::JobPages;
@@ -192,14 +193,12 @@ impl FeedFormat for Trovit {
         Ok(xml)
     }
 
-    fn document(&self, items: &[String]) -> String {
-        let mut xml = document_buffer(items, 1024);
-        xml.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<trovit>");
-        for item in items {
-            xml.push('\n');
-            xml.push_str(item);
-        }
-        xml.push_str("\n</trovit>\n");
-        xml
+    fn parts(&self, items: &[Bytes]) -> Vec<Bytes> {
+        framed(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<trovit>".to_owned(),
+            items,
+            "\n",
+            "\n</trovit>\n",
+        )
     }
 }

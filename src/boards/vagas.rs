@@ -28,10 +28,11 @@
 //! reads "48000 - 72000 EUR por ano". One item per posting, id = our board
 //! reference.
 
-use super::feed::{FeedEntry, FeedFormat, document_buffer};
+use super::feed::{FeedEntry, FeedFormat, framed};
 use super::render::{cdata_element, escape_html, html_description};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::intake::message::{Location, PayPeriod, Salary, primary_language};
+use bytes::Bytes;
 
 pub const ID: &str = "vagas";
 pub const MECHANISM: &str = "pull XML feed (<jobs><job>, CDATA, HTML description, apply e-mail), synced nightly from /feeds/vagas.xml";
@@ -170,14 +171,12 @@ impl FeedFormat for Vagas {
         Ok(xml)
     }
 
-    fn document(&self, items: &[String]) -> String {
-        let mut xml = document_buffer(items, 1024);
-        xml.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<jobs>");
-        for item in items {
-            xml.push('\n');
-            xml.push_str(item);
-        }
-        xml.push_str("\n</jobs>\n");
-        xml
+    fn parts(&self, items: &[Bytes]) -> Vec<Bytes> {
+        framed(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<jobs>".to_owned(),
+            items,
+            "\n",
+            "\n</jobs>\n",
+        )
     }
 }

@@ -161,7 +161,7 @@ struct Fragment {
     /// content was read at: reused while the posting still renders like this.
     from: FeedPosting,
     /// `None` when the job has no ad in the posting's language (not listed).
-    item: Option<String>,
+    item: Option<Bytes>,
 }
 
 impl BoardCache {
@@ -234,7 +234,7 @@ impl BoardCache {
                 // Counted whether it renders or not: each is a call of the board's code.
                 rendered += 1;
                 let item = match render(format, &from, job) {
-                    Rendered::Item(item) => Some(item),
+                    Rendered::Item(item) => Some(Bytes::from(item)),
                     Rendered::NotListed => None,
                     Rendered::Unrenderable(reason) => {
                         unrenderable.push((posting.id, reason));
@@ -247,43 +247,31 @@ impl BoardCache {
                 feeds::fail_unrenderable(pool, format.id(), format.name(), &unrenderable).await?;
             }
         }
-        // The items are lent to the format and put back: a copy of every
-        // item per build was a whole document's worth of memory at the peak.
+        // The document is served as parts sharing the cached items: no
+        // assembled copy of a feed of megabytes.
         let mut items = Vec::with_capacity(postings.len());
         let mut served = Vec::with_capacity(postings.len());
         for posting in postings {
             if let Some(Fragment {
                 item: Some(item), ..
-            }) = self.fragments.get_mut(&posting.id)
+            }) = self.fragments.get(&posting.id)
             {
-                items.push(std::mem::take(item));
+                items.push(item.clone());
                 served.push(posting);
             }
         }
-        let mut body = match catch_unwind(AssertUnwindSafe(|| format.document(&items))) {
-            Ok(body) => body,
-            Err(panic) => {
-                // Never keep the emptied items: the next build renders afresh.
-                self.fragments.clear();
-                std::panic::resume_unwind(panic);
-            }
+        let parts = match catch_unwind(AssertUnwindSafe(|| format.parts(&items))) {
+            Ok(parts) => parts,
+            Err(panic) => std::panic::resume_unwind(panic),
         };
-        for (item, posting) in items.into_iter().zip(&served) {
-            if let Some(Fragment {
-                item: Some(slot), ..
-            }) = self.fragments.get_mut(&posting.id)
-            {
-                *slot = item;
-            }
+        drop(items);
+        let mut digest = Sha256::new();
+        for part in &parts {
+            digest.update(part);
         }
-        // Served (and cached) until the next change: keep no spare capacity.
-        body.shrink_to_fit();
-        let etag = format!(
-            "\"{}\"",
-            &hex::encode(Sha256::digest(body.as_bytes()))[..32]
-        );
+        let etag = format!("\"{}\"", &hex::encode(digest.finalize())[..32]);
         Ok(Document {
-            body: Bytes::from(body),
+            body: parts.into(),
             etag,
             submitted: submitted_of(served.iter().copied()),
             served: served
@@ -296,8 +284,9 @@ impl BoardCache {
 }
 /// A built document and what it holds.
 pub struct Document {
-    /// Shared by every response that serves it (a clone is a reference count).
-    pub body: Bytes,
+    /// The document's parts in order, shared by every response that serves
+    /// it (a clone of a part is a reference count).
+    pub body: Arc<[Bytes]>,
     pub etag: String,
     /// `(posting id, content hash)` of every posting the document holds, in id order.
     pub served: Vec<(i64, Option<String>)>,
@@ -310,9 +299,18 @@ pub struct Document {
 }
 
 impl Document {
-    /// The body as text.
-    pub fn text(&self) -> &str {
-        std::str::from_utf8(&self.body).expect("a document is built from a String")
+    /// The document's length in bytes.
+    pub fn byte_len(&self) -> usize {
+        self.body.iter().map(Bytes::len).sum()
+    }
+
+    /// The document as one text (a copy: for tests and previews).
+    pub fn text(&self) -> String {
+        let mut text = Vec::with_capacity(self.byte_len());
+        for part in self.body.iter() {
+            text.extend_from_slice(part);
+        }
+        String::from_utf8(text).expect("a document is built from text")
     }
 
     /// This document (the same bytes) for `postings`, which render the same
@@ -466,9 +464,19 @@ pub async fn serve(
     let mut response = if unchanged {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
+        // The parts with their total length: no assembled copy.
         (
-            [(header::CONTENT_TYPE, format.content_type())],
-            document.body.clone(),
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(format.content_type()),
+                ),
+                (
+                    header::CONTENT_LENGTH,
+                    HeaderValue::from(document.byte_len()),
+                ),
+            ],
+            axum::body::Body::from_stream(wire_chunks(document.body.clone())),
         )
             .into_response()
     };
@@ -476,6 +484,31 @@ pub async fn serve(
         response.headers_mut().insert(header::ETAG, etag);
     }
     response
+}
+
+/// A document's parts as chunks of up to 64 KiB for the wire. Parts are
+/// small (one item each), and a write per part cost a system call each; a
+/// chunk is copied as the response is sent, so only one lives per response.
+fn wire_chunks(
+    parts: Arc<[Bytes]>,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> {
+    const CHUNK: usize = 64 * 1024;
+    let mut next = 0;
+    futures_util::stream::iter(std::iter::from_fn(move || {
+        let first = parts.get(next)?;
+        if first.len() >= CHUNK {
+            next += 1;
+            return Some(Ok(first.clone()));
+        }
+        let mut chunk = bytes::BytesMut::with_capacity(CHUNK);
+        while let Some(part) = parts.get(next)
+            && chunk.len() + part.len() <= CHUNK
+        {
+            chunk.extend_from_slice(part);
+            next += 1;
+        }
+        Some(Ok(chunk.freeze()))
+    }))
 }
 
 /// Whether a fetch is the board's own crawler, by the means the board's
@@ -613,6 +646,24 @@ pub async fn run_report_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn wire_chunks_carry_every_byte_in_few_writes() {
+        let mut parts: Vec<Bytes> = (0..3_000)
+            .map(|i| Bytes::from(format!("<item>{i}</item>")))
+            .collect();
+        parts.insert(1_000, Bytes::from(vec![b'x'; 100_000]));
+        let whole: Vec<u8> = parts.iter().flat_map(|part| part.to_vec()).collect();
+        let chunks: Vec<Bytes> =
+            futures_util::StreamExt::collect::<Vec<_>>(wire_chunks(parts.into()))
+                .await
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+        assert_eq!(chunks.concat(), whole);
+        // One chunk for the large part, and the small ones packed.
+        assert!(chunks.len() <= 4, "{} chunks", chunks.len());
+    }
     use secrecy::SecretString;
 
     fn settings() -> Settings {

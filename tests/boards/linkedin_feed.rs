@@ -558,3 +558,33 @@ fn the_poster_email_comes_from_the_job_or_the_tenant_or_the_job_is_refused() {
         "the job's own poster is enough"
     );
 }
+
+/// The served document serves each item without its date marker as a
+/// slice of the cached item, not a copy.
+#[test]
+fn the_served_parts_are_slices_of_the_items() {
+    let (tenant, job) = sample("account-executive");
+    let job = with_www(job);
+    let format = format();
+    let items: Vec<bytes::Bytes> = ["en", "de"]
+        .iter()
+        .map(|locale| {
+            let reference = posting_reference(&tenant, &job.id, locale);
+            let item = format
+                .items(&entry(context(&job, &job.ads[*locale], &reference, locale)))
+                .unwrap();
+            assert!(item.starts_with("<!--updated:"), "{item}");
+            bytes::Bytes::from(item)
+        })
+        .collect();
+    let parts = format.parts(&items);
+    for item in &items {
+        let inside = item.as_ptr_range();
+        let slice = parts
+            .iter()
+            .find(|part| inside.contains(&part.as_ptr()))
+            .expect("the item is served from its own bytes");
+        assert!(slice.starts_with(b"<job>"), "the marker is cut off");
+        assert_eq!(slice.as_ptr_range().end, inside.end);
+    }
+}

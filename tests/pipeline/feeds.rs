@@ -765,8 +765,8 @@ impl boardcast::boards::feed::FeedFormat for PanicsOnPortuguese {
         assert_ne!(entry.posting.locale, "pt", "no date for the year 10000");
         self.0.items(entry)
     }
-    fn document(&self, items: &[String]) -> String {
-        self.0.document(items)
+    fn parts(&self, items: &[bytes::Bytes]) -> Vec<bytes::Bytes> {
+        self.0.parts(items)
     }
 }
 
@@ -794,7 +794,7 @@ async fn a_posting_that_cannot_render_is_left_out_and_fails() {
         "{}",
         document.text()
     );
-    roxmltree::Document::parse(document.text()).unwrap();
+    roxmltree::Document::parse(&document.text()).unwrap();
     let failed = app
         .postings()
         .await
