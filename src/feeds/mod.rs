@@ -260,10 +260,7 @@ impl BoardCache {
                 served.push(posting);
             }
         }
-        let parts = match catch_unwind(AssertUnwindSafe(|| format.parts(&items))) {
-            Ok(parts) => parts,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
+        let parts = format.parts(&items);
         drop(items);
         let mut digest = Sha256::new();
         for part in &parts {
