@@ -573,12 +573,22 @@ impl TestApp {
 
     /// Waits until the feed holds `count` postings, all `submitted`.
     async fn submitted_feed_postings(&self, count: usize) {
+        self.submitted_feed_postings_where(count, |_| true).await;
+    }
+
+    /// Waits until the feed's postings that match `which` are `count`, all
+    /// `submitted`.
+    async fn submitted_feed_postings_where(
+        &self,
+        count: usize,
+        which: impl Fn(&boardcast::store::postings::PostingView) -> bool,
+    ) {
         self.wait_for(&format!("{count} feed postings submitted"), || async {
             let rows: Vec<_> = self
                 .postings()
                 .await
                 .into_iter()
-                .filter(|r| r.board == INDEED_FEED && r.status != "skipped")
+                .filter(|r| r.board == INDEED_FEED && r.status != "skipped" && which(r))
                 .collect();
             (rows.len() == count && rows.iter().all(|r| r.status == "submitted")).then_some(())
         })
@@ -648,20 +658,9 @@ async fn a_new_revision_of_a_job_renders_its_items_again() {
     update["job"]["revision"] = json!(2);
     update["job"]["ads"]["pt"]["title"] = json!(RENAMED);
     app.publish(update.to_string().as_bytes()).await;
-    app.wait_for("SAE-1's postings at revision 2, submitted", || async {
-        let rows: Vec<_> = app
-            .postings()
-            .await
-            .into_iter()
-            .filter(|r| r.board == INDEED_FEED && r.job_id == "SAE-1" && r.status != "skipped")
-            .collect();
-        (rows.len() == 2
-            && rows
-                .iter()
-                .all(|r| r.revision == 2 && r.status == "submitted"))
-        .then_some(())
-    })
-    .await;
+    // SAE-1's two postings at revision 2, submitted.
+    app.submitted_feed_postings_where(2, |r| r.job_id == "SAE-1" && r.revision == 2)
+        .await;
     let second = feeds
         .document(&app.env.pool, format.as_ref())
         .await
