@@ -78,16 +78,11 @@ impl<T: Send + 'static, R: Send + 'static> Coalescer<T, R> {
             // A preview's capture is task-local: its request must be built on
             // this task, never on the flusher's, which would send it.
             let Flushed { answers, log: call } = (self.flush)(vec![item]).await;
+            let answer = per_item(answers, 1, &call)
+                .pop()
+                .expect("one answer per item");
             merge(log, call);
-            return answers.and_then(|mut answers| {
-                answers.pop().unwrap_or_else(|| {
-                    Err(BoardError::new(
-                        ErrorClass::Ambiguous,
-                        None,
-                        "the board answered no element for the one sent",
-                    ))
-                })
-            });
+            return answer;
         }
         let queue = self.queue.get_or_init(|| {
             let (sender, receiver) = mpsc::unbounded_channel();
@@ -201,7 +196,20 @@ async fn send<T, R>(batch: Vec<Waiting<T, R>>, flush: Flush<T, R>, permit: Owned
     let sent = items.len();
     let Flushed { answers, log } = http::MAX_ANSWER_BYTES.scope(limit, flush(items)).await;
     drop(permit);
-    let answers = match answers {
+    for (reply, answer) in replies.into_iter().zip(per_item(answers, sent, &log)) {
+        // An attempt that gave up (its deadline) no longer listens.
+        let _ = reply.send((answer, log.clone()));
+    }
+}
+
+/// One answer per item sent: the batch's own, or, when the request failed
+/// or answered another number of elements, the same error for each.
+fn per_item<R>(
+    answers: Result<Vec<Result<R, BoardError>>, BoardError>,
+    sent: usize,
+    log: &CallLog,
+) -> Vec<Result<R, BoardError>> {
+    match answers {
         Ok(answers) if answers.len() == sent => answers,
         Ok(answers) => {
             let error = BoardError::new(
@@ -215,10 +223,6 @@ async fn send<T, R>(batch: Vec<Waiting<T, R>>, flush: Flush<T, R>, permit: Owned
             (0..sent).map(|_| Err(error.clone())).collect()
         }
         Err(error) => (0..sent).map(|_| Err(error.clone())).collect(),
-    };
-    for (reply, answer) in replies.into_iter().zip(answers) {
-        // An attempt that gave up (its deadline) no longer listens.
-        let _ = reply.send((answer, log.clone()));
     }
 }
 
