@@ -44,27 +44,12 @@ const REQUIRED: [&str; 4] = ["link", "name", "description", "pubdate"];
 /// Elements Jooble wants in CDATA.
 const CONTENT: [&str; 6] = ["link", "name", "description", "region", "company", "salary"];
 
-/// Well-formed XML 1.0, as a strict parser (and a real crawler) reads it.
-fn well_formed(document: &[u8]) -> Result<(), String> {
-    let text = std::str::from_utf8(document)
-        .map_err(|error| format!("not well-formed XML: not UTF-8 ({error})"))?;
-    roxmltree::Document::parse(text)
-        .map(|_| ())
-        .map_err(|error| format!("not well-formed XML: {error}"))
-}
-
 fn check(document: &[u8]) -> Checked {
     check_at(document, OffsetDateTime::now_utc().date())
 }
 
 /// The check as of a crawl on `crawled_on`.
 pub fn check_at(document: &[u8], crawled_on: Date) -> Checked {
-    if let Err(error) = well_formed(document) {
-        return Checked {
-            document_error: Some(error),
-            items: Vec::new(),
-        };
-    }
     let items = match crawler::xml_items(document, "jobs", "job") {
         Ok(items) => items,
         Err(error) => return refused(error),
