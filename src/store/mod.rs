@@ -16,8 +16,8 @@ pub mod rejected;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgPool};
 
 use crate::config::DatabaseSettings;
 
@@ -29,6 +29,16 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error>
     PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(Duration::from_secs(10))
+        // A connection keeps the largest statement it ever sent and the
+        // largest result it ever read as its buffers, for life; a full intake
+        // batch is megabytes, so every pooled connection ended up holding
+        // that much (issue 9). Back to the default size on each return.
+        .after_release(|conn, _| {
+            Box::pin(async move {
+                conn.shrink_buffers();
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await
 }
