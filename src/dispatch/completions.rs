@@ -52,8 +52,10 @@ impl CompletionWriter {
             completion: done,
             reply,
         }) {
-            // The writer has stopped: write this one alone.
-            return write_alone(&self.pool, &unsent.0.completion).await;
+            // The writer has stopped: write this one alone. Boxed: the
+            // statement's future is kilobytes, and every attempt in flight
+            // would otherwise carry room for it (issue 9).
+            return Box::pin(write_alone(&self.pool, &unsent.0.completion)).await;
         }
         match written.await {
             Ok(written) => written,
