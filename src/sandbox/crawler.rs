@@ -163,7 +163,7 @@ impl Sandbox {
             report.document_error = Some(error.clone());
             return report;
         }
-        let mut taken: BTreeMap<String, &CheckedItem> = BTreeMap::new();
+        let mut taken: BTreeMap<&str, &CheckedItem> = BTreeMap::new();
         for item in &checked.items {
             match &item.problem {
                 Some(reason) => report.rejected.push(RejectedItem {
@@ -172,21 +172,22 @@ impl Sandbox {
                 }),
                 None => {
                     report.accepted.push(item.reference.clone());
-                    taken.insert(item.reference.clone(), item);
+                    taken.insert(&item.reference, item);
                 }
             }
         }
-        let ids: Vec<u64> = taken.keys().map(|_| self.next_id(board)).collect();
-        self.with_postings(board, |held| {
-            for posting in held.values_mut() {
-                if posting.live && !taken.contains_key(&posting.reference) {
+        // One hold of the sandbox's lock for the whole document (not one per
+        // item for its id): every twin waits on that lock.
+        self.with_board(board, |state| {
+            for posting in state.postings.values_mut() {
+                if posting.live && !taken.contains_key(posting.reference.as_str()) {
                     posting.live = false;
                     posting.withdrawals += 1;
                 }
             }
-            for ((reference, item), id) in taken.iter().zip(ids) {
+            for (reference, item) in taken {
                 let content = || serde_json::to_value(&item.fields).expect("strings serialise");
-                match held.get_mut(reference) {
+                match state.postings.get_mut(reference) {
                     Some(posting) => {
                         // Most items are unchanged from crawl to crawl.
                         let same = holds_fields(&posting.content, &item.fields);
@@ -202,11 +203,13 @@ impl Sandbox {
                         }
                     }
                     None => {
-                        held.insert(
-                            reference.clone(),
+                        state.next_id += 1;
+                        let id = state.next_id;
+                        state.postings.insert(
+                            reference.to_owned(),
                             HeldPosting {
                                 board: board.to_owned(),
-                                reference: reference.clone(),
+                                reference: reference.to_owned(),
                                 external_id: format!("{board}-{id}"),
                                 url: format!("https://{board}.example/jobs/{id}"),
                                 live: true,
@@ -351,8 +354,7 @@ fn collect_items(parent: roxmltree::Node<'_, '_>, item: &str, items: &mut Vec<Fi
                 attribute.value().to_owned(),
             );
         }
-        let mut path = Vec::new();
-        read_fields(child, &mut path, &mut fields);
+        read_fields(child, "", &mut fields);
         for value in fields.values_mut() {
             let trimmed = value.trim();
             if trimmed.len() != value.len() {
@@ -365,21 +367,29 @@ fn collect_items(parent: roxmltree::Node<'_, '_>, item: &str, items: &mut Vec<Fi
 
 /// The elements under an item: `parent/child` paths to their own text, and
 /// `path/@name` to their attributes.
-fn read_fields<'a>(node: roxmltree::Node<'a, '_>, path: &mut Vec<&'a str>, fields: &mut Fields) {
+fn read_fields(node: roxmltree::Node<'_, '_>, path: &str, fields: &mut Fields) {
     for child in node.children() {
         if child.is_element() {
-            path.push(child.tag_name().name());
-            let key = path.join("/");
+            let name = child.tag_name().name();
+            let key = if path.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{path}/{name}")
+            };
             for attribute in child.attributes() {
                 fields.insert(
                     format!("{key}/@{}", attribute.name()),
                     attribute.value().to_owned(),
                 );
             }
-            read_fields(child, path, fields);
-            path.pop();
+            read_fields(child, &key, fields);
         } else if let (Some(text), false) = (child.text(), path.is_empty()) {
-            fields.entry(path.join("/")).or_default().push_str(text);
+            match fields.get_mut(path) {
+                Some(value) => value.push_str(text),
+                None => {
+                    fields.insert(path.to_owned(), text.to_owned());
+                }
+            }
         }
     }
 }

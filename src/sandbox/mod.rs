@@ -426,6 +426,12 @@ impl Sandbox {
     }
 
     /// Reads or changes one board's postings under the lock.
+    /// One board's whole state, under the sandbox's lock.
+    fn with_board<T>(&self, board: &str, f: impl FnOnce(&mut BoardState) -> T) -> T {
+        let mut boards = self.boards.lock().expect("sandbox state lock");
+        f(boards.entry(board.to_owned()).or_default())
+    }
+
     pub fn with_postings<T>(
         &self,
         board: &str,
