@@ -65,11 +65,7 @@ pub trait FeedFormat: Send + Sync {
             .iter()
             .map(|item| Bytes::copy_from_slice(item.as_bytes()))
             .collect();
-        let mut text = Vec::new();
-        for part in self.parts(&items) {
-            text.extend_from_slice(&part);
-        }
-        String::from_utf8(text).expect("parts are text cut at character boundaries")
+        joined(&self.parts(&items))
     }
 
     /// Fields the board cannot change once it has an item (see
@@ -184,6 +180,15 @@ impl Board for FeedBoard {
             _ => Err(reply.error(name)),
         }
     }
+}
+
+/// A document's parts as one text (a copy: for tests, golden files and previews).
+pub fn joined(parts: &[Bytes]) -> String {
+    let mut text = Vec::with_capacity(parts.iter().map(Bytes::len).sum());
+    for part in parts {
+        text.extend_from_slice(part);
+    }
+    String::from_utf8(text).expect("parts are text cut at character boundaries")
 }
 
 /// `head`, then each item after `separator`, then `tail`: the shape of most

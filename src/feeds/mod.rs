@@ -303,11 +303,7 @@ impl Document {
 
     /// The document as one text (a copy: for tests and previews).
     pub fn text(&self) -> String {
-        let mut text = Vec::with_capacity(self.byte_len());
-        for part in self.body.iter() {
-            text.extend_from_slice(part);
-        }
-        String::from_utf8(text).expect("a document is built from text")
+        crate::boards::feed::joined(&self.body)
     }
 
     /// This document (the same bytes) for `postings`, which render the same
