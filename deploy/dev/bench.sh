@@ -113,12 +113,19 @@ cpu_seconds() {
   awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat"
 }
 peak_rss() { awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$1/status"; }
+# The whole machine's busy CPU seconds so far (every process: PostgreSQL,
+# RabbitMQ and the bench's publisher too), from the first line of /proc/stat.
+machine_busy() {
+  awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.2f", ($2 + $3 + $4 + $7 + $8) / hz; exit }' /proc/stat
+}
+machine_before=$(machine_busy)
 worker_cpu_before=$(cpu_seconds "$worker")
 sandbox_cpu_before=$(cpu_seconds "$sandbox")
 target/release/boardcast bench --samples "$samples" "${bench_args[@]}" "${latency_args[@]}" \
   --sandbox-url "http://$BOARDCAST__SANDBOX__LISTEN"
 echo "worker: peak RSS $(peak_rss "$worker"), CPU $(awk -v a="$worker_cpu_before" -v b="$(cpu_seconds "$worker")" 'BEGIN {printf "%.2f", b - a}') s during the bench"
 echo "sandbox (own process): peak RSS $(peak_rss "$sandbox"), CPU $(awk -v a="$sandbox_cpu_before" -v b="$(cpu_seconds "$sandbox")" 'BEGIN {printf "%.2f", b - a}') s during the bench"
+echo "machine: $(awk -v a="$machine_before" -v b="$(machine_busy)" 'BEGIN {printf "%.2f", b - a}') CPU seconds busy during the bench (all processes, $(nproc) cores)"
 
 kill -TERM "$worker" "$sandbox"
 wait "$worker" || true

@@ -267,6 +267,7 @@ pub fn complete(
         replaced: false,
         last_error: None,
         attempt: AttemptRecord {
+            started_at: claimed.claimed_at,
             operation: operation.as_str(),
             outcome: "failed",
             http_status: log.http_status,

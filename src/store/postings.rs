@@ -44,6 +44,8 @@ pub struct Claimed {
     pub fixed_fields: Option<String>,
     /// When the board first accepted this posting (`None` before).
     pub first_published_at: Option<OffsetDateTime>,
+    /// When this claim took the posting (the database's clock): the attempt's start.
+    pub claimed_at: OffsetDateTime,
     /// The job, parsed once and shared by every posting of it in flight.
     pub job: SharedJob,
 }
@@ -71,6 +73,7 @@ struct ClaimedRow {
     generation: i32,
     fixed_fields: Option<String>,
     first_published_at: Option<OffsetDateTime>,
+    attempt_started_at: OffsetDateTime,
     job_revision: i64,
     job_updated_at: OffsetDateTime,
 }
@@ -140,7 +143,7 @@ pub async fn claim_in(
                      p.wanted, p.attempts, p.max_attempts, p.lease_token,
                      p.content_hash, p.sent_hash, p.may_exist, p.external_id, p.external_url,
                      p.board_task, p.generation, p.fixed_fields, p.first_published_at,
-                     j.revision AS job_revision, j.updated_at AS job_updated_at"#,
+                     p.attempt_started_at, j.revision AS job_revision, j.updated_at AS job_updated_at"#,
     )
     .bind(board)
     .bind(limit)
@@ -188,6 +191,7 @@ pub async fn claim_in(
             generation: row.generation,
             fixed_fields: row.fixed_fields,
             first_published_at: row.first_published_at,
+            claimed_at: row.attempt_started_at,
             job,
         })
         .collect())
@@ -227,6 +231,8 @@ pub struct Completion {
 /// One row of a posting's history.
 #[derive(Debug, Clone)]
 pub struct AttemptRecord {
+    /// When the attempt began: its claim ([`Claimed::claimed_at`]).
+    pub started_at: OffsetDateTime,
     pub operation: &'static str,
     pub outcome: &'static str,
     pub http_status: Option<u16>,
@@ -284,8 +290,7 @@ pub async fn complete(
            attempt AS (
              INSERT INTO posting_attempts (posting_id, operation, revision, started_at, duration_ms,
                                            outcome, http_status, detail, request_hash, worker)
-             SELECT $1, $16, $14, COALESCE(attempt_started_at, now()), $17, $18, $19, $20, $21, $22
-             FROM postings WHERE id = $1)
+             VALUES ($1, $16, $14, $26, $17, $18, $19, $20, $21, $22))
            SELECT status AS "status!" FROM done"#,
         done.posting_id,
         done.lease_token,
@@ -312,6 +317,7 @@ pub async fn complete(
         done.replaced,
         set_fixed,
         fixed,
+        done.attempt.started_at,
     )
     .fetch_optional(executor)
     .await?;
@@ -353,6 +359,7 @@ pub async fn complete_batch(
     let mut replaced = Vec::with_capacity(n);
     let mut set_fixed = Vec::with_capacity(n);
     let mut fixed = Vec::with_capacity(n);
+    let mut started_at = Vec::with_capacity(n);
     for done in batch {
         ids.push(done.posting_id);
         leases.push(done.lease_token);
@@ -379,22 +386,25 @@ pub async fn complete_batch(
         replaced.push(done.replaced);
         set_fixed.push(done.fixed_fields.is_some());
         fixed.push(done.fixed_fields.clone().flatten());
+        started_at.push(done.attempt.started_at);
     }
     // A posting whose job changed since its claim (wanted or content hash)
-    // goes round again. The attempt rows read the postings as they were
-    // before the update (one snapshot), as `complete`'s attempt row does.
+    // goes round again. Each attempt row starts at its claim (carried, not
+    // read back): joining the postings again for it made the planner hash a
+    // scan of the whole table on every batch while the table was small.
     let rows = sqlx::query!(
         r#"WITH c AS (
              SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[],
                                   $6::int4[], $7::float8[], $8::text[], $9::text[], $10::text[],
                                   $11::bool[], $12::bool[], $13::text[], $14::bigint[], $15::text[],
                                   $16::text[], $17::int4[], $18::text[], $19::int4[], $20::text[],
-                                  $21::text[], $22::text[], $23::bool[], $24::bool[], $25::text[])
+                                  $21::text[], $22::text[], $23::bool[], $24::bool[], $25::text[],
+                                  $26::timestamptz[])
                WITH ORDINALITY
                AS c(id, lease, wanted, hash, status, delta, retry_ms, external_id, external_url,
                     task, may_exist, set_shown, shown, revision, last_error, operation,
                     duration_ms, outcome, http_status, detail, request_hash, worker, replaced,
-                    set_fixed, fixed, ord)),
+                    set_fixed, fixed, started_at, ord)),
            done AS (
              UPDATE postings p SET
                status = CASE WHEN p.wanted = c.wanted AND p.content_hash IS NOT DISTINCT FROM c.hash
@@ -430,9 +440,9 @@ pub async fn complete_batch(
            attempt AS (
              INSERT INTO posting_attempts (posting_id, operation, revision, started_at, duration_ms,
                                            outcome, http_status, detail, request_hash, worker)
-             SELECT c.id, c.operation, c.revision, COALESCE(p.attempt_started_at, now()),
+             SELECT c.id, c.operation, c.revision, c.started_at,
                     c.duration_ms, c.outcome, c.http_status, c.detail, c.request_hash, c.worker
-             FROM c JOIN postings p ON p.id = c.id
+             FROM c
              ORDER BY c.ord)
            SELECT c.ord AS "ord!", done.status AS "status?"
            FROM c LEFT JOIN done ON done.ord = c.ord
@@ -462,6 +472,7 @@ pub async fn complete_batch(
         &replaced,
         &set_fixed,
         &fixed as &[Option<String>],
+        &started_at,
     )
     .fetch_all(executor)
     .await?;

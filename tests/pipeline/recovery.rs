@@ -175,6 +175,7 @@ async fn a_batch_of_completions_keeps_each_lease_fence() {
         replaced: false,
         last_error: None,
         attempt: AttemptRecord {
+            started_at: posting.claimed_at,
             operation: "create",
             outcome: "posted",
             http_status: Some(201),
@@ -281,6 +282,7 @@ async fn a_set_based_batch_mixes_kept_and_lost_leases_and_a_changed_job() {
         replaced: false,
         last_error: None,
         attempt: AttemptRecord {
+            started_at: posting.claimed_at,
             operation: "publish",
             outcome: "posted",
             http_status: Some(201),
@@ -347,19 +349,30 @@ async fn a_set_based_batch_mixes_kept_and_lost_leases_and_a_changed_job() {
     assert_eq!(again.attempts, 0);
     assert_eq!(again.due_now, Some(true));
 
-    // Every attempt is in the history, in batch order, the fenced one too.
-    let history: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT posting_id, detail FROM posting_attempts
+    // Every attempt is in the history, in batch order, the fenced one too,
+    // each starting when its claim took the posting.
+    let history: Vec<(i64, String, time::OffsetDateTime)> = sqlx::query_as(
+        "SELECT posting_id, detail, started_at FROM posting_attempts
          WHERE posting_id = ANY($1) AND operation = 'publish' ORDER BY id",
     )
     .bind(claimed.iter().map(|c| c.id).collect::<Vec<_>>())
     .fetch_all(&env.pool)
     .await
     .unwrap();
-    let expected: Vec<(i64, String)> = claimed
+    let expected: Vec<(i64, String, time::OffsetDateTime)> = claimed
         .iter()
-        .map(|c| (c.id, format!("batch {}", c.id)))
+        .map(|c| (c.id, format!("batch {}", c.id), c.claimed_at))
         .collect();
     assert_eq!(history, expected);
+    let (claim_started,): (time::OffsetDateTime,) =
+        sqlx::query_as("SELECT attempt_started_at FROM postings WHERE id = $1")
+            .bind(claimed[1].id)
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        claim_started, claimed[1].claimed_at,
+        "the claim hands back the start it wrote"
+    );
     env.cleanup().await;
 }

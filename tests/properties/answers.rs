@@ -300,6 +300,7 @@ fn claimed() -> Claimed {
         generation: 0,
         fixed_fields: None,
         first_published_at: None,
+        claimed_at: time::OffsetDateTime::now_utc(),
         job: Ok(std::sync::Arc::new(job)),
     }
 }
