@@ -5,10 +5,12 @@
 //! commit), a finished attempt frees a slot it was waiting for or leaves work
 //! due before the next poll, or the poll interval passes; then, at most every
 //! `dispatch.claim_gap_ms`, it claims as many due postings as it has free
-//! request slots and its pace allows, in one statement. The rescuer returns
+//! request slots and its pace allows, in one statement shared with the
+//! other boards' claims that queued up meanwhile ([`claims`]). The rescuer returns
 //! postings whose worker died (expired lease) to the queue.
 
 pub mod attempt;
+pub mod claims;
 pub mod completions;
 pub mod pace;
 pub mod schedule;
@@ -32,6 +34,7 @@ use crate::store::job_cache::JobCache;
 use crate::store::{PostingStatus, boards, postings};
 
 use attempt::AttemptSettings;
+use claims::{ClaimError, Claimer};
 use completions::CompletionWriter;
 use pace::{Pace, cluster_budgets};
 
@@ -121,7 +124,7 @@ pub struct Dispatcher {
     metrics: Arc<Metrics>,
     worker_id: String,
     /// Parsed jobs shared by every board's claims.
-    jobs: JobCache,
+    jobs: Arc<JobCache>,
 }
 
 impl Dispatcher {
@@ -140,7 +143,7 @@ impl Dispatcher {
             wakers,
             metrics,
             worker_id,
-            jobs: JobCache::default(),
+            jobs: Arc::default(),
         }
     }
 
@@ -149,6 +152,12 @@ impl Dispatcher {
     pub async fn run(self, shutdown: CancellationToken) {
         let (writer, writer_task) =
             CompletionWriter::start(self.pool.clone(), self.settings.dispatch.completion_batch);
+        let (claimer, claimer_task) = Claimer::start(
+            self.pool.clone(),
+            self.jobs.clone(),
+            self.settings.dispatch.lease(),
+            self.worker_id.clone(),
+        );
         let this = Arc::new(self);
         let loops = TaskTracker::new();
         for (id, board) in &this.boards {
@@ -156,8 +165,9 @@ impl Dispatcher {
             let board = board.clone();
             let shutdown = shutdown.clone();
             let writer = writer.clone();
+            let claimer = claimer.clone();
             loops.spawn(
-                async move { this.board_loop(board, writer, shutdown).await }
+                async move { this.board_loop(board, claimer, writer, shutdown).await }
                     .instrument(info_span!("board", board = %id)),
             );
         }
@@ -172,6 +182,7 @@ impl Dispatcher {
                 this.wakers.wake(&board);
             }
         }
+        drop(claimer);
         loops.close();
         loops.wait().await;
         // Every attempt has its answer; the writer ends with the last handle.
@@ -179,11 +190,15 @@ impl Dispatcher {
         if let Err(error) = writer_task.await {
             error!(message = "The completion writer stopped abnormally.", %error);
         }
+        if let Err(error) = claimer_task.await {
+            error!(message = "The claimer stopped abnormally.", %error);
+        }
     }
 
     async fn board_loop(
         &self,
         accounts: Accounts,
+        claimer: Claimer,
         writer: CompletionWriter,
         shutdown: CancellationToken,
     ) {
@@ -293,17 +308,10 @@ impl Dispatcher {
                     break;
                 }
                 let claim = if budgets.is_empty() && cluster_concurrency.is_none() {
-                    postings::claim(
-                        &self.pool,
-                        &self.jobs,
-                        id,
-                        limit as i64,
-                        lease,
-                        &self.worker_id,
-                        false,
-                    )
-                    .await
-                    .map(|claimed| (claimed, None))
+                    claimer
+                        .claim(id, limit as i64)
+                        .await
+                        .map(|claimed| (claimed, None))
                 } else {
                     boards::claim_within_budgets(
                         &self.pool,
@@ -322,6 +330,7 @@ impl Dispatcher {
                         },
                     )
                     .await
+                    .map_err(ClaimError::from)
                 };
                 let claimed = match claim {
                     Ok((claimed, budget_wait)) => {

@@ -105,8 +105,7 @@ pub async fn claim(
 }
 
 /// Claims up to `limit` due postings of `board` for `lease` on `conn` (in a
-/// transaction). The claim returns each posting's job key and version, not
-/// its content; the batch's jobs come from `jobs`, read and parsed once each.
+/// transaction); see [`claim_boards_in`].
 pub async fn claim_in(
     conn: &mut PgConnection,
     jobs: &JobCache,
@@ -116,19 +115,55 @@ pub async fn claim_in(
     worker: &str,
     confirmations_only: bool,
 ) -> Result<Vec<Claimed>, sqlx::Error> {
+    let wanted = [ClaimWanted {
+        board,
+        limit,
+        confirmations_only,
+    }];
+    claim_boards_in(conn, jobs, &wanted, lease, worker).await
+}
+
+/// What one board asks of a claim.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimWanted<'a> {
+    pub board: &'a str,
+    /// At most this many postings.
+    pub limit: i64,
+    /// Only postings with a board task to poll (a spent send budget).
+    pub confirmations_only: bool,
+}
+
+/// Claims, for each of `wanted`, up to its limit of its board's due postings
+/// for `lease` on `conn` (in a transaction), in one statement. The claim
+/// returns each posting's job key and version, not its content; the batch's
+/// jobs come from `jobs`, read and parsed once each.
+pub async fn claim_boards_in(
+    conn: &mut PgConnection,
+    jobs: &JobCache,
+    wanted: &[ClaimWanted<'_>],
+    lease: Duration,
+    worker: &str,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    let boards: Vec<&str> = wanted.iter().map(|w| w.board).collect();
+    let limits: Vec<i64> = wanted.iter().map(|w| w.limit).collect();
+    let confirmations_only: Vec<bool> = wanted.iter().map(|w| w.confirmations_only).collect();
     let rows: Vec<ClaimedRow> = sqlx::query_as(
-        r#"WITH picked AS (
-             SELECT id FROM postings
-             WHERE board = $1
-               AND status IN ('queued', 'retry_scheduled', 'verifying', 'submitted')
-               AND next_attempt_at <= now()
-               -- A paused board's postings wait, using no attempts.
-               AND NOT EXISTS (SELECT 1 FROM board_pauses WHERE board = $1)
-               -- A spent send budget leaves the confirmations (a task to poll).
-               AND (NOT $5 OR board_task IS NOT NULL)
-             ORDER BY next_attempt_at, id
-             LIMIT $2
-             FOR UPDATE SKIP LOCKED)
+        r#"WITH wanted AS (
+             SELECT * FROM unnest($1::text[], $2::int8[], $5::bool[])
+               AS w(board, n, confirmations_only)),
+           picked AS (
+             SELECT due.id FROM wanted w CROSS JOIN LATERAL (
+               SELECT id FROM postings
+               WHERE board = w.board
+                 AND status IN ('queued', 'retry_scheduled', 'verifying', 'submitted')
+                 AND next_attempt_at <= now()
+                 -- A paused board's postings wait, using no attempts.
+                 AND NOT EXISTS (SELECT 1 FROM board_pauses bp WHERE bp.board = w.board)
+                 -- A spent send budget leaves the confirmations (a task to poll).
+                 AND (NOT w.confirmations_only OR board_task IS NOT NULL)
+               ORDER BY next_attempt_at, id
+               LIMIT w.n
+               FOR UPDATE SKIP LOCKED) due)
            UPDATE postings p SET
              status = 'in_flight',
              attempts = CASE WHEN p.board_task IS NULL THEN p.attempts + 1 ELSE p.attempts END,
@@ -145,11 +180,11 @@ pub async fn claim_in(
                      p.board_task, p.generation, p.fixed_fields, p.first_published_at,
                      p.attempt_started_at, j.revision AS job_revision, j.updated_at AS job_updated_at"#,
     )
-    .bind(board)
-    .bind(limit)
+    .bind(&boards)
+    .bind(&limits)
     .bind(lease.as_millis() as f64)
     .bind(worker)
-    .bind(confirmations_only)
+    .bind(&confirmations_only)
     .fetch_all(&mut *conn)
     .await?;
     if rows.is_empty() {

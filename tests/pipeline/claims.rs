@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use boardcast::dispatch::claims::Claimer;
 use boardcast::intake::{self, Processed};
 use boardcast::store::feeds;
 use boardcast::store::job_cache::JobCache;
@@ -108,6 +109,62 @@ async fn claims_share_one_parsed_job_until_a_new_revision_arrives() {
     assert_eq!(first.revision, wttj[0].revision);
     drop((wttj, linkedin, first));
 
+    env.cleanup().await;
+}
+
+/// Boards' claims that meet at the claimer are one statement, and each
+/// board still gets only its own postings, no more than it asked for, and
+/// none while it is paused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_taken_together_keep_each_boards_limit_and_pause() {
+    let env = test_env().await;
+    let boards = env.settings.board_ids();
+    let raw = sample("account-executive.publish.json");
+    let processed = intake::process(&env.pool, &env.settings, &boards, &raw, "post-job", false)
+        .await
+        .expect("the database answers");
+    assert!(matches!(processed, Processed::Accepted { .. }));
+    sqlx::query("INSERT INTO board_pauses (board, paused_by, reason) VALUES ($1, 'test', 'test')")
+        .bind(STEPSTONE)
+        .execute(&env.pool)
+        .await
+        .unwrap();
+
+    let (claimer, task) = Claimer::start(
+        env.pool.clone(),
+        Arc::new(JobCache::default()),
+        LEASE,
+        "test-worker".to_owned(),
+    );
+    let (wttj, linkedin, stepstone) = tokio::join!(
+        claimer.claim(WTTJ, 1),
+        claimer.claim(LINKEDIN, 10),
+        claimer.claim(STEPSTONE, 10),
+    );
+    let (wttj, linkedin, stepstone) = (
+        wttj.expect("claiming"),
+        linkedin.expect("claiming"),
+        stepstone.expect("claiming"),
+    );
+    assert_eq!(wttj.len(), 1, "WTTJ asked for one of its several postings");
+    assert!(!linkedin.is_empty());
+    assert!(wttj.iter().all(|p| p.board == WTTJ));
+    assert!(linkedin.iter().all(|p| p.board == LINKEDIN));
+    assert!(stepstone.is_empty(), "a paused board claims nothing");
+
+    // What the claimer handed out is exactly what the database leased.
+    let mut handed: Vec<i64> = wttj.iter().chain(&linkedin).map(|p| p.id).collect();
+    handed.sort_unstable();
+    let leased: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM postings WHERE status = 'in_flight' AND leased_by = 'test-worker' ORDER BY id",
+    )
+    .fetch_all(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(handed, leased);
+
+    drop(claimer);
+    task.await.expect("the claimer ends with its last handle");
     env.cleanup().await;
 }
 
