@@ -11,7 +11,7 @@ use boardcast::store::feeds;
 use boardcast::store::job_cache::JobCache;
 use boardcast::store::postings::{self, Claimed};
 
-use crate::helpers::{sample, test_env};
+use crate::helpers::{TestEnv, sample, test_env};
 use crate::{LINKEDIN, STEPSTONE, WTTJ};
 
 const INDEED_FEED: &str = "indeed-feed";
@@ -21,15 +21,28 @@ fn job_of(claimed: &Claimed) -> Arc<boardcast::intake::message::Job> {
     claimed.job.clone().expect("the stored job parses")
 }
 
+/// Takes in the account executive sample (postings on every board); returns the raw message.
+async fn accept_sample(env: &TestEnv) -> Vec<u8> {
+    let raw = sample("account-executive.publish.json");
+    let processed = intake::process(
+        &env.pool,
+        &env.settings,
+        &env.settings.board_ids(),
+        &raw,
+        "post-job",
+        false,
+    )
+    .await
+    .expect("the database answers");
+    assert!(matches!(processed, Processed::Accepted { .. }));
+    raw
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claims_share_one_parsed_job_until_a_new_revision_arrives() {
     let env = test_env().await;
     let boards = env.settings.board_ids();
-    let raw = sample("account-executive.publish.json");
-    let processed = intake::process(&env.pool, &env.settings, &boards, &raw, "post-job", false)
-        .await
-        .expect("the database answers");
-    assert!(matches!(processed, Processed::Accepted { .. }));
+    let raw = accept_sample(&env).await;
     let cache = JobCache::default();
 
     // One board's batch: several languages of one job, one parse.
@@ -118,12 +131,7 @@ async fn claims_share_one_parsed_job_until_a_new_revision_arrives() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claims_taken_together_keep_each_boards_limit_and_pause() {
     let env = test_env().await;
-    let boards = env.settings.board_ids();
-    let raw = sample("account-executive.publish.json");
-    let processed = intake::process(&env.pool, &env.settings, &boards, &raw, "post-job", false)
-        .await
-        .expect("the database answers");
-    assert!(matches!(processed, Processed::Accepted { .. }));
+    accept_sample(&env).await;
     sqlx::query("INSERT INTO board_pauses (board, paused_by, reason) VALUES ($1, 'test', 'test')")
         .bind(STEPSTONE)
         .execute(&env.pool)
