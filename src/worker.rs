@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
 
+use crate::boards::feed::FeedChecks;
 use crate::boards::{self, BuildError};
 use crate::config::Settings;
 use crate::dispatch::{Dispatcher, Wakers};
@@ -65,6 +66,7 @@ pub async fn run(
     );
 
     let feeds = Feeds::from_boards(&boards);
+    let feed_checks = FeedChecks::new(&boards, &id);
     let feed_boards: Vec<_> = boards
         .values()
         .filter(|accounts| accounts.default.feed().is_some())
@@ -116,6 +118,7 @@ pub async fn run(
         metrics,
         consuming,
         id,
+        feed_checks,
         ready,
         shutdown.clone(),
     );

@@ -14,6 +14,8 @@
 //! - [`Board::crawl_report`] reads what the board's crawler refused, where the
 //!   board reports it, so ops see a rejected item as a failed posting.
 
+use std::collections::{BTreeMap, HashMap};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -22,7 +24,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::http;
-use super::{Board, BoardConfig, BoardError, BuildError, CallLog, PostingContext, Receipt};
+use super::{
+    Accounts, Board, BoardConfig, BoardError, BuildError, CallLog, PostingContext, Receipt,
+};
 
 /// One posting as the feed shows it.
 #[derive(Debug, Clone, Copy)]
@@ -179,6 +183,55 @@ impl Board for FeedBoard {
             _ if reply.is_success() => reply.json(name).map(Some),
             _ => Err(reply.error(name)),
         }
+    }
+}
+
+/// The feed boards' formats, for intake: a new posting on a feed board is
+/// checked there, as its publish would check it, and goes into the feed in
+/// the intake's own commit (see `store::intake`), with no claim, lease or
+/// completion of its own. Half the postings of a typical fan-out are feed
+/// postings, and for them that round trip was the whole "attempt" (issue 9).
+#[derive(Clone, Default)]
+pub struct FeedChecks {
+    formats: HashMap<String, Arc<dyn FeedFormat>>,
+    /// Named in the attempt row of each posting submitted at intake.
+    worker: String,
+}
+
+impl FeedChecks {
+    /// The feed boards among `boards`; `worker` signs their attempt rows.
+    pub fn new(boards: &BTreeMap<String, Accounts>, worker: &str) -> Self {
+        let formats = boards
+            .iter()
+            .filter_map(|(id, accounts)| Some((id.clone(), accounts.default.feed()?)))
+            .collect();
+        Self {
+            formats,
+            worker: worker.to_owned(),
+        }
+    }
+
+    pub fn worker(&self) -> &str {
+        &self.worker
+    }
+
+    /// `Some(fixed fields)` when `board` is a feed board and `posting` passes
+    /// its format's rules: it can go into the feed now. `None` otherwise; a
+    /// posting that breaks a rule takes the usual path, whose attempt fails
+    /// it with the rule's message (so does a panicking format: never intake's).
+    pub fn submits(&self, board: &str, posting: &PostingContext<'_>) -> Option<Option<String>> {
+        let format = self.formats.get(board)?;
+        let now = OffsetDateTime::now_utc();
+        let entry = FeedEntry {
+            posting: *posting,
+            first_published: now,
+            updated: now,
+        };
+        let checked = catch_unwind(AssertUnwindSafe(|| {
+            format.items(&entry).ok()?;
+            Some(format.fixed_fields(posting))
+        }));
+        checked.ok().flatten()
     }
 }
 

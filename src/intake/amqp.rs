@@ -44,6 +44,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, error, info, info_span, warn};
 
+use crate::boards::feed::FeedChecks;
 use crate::config::{AmqpSettings, Settings};
 use crate::dispatch::Wakers;
 use crate::ops::metrics::{IntakeLabels, Metrics, ReasonLabel};
@@ -225,6 +226,7 @@ pub async fn run_consumer(
     metrics: Arc<Metrics>,
     consuming: Arc<AtomicBool>,
     consumer_tag: String,
+    feeds: FeedChecks,
     ready: Option<tokio::sync::oneshot::Sender<()>>,
     shutdown: CancellationToken,
 ) {
@@ -239,6 +241,7 @@ pub async fn run_consumer(
             metrics: &metrics,
             consuming: &consuming,
             known_boards: &known_boards,
+            feeds: &feeds,
             tag: &consumer_tag,
             shutdown: &shutdown,
         };
@@ -269,6 +272,7 @@ struct Consumer<'a> {
     /// True while attached to the queue (readiness).
     consuming: &'a AtomicBool,
     known_boards: &'a BTreeSet<String>,
+    feeds: &'a FeedChecks,
     tag: &'a str,
     shutdown: &'a CancellationToken,
 }
@@ -475,7 +479,15 @@ impl Consumer<'_> {
             .without_max_times()
             .build();
         loop {
-            match process_batch(self.pool, self.settings, self.known_boards, &raws).await {
+            match process_batch(
+                self.pool,
+                self.settings,
+                self.known_boards,
+                self.feeds,
+                &raws,
+            )
+            .await
+            {
                 Ok(batch) => return Some(batch.processed),
                 Err(database) => {
                     self.metrics

@@ -14,6 +14,7 @@ use std::collections::{BTreeSet, HashMap};
 use sqlx::{PgConnection, PgPool};
 use tracing::warn;
 
+use crate::boards::feed::FeedChecks;
 use crate::config::Settings;
 use crate::store::intake::{self as stored, IntakeOutcome};
 use crate::store::rejected;
@@ -40,6 +41,7 @@ pub async fn process(
     pool: &PgPool,
     settings: &Settings,
     known_boards: &BTreeSet<String>,
+    feeds: &FeedChecks,
     raw: &[u8],
     routing_key: &str,
     redelivered: bool,
@@ -49,6 +51,7 @@ pub async fn process(
         &mut tx,
         settings,
         known_boards,
+        feeds,
         raw,
         routing_key,
         redelivered,
@@ -81,6 +84,7 @@ pub async fn process_batch(
     pool: &PgPool,
     settings: &Settings,
     known_boards: &BTreeSet<String>,
+    feeds: &FeedChecks,
     batch: &[Raw<'_>],
 ) -> Result<Batch, sqlx::Error> {
     let limits = Limits {
@@ -100,7 +104,7 @@ pub async fn process_batch(
             (delivery, message::parse(raw.data, &limits))
         })
         .collect();
-    commit_batch(pool, settings, parsed).await
+    commit_batch(pool, settings, feeds, parsed).await
 }
 
 /// [`process_batch`] past the parser: commits parsed submissions (and
@@ -117,6 +121,7 @@ pub async fn process_batch(
 pub async fn commit_batch(
     pool: &PgPool,
     settings: &Settings,
+    feeds: &FeedChecks,
     batch: Vec<(Delivery<'_>, Result<Submission, InvalidMessage>)>,
 ) -> Result<Batch, sqlx::Error> {
     let mut tx = pool.begin().await?;
@@ -124,7 +129,7 @@ pub async fn commit_batch(
     let mut set_outcomes: HashMap<usize, IntakeOutcome> = HashMap::new();
     if !set.is_empty() {
         let members: Vec<(&Submission, &Job)> = set.iter().map(|&(_, member)| member).collect();
-        match stored::batch::apply_set(&mut tx, settings, &members).await {
+        match stored::batch::apply_set(&mut tx, settings, feeds, &members).await {
             Ok(outcomes) => {
                 set_outcomes = set.iter().map(|&(index, _)| index).zip(outcomes).collect();
             }
@@ -144,7 +149,9 @@ pub async fn commit_batch(
             (Ok(submission), Some(outcome)) => {
                 settle(&mut tx, &delivery, submission, Ok(outcome)).await?
             }
-            (Ok(submission), None) => commit_on(&mut tx, settings, &delivery, submission).await?,
+            (Ok(submission), None) => {
+                commit_on(&mut tx, settings, feeds, &delivery, submission).await?
+            }
             (Err(invalid), _) => reject(&mut tx, &delivery, invalid).await?,
         });
     }
@@ -190,6 +197,7 @@ async fn process_on(
     conn: &mut PgConnection,
     settings: &Settings,
     known_boards: &BTreeSet<String>,
+    feeds: &FeedChecks,
     raw: &[u8],
     routing_key: &str,
     redelivered: bool,
@@ -206,7 +214,7 @@ async fn process_on(
         redelivered,
     };
     match message::parse(raw, &limits) {
-        Ok(submission) => commit_on(conn, settings, &delivery, submission).await,
+        Ok(submission) => commit_on(conn, settings, feeds, &delivery, submission).await,
         Err(invalid) => reject(conn, &delivery, invalid).await,
     }
 }
@@ -225,11 +233,12 @@ pub struct Delivery<'a> {
 pub async fn commit(
     pool: &PgPool,
     settings: &Settings,
+    feeds: &FeedChecks,
     delivery: &Delivery<'_>,
     submission: Submission,
 ) -> Result<Processed, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let processed = commit_on(&mut tx, settings, delivery, submission).await?;
+    let processed = commit_on(&mut tx, settings, feeds, delivery, submission).await?;
     tx.commit().await?;
     Ok(processed)
 }
@@ -239,10 +248,11 @@ pub async fn commit(
 async fn commit_on(
     conn: &mut PgConnection,
     settings: &Settings,
+    feeds: &FeedChecks,
     delivery: &Delivery<'_>,
     submission: Submission,
 ) -> Result<Processed, sqlx::Error> {
-    let applied = stored::apply_on(conn, settings, &submission).await;
+    let applied = stored::apply_on(conn, settings, feeds, &submission).await;
     settle(conn, delivery, submission, applied).await
 }
 

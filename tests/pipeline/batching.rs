@@ -159,6 +159,7 @@ async fn two_revisions_of_a_job_in_one_batch_end_as_sequential_processing_does()
             &sequential.pool,
             &sequential.settings,
             &boards,
+            &sequential.feed_checks(),
             raw,
             "post-job",
             false,
@@ -373,6 +374,7 @@ fn outcome(processed: &Processed) -> String {
 /// Applies `messages` one at a time, each in its own transaction.
 async fn one_at_a_time(env: &TestEnv, messages: &[Message]) -> Vec<String> {
     let boards = env.settings.board_ids();
+    let feeds = env.feed_checks();
     let mut outcomes = Vec::new();
     for message in messages {
         let processed = if message.nul_tenant {
@@ -380,6 +382,7 @@ async fn one_at_a_time(env: &TestEnv, messages: &[Message]) -> Vec<String> {
             commit(
                 &env.pool,
                 &env.settings,
+                &feeds,
                 &delivery(&message.raw),
                 submission,
             )
@@ -389,6 +392,7 @@ async fn one_at_a_time(env: &TestEnv, messages: &[Message]) -> Vec<String> {
                 &env.pool,
                 &env.settings,
                 &boards,
+                &feeds,
                 &message.raw,
                 "post-job",
                 false,
@@ -406,7 +410,9 @@ async fn as_a_batch(env: &TestEnv, messages: &[Message]) -> (Vec<String>, usize)
         .iter()
         .map(|message| (delivery(&message.raw), parsed(env, message)))
         .collect();
-    let batch = commit_batch(&env.pool, &env.settings, batch).await.unwrap();
+    let batch = commit_batch(&env.pool, &env.settings, &env.feed_checks(), batch)
+        .await
+        .unwrap();
     (
         batch.processed.iter().map(outcome).collect(),
         batch.set_based,

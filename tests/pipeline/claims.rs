@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use boardcast::boards::feed::FeedChecks;
 use boardcast::dispatch::claims::Claimer;
 use boardcast::intake::{self, Processed};
 use boardcast::store::feeds;
@@ -28,6 +29,8 @@ async fn accept_sample(env: &TestEnv) -> Vec<u8> {
         &env.pool,
         &env.settings,
         &env.settings.board_ids(),
+        // Every board's postings wait to be claimed, feed boards' too.
+        &FeedChecks::default(),
         &raw,
         "post-job",
         false,
@@ -80,6 +83,7 @@ async fn claims_share_one_parsed_job_until_a_new_revision_arrives() {
         &env.pool,
         &env.settings,
         &boards,
+        &FeedChecks::default(),
         &serde_json::to_vec(&message).unwrap(),
         "post-job",
         false,
@@ -189,6 +193,8 @@ async fn a_feeds_rows_share_one_parsed_job() {
         &env.pool,
         &env.settings,
         &env.settings.board_ids(),
+        // Every board's postings wait to be claimed, feed boards' too.
+        &FeedChecks::default(),
         &sample("account-executive.publish.json"),
         "post-job",
         false,

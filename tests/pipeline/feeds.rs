@@ -809,3 +809,102 @@ async fn a_posting_that_cannot_render_is_left_out_and_fails() {
     );
     app.stop().await;
 }
+
+/// A new feed posting that passes its format's rules goes into the feed in
+/// the intake's own commit: its one attempt is that check, recorded there,
+/// with no claim by a board loop. A paused feed board's new postings wait
+/// instead, and its board loop puts them in the feed once resumed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_feed_posting_goes_into_the_feed_at_intake_unless_its_board_is_paused() {
+    let app = feed_app().await;
+    app.publish_sample("sales-account-executive.publish.json")
+        .await;
+    let rows = app.feed_rows("submitted", 1).await;
+    for row in &rows {
+        let history = boardcast::store::postings::attempts(&app.env.pool, row.id)
+            .await
+            .unwrap();
+        assert_eq!(history.len(), 1, "{history:?}");
+        let attempt = &history[0];
+        assert_eq!(
+            (attempt.operation.as_str(), attempt.outcome.as_str()),
+            ("publish", "submitted")
+        );
+        assert!(
+            attempt
+                .detail
+                .as_deref()
+                .unwrap()
+                .starts_with("checked at intake"),
+            "{attempt:?}"
+        );
+        assert_eq!(row.attempts, 1, "{row:?}");
+        assert_eq!(row.external_id.as_deref(), Some(row.reference.as_str()));
+    }
+    // In the document the crawler fetches, and posted by that fetch.
+    let crawl = app.crawl().await;
+    assert_eq!(crawl.report.accepted.len(), rows.len(), "{crawl:?}");
+    app.feed_rows("posted", 1).await;
+
+    let ops = |path: &str| {
+        reqwest::Client::new()
+            .post(format!(
+                "{}/api/v1/boards/{INDEED_FEED}/{path}",
+                app.ops_url
+            ))
+            .bearer_auth(crate::helpers::OPS_TOKEN)
+    };
+    let paused = ops("pause")
+        .json(&json!({ "reason": "Indeed asked us to hold the feed" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paused.status(), 200);
+    let mut another = message("sales-account-executive.publish.json");
+    another["job"]["id"] = json!("SAE-78");
+    app.publish(another.to_string().as_bytes()).await;
+    let waiting = app
+        .wait_for("the paused board's new postings to be planned", || async {
+            let rows: Vec<_> = app
+                .postings()
+                .await
+                .into_iter()
+                .filter(|r| r.board == INDEED_FEED && r.job_id == "SAE-78" && r.status != "skipped")
+                .collect();
+            (!rows.is_empty()).then_some(rows)
+        })
+        .await;
+    for row in &waiting {
+        assert_eq!(
+            (row.status.as_str(), row.attempts),
+            ("queued", 0),
+            "{row:?}"
+        );
+    }
+
+    let resumed = ops("resume").send().await.unwrap();
+    assert_eq!(resumed.status(), 200);
+    app.wait_for("the board loop to put them in the feed", || async {
+        let rows = app.postings().await;
+        rows.iter()
+            .filter(|r| r.board == INDEED_FEED && r.job_id == "SAE-78" && r.status != "skipped")
+            .all(|r| r.status == "submitted")
+            .then_some(())
+    })
+    .await;
+    for row in &waiting {
+        let history = boardcast::store::postings::attempts(&app.env.pool, row.id)
+            .await
+            .unwrap();
+        assert_eq!(history.len(), 1, "{history:?}");
+        assert!(
+            !history[0]
+                .detail
+                .as_deref()
+                .unwrap()
+                .starts_with("checked at intake"),
+            "attempted by the board loop: {history:?}"
+        );
+    }
+    app.stop().await;
+}

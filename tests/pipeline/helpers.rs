@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use boardcast::boards::feed::FeedChecks;
 use boardcast::config::Settings;
 use boardcast::intake::amqp::{Publisher, connect};
 use boardcast::sandbox::{Faults, HeldPosting, Sandbox};
@@ -287,6 +288,13 @@ impl TestApp {
 }
 
 impl TestEnv {
+    /// What the worker's intake checks new feed postings with: the feed
+    /// boards of these settings (built as the worker builds them).
+    pub fn feed_checks(&self) -> FeedChecks {
+        let boards = boardcast::boards::build(&self.settings).expect("the test boards build");
+        FeedChecks::new(&boards, "test-intake")
+    }
+
     /// Publishes one raw message through RabbitMQ, with publisher confirms.
     pub async fn publish(&self, body: &[u8]) {
         let publisher = Publisher::connect(&self.settings.amqp)

@@ -59,9 +59,15 @@ async fn a_database_data_error_rejects_the_message_instead_of_requeueing_it() {
             routing_key: "post-job",
             redelivered: false,
         };
-        let outcome = commit(&env.pool, &env.settings, &delivery, submission)
-            .await
-            .expect("a data error is not an outage");
+        let outcome = commit(
+            &env.pool,
+            &env.settings,
+            &env.feed_checks(),
+            &delivery,
+            submission,
+        )
+        .await
+        .expect("a data error is not an outage");
         let Processed::Rejected(invalid) = outcome else {
             panic!("{field}: not rejected: {outcome:?}");
         };
@@ -90,9 +96,17 @@ async fn a_rejected_message_is_stored_and_listed_bounded() {
     let max = env.settings.amqp.max_message_bytes;
     let huge = edited(|m| m["job"]["ads"]["en"]["summary"] = json!("x".repeat(4 * max)));
     let boards = env.settings.board_ids();
-    let outcome = process(&env.pool, &env.settings, &boards, &huge, "post-job", false)
-        .await
-        .unwrap();
+    let outcome = process(
+        &env.pool,
+        &env.settings,
+        &boards,
+        &env.feed_checks(),
+        &huge,
+        "post-job",
+        false,
+    )
+    .await
+    .unwrap();
     assert!(matches!(outcome, Processed::Rejected(ref i) if i.reason == RejectReason::Oversized));
 
     let (stored, size, sha): (i32, i64, String) =

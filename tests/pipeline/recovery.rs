@@ -123,6 +123,7 @@ async fn a_worker_killed_mid_send_loses_nothing_and_duplicates_nothing() {
 async fn a_batch_of_completions_keeps_each_lease_fence() {
     use std::time::Duration;
 
+    use boardcast::boards::feed::FeedChecks;
     use boardcast::dispatch::completions::CompletionWriter;
     use boardcast::intake::{self, Processed};
     use boardcast::store::PostingStatus;
@@ -133,6 +134,8 @@ async fn a_batch_of_completions_keeps_each_lease_fence() {
         &env.pool,
         &env.settings,
         &env.settings.board_ids(),
+        // Every board's postings wait to be claimed, feed boards' too.
+        &FeedChecks::default(),
         &crate::helpers::sample("account-executive.publish.json"),
         "post-job",
         false,
@@ -229,6 +232,7 @@ async fn a_batch_of_completions_keeps_each_lease_fence() {
 async fn a_set_based_batch_mixes_kept_and_lost_leases_and_a_changed_job() {
     use std::time::Duration;
 
+    use boardcast::boards::feed::FeedChecks;
     use boardcast::intake::{self, Processed};
     use boardcast::store::PostingStatus;
     use boardcast::store::postings::{self, AttemptRecord, Completion};
@@ -238,6 +242,8 @@ async fn a_set_based_batch_mixes_kept_and_lost_leases_and_a_changed_job() {
         &env.pool,
         &env.settings,
         &env.settings.board_ids(),
+        // Every board's postings wait to be claimed, feed boards' too.
+        &FeedChecks::default(),
         &crate::helpers::sample("account-executive.publish.json"),
         "post-job",
         false,

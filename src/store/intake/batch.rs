@@ -20,7 +20,11 @@ use std::collections::{HashMap, HashSet};
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
-use super::{DroppedRows, IntakeOutcome, PostingRows, check_revision, insert_postings, plan_job};
+use super::{
+    DroppedRows, IntakeOutcome, PostingRows, StoredPostings, check_revision, insert_postings,
+    plan_job,
+};
+use crate::boards::feed::FeedChecks;
 use crate::config::Settings;
 use crate::intake::message::{Job, Submission};
 
@@ -31,6 +35,7 @@ use crate::intake::message::{Job, Submission};
 pub async fn apply_set(
     conn: &mut PgConnection,
     settings: &Settings,
+    feeds: &FeedChecks,
     batch: &[(&Submission, &Job)],
 ) -> Result<Vec<IntakeOutcome>, sqlx::Error> {
     let (submissions, jobs): (Vec<&Submission>, Vec<&Job>) = batch.iter().copied().unzip();
@@ -151,23 +156,23 @@ pub async fn apply_set(
         .execute(&mut *tx)
         .await?;
 
-        let mut existing: HashMap<(String, String), Vec<(String, String)>> = HashMap::new();
-        let rows = sqlx::query_as::<_, (String, String, String, String)>(
-            r#"SELECT p.tenant_id, p.job_id, p.board, p.locale
+        let mut existing: HashMap<(String, String), StoredPostings> = HashMap::new();
+        let rows = sqlx::query_as::<_, (String, String, String, String, bool)>(
+            r#"SELECT p.tenant_id, p.job_id, p.board, p.locale,
+                      p.wanted = 'live' AND p.status NOT IN ('skipped', 'cancelled', 'withdrawn')
                FROM postings p
                JOIN UNNEST($1::text[], $2::text[]) AS u(tenant_id, job_id)
-                 ON p.tenant_id = u.tenant_id AND p.job_id = u.job_id
-               WHERE p.wanted = 'live' AND p.status NOT IN ('skipped', 'cancelled', 'withdrawn')"#,
+                 ON p.tenant_id = u.tenant_id AND p.job_id = u.job_id"#,
         )
         .bind(&tenants)
         .bind(&job_ids)
         .fetch_all(&mut *tx)
         .await?;
-        for (tenant, job, board, locale) in rows {
+        for (tenant, job, board, locale, live) in rows {
             existing
                 .entry((tenant, job))
                 .or_default()
-                .push((board, locale));
+                .push(board, locale, live);
         }
 
         let mut postings = PostingRows::default();
@@ -175,17 +180,18 @@ pub async fn apply_set(
         for &i in &accepted {
             let submission = submissions[i];
             let key = (submission.tenant_id.clone(), submission.job_id.clone());
-            let live = existing.remove(&key).unwrap_or_default();
+            let stored = existing.remove(&key).unwrap_or_default();
             outcomes[i] = Some(plan_job(
                 settings,
+                feeds,
                 submission,
                 jobs[i],
-                live,
+                stored,
                 &mut postings,
                 &mut dropped,
             ));
         }
-        insert_postings(&mut tx, &postings).await?;
+        insert_postings(&mut tx, feeds, &postings).await?;
         if !dropped.is_empty() {
             super::withdraw_rows(&mut tx, &dropped).await?;
         }
