@@ -122,12 +122,7 @@ impl FeedBoard {
     }
 
     fn check(&self, posting: &PostingContext<'_>) -> Result<Receipt, BoardError> {
-        let now = OffsetDateTime::now_utc();
-        self.format.items(&FeedEntry {
-            posting: *posting,
-            first_published: now,
-            updated: now,
-        })?;
+        check_items(self.format.as_ref(), posting)?;
         Ok(Receipt::Submitted {
             external_id: posting.reference.to_owned(),
         })
@@ -220,19 +215,25 @@ impl FeedChecks {
     /// posting that breaks a rule takes the usual path, whose attempt fails
     /// it with the rule's message (so does a panicking format: never intake's).
     pub fn submits(&self, board: &str, posting: &PostingContext<'_>) -> Option<Option<String>> {
-        let format = self.formats.get(board)?;
-        let now = OffsetDateTime::now_utc();
-        let entry = FeedEntry {
-            posting: *posting,
-            first_published: now,
-            updated: now,
-        };
+        let format = self.formats.get(board)?.as_ref();
         let checked = catch_unwind(AssertUnwindSafe(|| {
-            format.items(&entry).ok()?;
+            check_items(format, posting).ok()?;
             Some(format.fixed_fields(posting))
         }));
         checked.ok().flatten()
     }
+}
+
+/// A publish's (or update's) check of `posting` against `format`: its items
+/// render, as of now.
+fn check_items(format: &dyn FeedFormat, posting: &PostingContext<'_>) -> Result<(), BoardError> {
+    let now = OffsetDateTime::now_utc();
+    format.items(&FeedEntry {
+        posting: *posting,
+        first_published: now,
+        updated: now,
+    })?;
+    Ok(())
 }
 
 /// A document's parts as one text (a copy: for tests, golden files and previews).

@@ -297,7 +297,7 @@ fn plan_job(
             .entry(locale.as_str())
             .or_insert_with(|| plan::content_hash(job, locale));
         let submitted = (skip_reason.is_none() && !stored.has(board, locale))
-            .then(|| feed_check(feeds, submission, job, board, locale, &reference, hash))
+            .then(|| feed_check(feeds, submission, job, board, locale, &reference))
             .flatten();
         if skip_reason.is_none() && submitted.is_none() {
             waiting_boards.insert(board.clone());
@@ -341,14 +341,8 @@ fn feed_check(
     board: &str,
     locale: &str,
     reference: &str,
-    hash: &str,
 ) -> Option<Option<String>> {
     let ad = job.ads.get(locale)?;
-    // Feeds send nothing, so nothing reads the key; it is still one per operation.
-    let key = format!(
-        "boardcast:intake:{board}:{reference}:publish:{}:{hash}",
-        job.revision
-    );
     let posting = PostingContext {
         reference,
         tenant_id: &submission.tenant_id,
@@ -358,7 +352,8 @@ fn feed_check(
         external_id: None,
         live_at_board: false,
         may_exist: false,
-        idempotency_key: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, key.as_bytes()),
+        // A feed sends nothing, so no feed format reads it (as when serving, `crate::feeds`).
+        idempotency_key: uuid::Uuid::nil(),
         first_published_at: None,
     };
     feeds.submits(board, &posting)
