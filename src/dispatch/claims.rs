@@ -98,7 +98,7 @@ async fn claim_batches(
                 }),
             }
         }
-        let claimed = claim_together(&pool, &jobs, &wanted, lease, &worker).await;
+        let claimed = postings::claim_boards(&pool, &jobs, &wanted, lease, &worker).await;
         drop(wanted);
         match claimed {
             Ok(claimed) => {
@@ -127,17 +127,4 @@ async fn claim_batches(
             }
         }
     }
-}
-
-async fn claim_together(
-    pool: &PgPool,
-    jobs: &JobCache,
-    wanted: &[ClaimWanted<'_>],
-    lease: Duration,
-    worker: &str,
-) -> Result<Vec<Claimed>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let claimed = postings::claim_boards_in(&mut tx, jobs, wanted, lease, worker).await?;
-    tx.commit().await?;
-    Ok(claimed)
 }

@@ -79,7 +79,7 @@ struct ClaimedRow {
 }
 
 /// Claims up to `limit` due postings of `board` for `lease`, in a
-/// transaction of its own (see [`claim_in`]).
+/// transaction of its own (see [`claim_boards`]).
 pub async fn claim(
     pool: &PgPool,
     jobs: &JobCache,
@@ -89,17 +89,24 @@ pub async fn claim(
     worker: &str,
     confirmations_only: bool,
 ) -> Result<Vec<Claimed>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let claimed = claim_in(
-        &mut tx,
-        jobs,
+    let wanted = [ClaimWanted {
         board,
         limit,
-        lease,
-        worker,
         confirmations_only,
-    )
-    .await?;
+    }];
+    claim_boards(pool, jobs, &wanted, lease, worker).await
+}
+
+/// [`claim_boards_in`] in a transaction of its own.
+pub async fn claim_boards(
+    pool: &PgPool,
+    jobs: &JobCache,
+    wanted: &[ClaimWanted<'_>],
+    lease: Duration,
+    worker: &str,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let claimed = claim_boards_in(&mut tx, jobs, wanted, lease, worker).await?;
     tx.commit().await?;
     Ok(claimed)
 }
