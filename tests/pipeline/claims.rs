@@ -12,7 +12,7 @@ use boardcast::store::feeds;
 use boardcast::store::job_cache::JobCache;
 use boardcast::store::postings::{self, Claimed};
 
-use crate::helpers::{TestEnv, sample, test_env};
+use crate::helpers::test_env;
 use crate::{LINKEDIN, STEPSTONE, WTTJ};
 
 const INDEED_FEED: &str = "indeed-feed";
@@ -22,30 +22,11 @@ fn job_of(claimed: &Claimed) -> Arc<boardcast::intake::message::Job> {
     claimed.job.clone().expect("the stored job parses")
 }
 
-/// Takes in the account executive sample (postings on every board); returns the raw message.
-async fn accept_sample(env: &TestEnv) -> Vec<u8> {
-    let raw = sample("account-executive.publish.json");
-    let processed = intake::process(
-        &env.pool,
-        &env.settings,
-        &env.settings.board_ids(),
-        // Every board's postings wait to be claimed, feed boards' too.
-        &FeedChecks::default(),
-        &raw,
-        "post-job",
-        false,
-    )
-    .await
-    .expect("the database answers");
-    assert!(matches!(processed, Processed::Accepted { .. }));
-    raw
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claims_share_one_parsed_job_until_a_new_revision_arrives() {
     let env = test_env().await;
     let boards = env.settings.board_ids();
-    let raw = accept_sample(&env).await;
+    let raw = env.accept_sample().await;
     let cache = JobCache::default();
 
     // One board's batch: several languages of one job, one parse.
@@ -135,7 +116,7 @@ async fn claims_share_one_parsed_job_until_a_new_revision_arrives() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claims_taken_together_keep_each_boards_limit_and_pause() {
     let env = test_env().await;
-    accept_sample(&env).await;
+    env.accept_sample().await;
     sqlx::query("INSERT INTO board_pauses (board, paused_by, reason) VALUES ($1, 'test', 'test')")
         .bind(STEPSTONE)
         .execute(&env.pool)
@@ -189,19 +170,7 @@ async fn a_feeds_rows_share_one_parsed_job() {
         .get_mut("indeed_feed")
         .expect("the feed board is configured")
         .enabled = true;
-    let processed = intake::process(
-        &env.pool,
-        &env.settings,
-        &env.settings.board_ids(),
-        // Every board's postings wait to be claimed, feed boards' too.
-        &FeedChecks::default(),
-        &sample("account-executive.publish.json"),
-        "post-job",
-        false,
-    )
-    .await
-    .expect("the database answers");
-    assert!(matches!(processed, Processed::Accepted { .. }));
+    env.accept_sample().await;
     // As if the crawler had taken them: the feed lists posted rows.
     let posted = sqlx::query(
         "UPDATE postings SET status = 'posted', sent_hash = content_hash

@@ -295,6 +295,29 @@ impl TestEnv {
         FeedChecks::new(&boards, "test-intake")
     }
 
+    /// Takes in the account executive sample (postings on every board)
+    /// through intake, without the feed checks, so every board's postings,
+    /// feed boards' too, wait to be claimed; returns the raw message.
+    pub async fn accept_sample(&self) -> Vec<u8> {
+        let raw = sample("account-executive.publish.json");
+        let processed = boardcast::intake::process(
+            &self.pool,
+            &self.settings,
+            &self.settings.board_ids(),
+            &FeedChecks::default(),
+            &raw,
+            "post-job",
+            false,
+        )
+        .await
+        .expect("the database answers");
+        assert!(matches!(
+            processed,
+            boardcast::intake::Processed::Accepted { .. }
+        ));
+        raw
+    }
+
     /// Publishes one raw message through RabbitMQ, with publisher confirms.
     pub async fn publish(&self, body: &[u8]) {
         let publisher = Publisher::connect(&self.settings.amqp)

@@ -123,26 +123,12 @@ async fn a_worker_killed_mid_send_loses_nothing_and_duplicates_nothing() {
 async fn a_batch_of_completions_keeps_each_lease_fence() {
     use std::time::Duration;
 
-    use boardcast::boards::feed::FeedChecks;
     use boardcast::dispatch::completions::CompletionWriter;
-    use boardcast::intake::{self, Processed};
     use boardcast::store::PostingStatus;
     use boardcast::store::postings::{self, AttemptRecord, Completion};
 
     let env = test_env().await;
-    let processed = intake::process(
-        &env.pool,
-        &env.settings,
-        &env.settings.board_ids(),
-        // Every board's postings wait to be claimed, feed boards' too.
-        &FeedChecks::default(),
-        &crate::helpers::sample("account-executive.publish.json"),
-        "post-job",
-        false,
-    )
-    .await
-    .expect("the database answers");
-    assert!(matches!(processed, Processed::Accepted { .. }));
+    env.accept_sample().await;
     let claimed = postings::claim(
         &env.pool,
         &boardcast::store::job_cache::JobCache::default(),
@@ -232,25 +218,11 @@ async fn a_batch_of_completions_keeps_each_lease_fence() {
 async fn a_set_based_batch_mixes_kept_and_lost_leases_and_a_changed_job() {
     use std::time::Duration;
 
-    use boardcast::boards::feed::FeedChecks;
-    use boardcast::intake::{self, Processed};
     use boardcast::store::PostingStatus;
     use boardcast::store::postings::{self, AttemptRecord, Completion};
 
     let env = test_env().await;
-    let processed = intake::process(
-        &env.pool,
-        &env.settings,
-        &env.settings.board_ids(),
-        // Every board's postings wait to be claimed, feed boards' too.
-        &FeedChecks::default(),
-        &crate::helpers::sample("account-executive.publish.json"),
-        "post-job",
-        false,
-    )
-    .await
-    .expect("the database answers");
-    assert!(matches!(processed, Processed::Accepted { .. }));
+    env.accept_sample().await;
     let claimed = postings::claim(
         &env.pool,
         &boardcast::store::job_cache::JobCache::default(),
