@@ -28,7 +28,7 @@
 use bytes::Bytes;
 use time::format_description::well_known::Rfc3339;
 
-use super::feed::{FeedEntry, FeedFormat, framed};
+use super::feed::{FeedEntry, FeedFormat, Item, framed};
 use super::render::{cdata_element, html_description};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::feeds::job_pages::JobPages;
@@ -237,7 +237,7 @@ impl FeedFormat for AdzunaFeed {
         Ok(xml)
     }
 
-    fn parts(&self, items: &[Bytes]) -> Vec<Bytes> {
+    fn parts(&self, items: &[Item]) -> Vec<Bytes> {
         framed(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<jobs>".to_owned(),
             items,

@@ -21,7 +21,7 @@
 //! first location (the suggested format has one `location` per job). No
 //! `careerjet-apply-data` or `programmatic` bid (options of a paid account).
 
-use super::feed::{FeedEntry, FeedFormat, framed};
+use super::feed::{FeedEntry, FeedFormat, Item, framed};
 use super::render::{cdata_element, html_description};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::feeds::job_pages::JobPages;
@@ -133,7 +133,7 @@ impl FeedFormat for Careerjet {
         Ok(xml)
     }
 
-    fn parts(&self, items: &[Bytes]) -> Vec<Bytes> {
+    fn parts(&self, items: &[Item]) -> Vec<Bytes> {
         framed(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<jobs>".to_owned(),
             items,

@@ -38,6 +38,9 @@ pub struct FeedEntry<'a> {
     pub updated: OffsetDateTime,
 }
 
+/// One posting's item(s) in the feed, as pieces of text in order (usually one).
+pub type Item = Vec<Bytes>;
+
 /// A board's feed format: pure functions, tested with golden documents.
 pub trait FeedFormat: Send + Sync {
     /// The board id ("jooble").
@@ -57,17 +60,25 @@ pub trait FeedFormat: Send + Sync {
     /// wants that). A broken rule is an error naming it.
     fn items(&self, entry: &FeedEntry<'_>) -> Result<String, BoardError>;
 
+    /// The same item(s) as the pieces the feed cache holds, in order. By
+    /// default [`FeedFormat::items`] as one piece; a format whose items repeat
+    /// a long text (Indeed's one item per location, each with the whole
+    /// description) returns that text once, shared by every place it appears.
+    fn item_pieces(&self, entry: &FeedEntry<'_>) -> Result<Item, BoardError> {
+        self.items(entry).map(|text| vec![exact_bytes(text)])
+    }
+
     /// The whole document as the parts it is served in: the board's own text
-    /// around the items, and the items (or slices of them) as given. A part
-    /// is shared, never copied: a feed of megabytes is served from the cached
-    /// items, with no assembled copy. [`framed`] builds the usual shape.
-    fn parts(&self, items: &[Bytes]) -> Vec<Bytes>;
+    /// around the items, and the items' pieces (or slices of them) as given.
+    /// A part is shared, never copied: a feed of megabytes is served from the
+    /// cached items, with no assembled copy. [`framed`] builds the usual shape.
+    fn parts(&self, items: &[Item]) -> Vec<Bytes>;
 
     /// The whole document as one text, for tests and golden files.
     fn document(&self, items: &[String]) -> String {
-        let items: Vec<Bytes> = items
+        let items: Vec<Item> = items
             .iter()
-            .map(|item| Bytes::copy_from_slice(item.as_bytes()))
+            .map(|item| vec![Bytes::copy_from_slice(item.as_bytes())])
             .collect();
         joined(&self.parts(&items))
     }
@@ -228,7 +239,7 @@ impl FeedChecks {
 /// render, as of now.
 fn check_items(format: &dyn FeedFormat, posting: &PostingContext<'_>) -> Result<(), BoardError> {
     let now = OffsetDateTime::now_utc();
-    format.items(&FeedEntry {
+    format.item_pieces(&FeedEntry {
         posting: *posting,
         first_published: now,
         updated: now,
@@ -249,35 +260,51 @@ pub fn joined(parts: &[Bytes]) -> String {
 /// feeds.
 pub fn framed(
     head: String,
-    items: &[Bytes],
+    items: &[Item],
     separator: &'static str,
     tail: &'static str,
 ) -> Vec<Bytes> {
-    let mut parts = Vec::with_capacity(2 * items.len() + 2);
+    let pieces: usize = items.iter().map(Vec::len).sum();
+    let mut parts = Vec::with_capacity(items.len() + pieces + 2);
     parts.push(Bytes::from(head));
     for item in items {
         if !separator.is_empty() {
             parts.push(Bytes::from_static(separator.as_bytes()));
         }
-        parts.push(item.clone());
+        parts.extend(item.iter().cloned());
     }
     parts.push(Bytes::from_static(tail.as_bytes()));
     parts
 }
 
-/// An item that starts with `<marker><date>-->` (a feed's note to itself of
-/// the item's date, for the document's header): the date's text, and the
-/// item without the note, sharing the item's bytes. An item without the
-/// note is returned whole.
-pub fn split_marker<'a>(item: &'a Bytes, marker: &str) -> (Option<&'a str>, Bytes) {
-    let Some(rest) = item.strip_prefix(marker.as_bytes()) else {
-        return (None, item.clone());
+/// An item whose first piece starts with `<marker><date>-->` (a feed's note
+/// to itself of the item's date, for the document's header): the date's
+/// text, and the item without the note, sharing the item's bytes. An item
+/// without the note is returned whole.
+pub fn split_marker<'a>(item: &'a [Bytes], marker: &str) -> (Option<&'a str>, Item) {
+    let whole = || (None, item.to_vec());
+    let Some(first) = item.first() else {
+        return whole();
+    };
+    let Some(rest) = first.strip_prefix(marker.as_bytes()) else {
+        return whole();
     };
     let Some(end) = rest.windows(3).position(|window| window == b"-->") else {
-        return (None, item.clone());
+        return whole();
     };
     match std::str::from_utf8(&rest[..end]) {
-        Ok(date) => (Some(date), item.slice(marker.len() + end + 3..)),
-        Err(_) => (None, item.clone()),
+        Ok(date) => {
+            let mut pieces = item.to_vec();
+            pieces[0] = first.slice(marker.len() + end + 3..);
+            (Some(date), pieces)
+        }
+        Err(_) => whole(),
     }
+}
+
+/// A text as bytes holding no spare capacity: a cached item lives as long as
+/// its posting is in the feed, and a `String` grown by pushes can hold up
+/// to twice its length.
+pub fn exact_bytes(text: String) -> Bytes {
+    Bytes::from(text.into_bytes().into_boxed_slice())
 }

@@ -18,7 +18,7 @@
 //! ad's text as literal characters, never an entity; the crawl report (what
 //! the crawler refused) is modelled on Indeed's feed status page.
 
-use super::feed::{FeedEntry, FeedFormat, framed};
+use super::feed::{FeedEntry, FeedFormat, Item, exact_bytes, framed, joined};
 use super::indeed::MAX_TITLE;
 use super::render::{cdata_element, check_max, headings};
 use super::{BoardConfig, BoardError, BuildError};
@@ -116,6 +116,13 @@ impl FeedFormat for IndeedFeed {
     }
 
     fn items(&self, entry: &FeedEntry<'_>) -> Result<String, BoardError> {
+        self.item_pieces(entry).map(|pieces| joined(&pieces))
+    }
+
+    /// One `<job>` per location. Everything from the description on is the
+    /// same in each: that piece is rendered once and shared, so a job in
+    /// six cities is cached with one copy of its description, not six.
+    fn item_pieces(&self, entry: &FeedEntry<'_>) -> Result<Item, BoardError> {
         let posting = &entry.posting;
         let job = posting.job;
         let ad = posting.ad;
@@ -137,9 +144,39 @@ impl FeedFormat for IndeedFeed {
             .first_published
             .format(&time::format_description::well_known::Rfc3339)
             .expect("a UTC time formats");
-        let mut xml = String::new();
+        let mut shared = cdata_element("description", &description);
+        if let Some(salary) = &job.salary {
+            let period = format!("{:?}", salary.period).to_lowercase();
+            shared.push_str(&cdata_element(
+                "salary",
+                &format!(
+                    "{} {}-{} per {period}",
+                    salary.currency, salary.min, salary.max
+                ),
+            ));
+        }
+        if let Some(kind) = job_type(job.employment_type) {
+            shared.push_str(&cdata_element("jobtype", kind));
+        }
+        if let Some(category) = &job.category {
+            shared.push_str(&cdata_element("category", category));
+        }
+        if let Some(valid_through) = job.valid_through {
+            shared.push_str(&cdata_element(
+                "expirationdate",
+                &valid_through.date().to_string(),
+            ));
+        }
+        match job.workplace {
+            Workplace::OnSite => {}
+            Workplace::Hybrid => shared.push_str(&cdata_element("remotetype", "Hybrid remote")),
+            Workplace::Remote => shared.push_str(&cdata_element("remotetype", "Fully remote")),
+        }
+        shared.push_str("</job>");
+        let shared = exact_bytes(shared);
+        let mut pieces = Vec::with_capacity(2 * job.locations.len());
         for (index, location) in job.locations.iter().enumerate() {
-            xml.push_str("<job>");
+            let mut xml = String::from("<job>");
             xml.push_str(&cdata_element("title", &ad.title));
             xml.push_str(&cdata_element("date", &date));
             xml.push_str(&cdata_element(
@@ -161,40 +198,13 @@ impl FeedFormat for IndeedFeed {
             if let Some(email) = &self.account_email {
                 xml.push_str(&cdata_element("email", email));
             }
-            xml.push_str(&cdata_element("description", &description));
-            if let Some(salary) = &job.salary {
-                let period = format!("{:?}", salary.period).to_lowercase();
-                xml.push_str(&cdata_element(
-                    "salary",
-                    &format!(
-                        "{} {}-{} per {period}",
-                        salary.currency, salary.min, salary.max
-                    ),
-                ));
-            }
-            if let Some(kind) = job_type(job.employment_type) {
-                xml.push_str(&cdata_element("jobtype", kind));
-            }
-            if let Some(category) = &job.category {
-                xml.push_str(&cdata_element("category", category));
-            }
-            if let Some(valid_through) = job.valid_through {
-                xml.push_str(&cdata_element(
-                    "expirationdate",
-                    &valid_through.date().to_string(),
-                ));
-            }
-            match job.workplace {
-                Workplace::OnSite => {}
-                Workplace::Hybrid => xml.push_str(&cdata_element("remotetype", "Hybrid remote")),
-                Workplace::Remote => xml.push_str(&cdata_element("remotetype", "Fully remote")),
-            }
-            xml.push_str("</job>");
+            pieces.push(exact_bytes(xml));
+            pieces.push(shared.clone());
         }
-        Ok(xml)
+        Ok(pieces)
     }
 
-    fn parts(&self, items: &[Bytes]) -> Vec<Bytes> {
+    fn parts(&self, items: &[Item]) -> Vec<Bytes> {
         let mut head = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<source>");
         head.push_str(&cdata_element("publisher", &self.publisher));
         if let Some(url) = &self.publisher_url {

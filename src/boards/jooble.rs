@@ -28,7 +28,7 @@ use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{Date, UtcOffset};
 
-use super::feed::{FeedEntry, FeedFormat, framed};
+use super::feed::{FeedEntry, FeedFormat, Item, framed};
 use super::render::{cdata_element, escape_xml, html_description};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::feeds::job_pages::JobPages;
@@ -147,7 +147,7 @@ impl FeedFormat for Jooble {
         Ok(xml)
     }
 
-    fn parts(&self, items: &[Bytes]) -> Vec<Bytes> {
+    fn parts(&self, items: &[Item]) -> Vec<Bytes> {
         framed(
             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<jobs>".to_owned(),
             items,

@@ -41,7 +41,7 @@ use bytes::Bytes;
 use time::OffsetDateTime;
 use time::format_description::well_known::{Rfc2822, Rfc3339};
 
-use super::feed::{FeedEntry, FeedFormat, framed, split_marker};
+use super::feed::{FeedEntry, FeedFormat, Item, framed, split_marker};
 use super::linkedin::{no_poster, poster, tenant_poster};
 use super::render::{cdata_element, check_max, escape_xml, html_description};
 use super::{BoardConfig, BoardError, BuildError, PostingContext};
@@ -212,7 +212,7 @@ impl FeedFormat for LinkedInFeed {
         Ok(xml)
     }
 
-    fn parts(&self, items: &[Bytes]) -> Vec<Bytes> {
+    fn parts(&self, items: &[Item]) -> Vec<Bytes> {
         let mut newest: Option<OffsetDateTime> = None;
         let mut jobs = Vec::with_capacity(items.len());
         for item in items {

@@ -34,7 +34,7 @@ use time::format_description::FormatItem;
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
-use super::feed::{FeedEntry, FeedFormat, framed, split_marker};
+use super::feed::{FeedEntry, FeedFormat, Item, framed, split_marker};
 use super::render::{cdata_element, escape_xml, html_description};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::feeds::job_pages::JobPages;
@@ -177,7 +177,7 @@ impl FeedFormat for TalentFeed {
         Ok(xml)
     }
 
-    fn parts(&self, items: &[Bytes]) -> Vec<Bytes> {
+    fn parts(&self, items: &[Item]) -> Vec<Bytes> {
         let mut newest: Option<String> = None;
         let mut jobs = Vec::with_capacity(items.len());
         for item in items {

@@ -27,7 +27,7 @@ use time::UtcOffset;
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 
-use super::feed::{FeedEntry, FeedFormat, framed};
+use super::feed::{FeedEntry, FeedFormat, Item, framed};
 use super::render::{cdata_element, check_min, headings};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::feeds::job_pages::JobPages;
@@ -193,7 +193,7 @@ impl FeedFormat for Trovit {
         Ok(xml)
     }
 
-    fn parts(&self, items: &[Bytes]) -> Vec<Bytes> {
+    fn parts(&self, items: &[Item]) -> Vec<Bytes> {
         framed(
             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<trovit>".to_owned(),
             items,

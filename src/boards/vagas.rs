@@ -28,7 +28,7 @@
 //! reads "48000 - 72000 EUR por ano". One item per posting, id = our board
 //! reference.
 
-use super::feed::{FeedEntry, FeedFormat, framed};
+use super::feed::{FeedEntry, FeedFormat, Item, framed};
 use super::render::{cdata_element, escape_html, html_description};
 use super::{BoardConfig, BoardError, BuildError};
 use crate::intake::message::{Location, PayPeriod, Salary, primary_language};
@@ -171,7 +171,7 @@ impl FeedFormat for Vagas {
         Ok(xml)
     }
 
-    fn parts(&self, items: &[Bytes]) -> Vec<Bytes> {
+    fn parts(&self, items: &[Item]) -> Vec<Bytes> {
         framed(
             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<jobs>".to_owned(),
             items,

@@ -36,7 +36,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-use crate::boards::feed::{FeedEntry, FeedFormat};
+use crate::boards::feed::{FeedEntry, FeedFormat, Item};
 use crate::boards::{Accounts, Board, PostingContext};
 use crate::config::Settings;
 use crate::intake::message::Job;
@@ -161,7 +161,7 @@ struct Fragment {
     /// content was read at: reused while the posting still renders like this.
     from: FeedPosting,
     /// `None` when the job has no ad in the posting's language (not listed).
-    item: Option<Bytes>,
+    item: Option<Item>,
 }
 
 impl BoardCache {
@@ -234,7 +234,7 @@ impl BoardCache {
                 // Counted whether it renders or not: each is a call of the board's code.
                 rendered += 1;
                 let item = match render(format, &from, job) {
-                    Rendered::Item(item) => Some(Bytes::from(item)),
+                    Rendered::Item(item) => Some(item),
                     Rendered::NotListed => None,
                     Rendered::Unrenderable(reason) => {
                         unrenderable.push((posting.id, reason));
@@ -341,7 +341,7 @@ pub async fn build(pool: &PgPool, format: &dyn FeedFormat) -> Result<Document, s
 
 /// What rendering one posting gave.
 enum Rendered {
-    Item(String),
+    Item(Item),
     /// The job has no ad in the posting's language.
     NotListed,
     /// The reason it cannot render: it is left out and fails.
@@ -372,7 +372,7 @@ fn render(format: &dyn FeedFormat, posting: &FeedPosting, job: &Job) -> Rendered
     };
     // One posting that cannot render (a rule changed, or board code
     // panics on it) is left out and fails; the others are still served.
-    match catch_unwind(AssertUnwindSafe(|| format.items(&entry))) {
+    match catch_unwind(AssertUnwindSafe(|| format.item_pieces(&entry))) {
         Ok(Ok(item)) => Rendered::Item(item),
         Ok(Err(error)) => {
             warn!(message = "A posting no longer fits the feed; left out.", posting = posting.id, %error);

@@ -2,7 +2,7 @@
 //! and the crawler twin's own checks. No database or broker.
 
 use crate::support::{context, publish_samples, sample};
-use boardcast::boards::feed::{FeedEntry, FeedFormat};
+use boardcast::boards::feed::{FeedEntry, FeedFormat, Item, joined};
 use boardcast::boards::indeed_feed::IndeedFeed;
 use boardcast::feeds::job_pages::JobPages;
 use boardcast::intake::message::EmploymentType;
@@ -235,29 +235,65 @@ fn the_crawler_refuses_entities_in_cdata_and_unknown_job_types() {
     );
 }
 
+/// A job in several cities is one `<job>` per city, each with the whole
+/// description: the cached pieces hold that description once, and read back
+/// as exactly the items the format renders.
+#[test]
+fn a_job_in_several_cities_is_cached_with_one_copy_of_its_description() {
+    let (tenant, job) = sample("account-executive");
+    assert!(job.locations.len() >= 3, "the sample has several cities");
+    let format = format();
+    let reference = posting_reference(&tenant, &job.id, "en");
+    let entry = entry(context(&job, &job.ads["en"], &reference, "en"));
+    let pieces = format.item_pieces(&entry).unwrap();
+    let text = format.items(&entry).unwrap();
+    assert_eq!(joined(&pieces), text);
+    assert_eq!(text.matches("<job>").count(), job.locations.len());
+    let mut distinct: Vec<&bytes::Bytes> = Vec::new();
+    for piece in &pieces {
+        if !distinct.iter().any(|seen| seen.as_ptr() == piece.as_ptr()) {
+            distinct.push(piece);
+        }
+    }
+    let held: usize = distinct.iter().map(|piece| piece.len()).sum();
+    let description = job.ads["en"].summary.as_str();
+    assert_eq!(
+        distinct
+            .iter()
+            .filter(|piece| std::str::from_utf8(piece).unwrap().contains(description))
+            .count(),
+        1,
+        "the description is held once"
+    );
+    assert!(
+        held * 2 < text.len(),
+        "{held} bytes held for a text of {}",
+        text.len()
+    );
+}
+
 /// The served document shares the items' bytes: no part of it is a copy of
 /// an item (a feed of megabytes was assembled into a second copy per build).
 #[test]
 fn the_served_parts_share_the_items_bytes() {
     let (tenant, job) = sample("account-executive");
     let format = format();
-    let items: Vec<bytes::Bytes> = (0..50)
+    let items: Vec<Item> = (0..50)
         .map(|i| {
             let reference = format!("{}-{i}", posting_reference(&tenant, &job.id, "en"));
-            let item = format
-                .items(&entry(context(&job, &job.ads["en"], &reference, "en")))
-                .unwrap();
-            bytes::Bytes::from(item)
+            format
+                .item_pieces(&entry(context(&job, &job.ads["en"], &reference, "en")))
+                .unwrap()
         })
         .collect();
     let parts = format.parts(&items);
-    for item in &items {
+    for piece in items.iter().flatten() {
         assert!(
-            parts.iter().any(|part| part.as_ptr() == item.as_ptr()),
+            parts.iter().any(|part| part.as_ptr() == piece.as_ptr()),
             "an item was copied"
         );
     }
     let copied: usize = parts.iter().map(bytes::Bytes::len).sum::<usize>()
-        - items.iter().map(bytes::Bytes::len).sum::<usize>();
+        - items.iter().flatten().map(bytes::Bytes::len).sum::<usize>();
     assert!(copied < 1024, "{copied} bytes besides the items");
 }

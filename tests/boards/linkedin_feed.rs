@@ -566,7 +566,7 @@ fn the_served_parts_are_slices_of_the_items() {
     let (tenant, job) = sample("account-executive");
     let job = with_www(job);
     let format = format();
-    let items: Vec<bytes::Bytes> = ["en", "de"]
+    let items: Vec<Vec<bytes::Bytes>> = ["en", "de"]
         .iter()
         .map(|locale| {
             let reference = posting_reference(&tenant, &job.id, locale);
@@ -574,11 +574,11 @@ fn the_served_parts_are_slices_of_the_items() {
                 .items(&entry(context(&job, &job.ads[*locale], &reference, locale)))
                 .unwrap();
             assert!(item.starts_with("<!--updated:"), "{item}");
-            bytes::Bytes::from(item)
+            vec![bytes::Bytes::from(item)]
         })
         .collect();
     let parts = format.parts(&items);
-    for item in &items {
+    for item in items.iter().flatten() {
         let inside = item.as_ptr_range();
         let slice = parts
             .iter()

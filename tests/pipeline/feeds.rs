@@ -764,7 +764,7 @@ impl boardcast::boards::feed::FeedFormat for PanicsOnPortuguese {
         assert_ne!(entry.posting.locale, "pt", "no date for the year 10000");
         self.0.items(entry)
     }
-    fn parts(&self, items: &[bytes::Bytes]) -> Vec<bytes::Bytes> {
+    fn parts(&self, items: &[boardcast::boards::feed::Item]) -> Vec<bytes::Bytes> {
         self.0.parts(items)
     }
 }
