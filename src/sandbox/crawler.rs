@@ -232,7 +232,10 @@ impl Sandbox {
     /// boards' crawlers would, until the process ends: each board's crawler
     /// on its own cadence, so a large document parsed for one board never
     /// delays another's crawl (one loop over every board made each wait for
-    /// all the others' parses).
+    /// all the others' parses). A crawl starts every `interval` (a crawler
+    /// runs on a schedule), or at once after one that took longer: sleeping
+    /// `interval` after each crawl stretched the period by the crawl's own
+    /// time, which grows with the document.
     pub fn crawl_every(&self, feeds_url: String, interval: Duration) {
         for twin in super::FEED_TWINS {
             let sandbox = self.clone();
@@ -242,8 +245,11 @@ impl Sandbox {
                 password: None,
             };
             tokio::spawn(async move {
+                let mut schedule =
+                    tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+                schedule.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 loop {
-                    tokio::time::sleep(interval).await;
+                    schedule.tick().await;
                     if let Err(error) = sandbox.crawl(twin, &request).await {
                         tracing::debug!(message = "Sandbox crawl failed.", board = twin.board, %error);
                     }
