@@ -47,7 +47,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 use crate::boards::feed::FeedChecks;
 use crate::config::{AmqpSettings, Settings};
 use crate::dispatch::Wakers;
-use crate::ops::metrics::{IntakeLabels, Metrics, ReasonLabel};
+use crate::ops::metrics::{AttemptLabels, IntakeLabels, Metrics, ReasonLabel};
 use crate::store::rejected::clean;
 
 use super::{Processed, Raw, process_batch};
@@ -441,14 +441,29 @@ impl Consumer<'_> {
 
         for (_, outcome, span) in accepted {
             span.in_scope(|| match outcome {
-                Processed::Accepted { submission, boards } => {
+                Processed::Accepted {
+                    submission,
+                    boards,
+                    into_feed,
+                } => {
                     info!(
                         message = "Accepted.",
                         action = submission.action().as_str(),
-                        boards = boards.len()
+                        boards = boards.len(),
+                        into_feed = into_feed.values().sum::<u64>()
                     );
                     for board in &boards {
                         self.wakers.wake(board);
+                    }
+                    // Counted as the board loop counts its attempts, once committed.
+                    for (board, postings) in &into_feed {
+                        self.metrics
+                            .attempts
+                            .get_or_create(&AttemptLabels {
+                                board: board.clone(),
+                                outcome: "submitted".to_owned(),
+                            })
+                            .inc_by(*postings);
                     }
                 }
                 Processed::Duplicate => {

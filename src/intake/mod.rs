@@ -9,7 +9,7 @@
 pub mod amqp;
 pub mod message;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sqlx::{PgConnection, PgPool};
 use tracing::warn;
@@ -27,6 +27,9 @@ pub enum Processed {
     Accepted {
         submission: Box<Submission>,
         boards: BTreeSet<String>,
+        /// Postings that went into their board's feed at intake, by board
+        /// (attempts made here, not by a board loop).
+        into_feed: BTreeMap<String, u64>,
     },
     /// Seen before (same message_id): nothing changed.
     Duplicate,
@@ -265,9 +268,12 @@ async fn settle(
     applied: Result<IntakeOutcome, sqlx::Error>,
 ) -> Result<Processed, sqlx::Error> {
     match applied {
-        Ok(IntakeOutcome::Accepted { boards, .. }) => Ok(Processed::Accepted {
+        Ok(IntakeOutcome::Accepted {
+            boards, into_feed, ..
+        }) => Ok(Processed::Accepted {
             submission: Box::new(submission),
             boards,
+            into_feed,
         }),
         Ok(IntakeOutcome::Duplicate) => Ok(Processed::Duplicate),
         Ok(IntakeOutcome::Refused(invalid)) => reject(conn, delivery, invalid).await,

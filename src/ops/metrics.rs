@@ -50,7 +50,7 @@ impl Default for Metrics {
         let attempts = Family::<AttemptLabels, Counter>::default();
         registry.register(
             "attempts",
-            "Board calls by board and outcome",
+            "Attempts by board and outcome (a new feed posting's, made at intake, included)",
             attempts.clone(),
         );
         let attempt_seconds = Family::<BoardLabel, Histogram>::new_with_constructor(|| {

@@ -4,7 +4,7 @@
 
 pub mod batch;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sqlx::{Connection, PgConnection, PgPool};
 
@@ -20,6 +20,9 @@ pub enum IntakeOutcome {
     Accepted {
         boards: BTreeSet<String>,
         postings: usize,
+        /// Postings that went into their board's feed in this commit, by
+        /// board: each is an attempt, made at intake.
+        into_feed: BTreeMap<String, u64>,
     },
     /// This message_id was accepted before: nothing changed.
     Duplicate,
@@ -185,11 +188,11 @@ async fn plan_postings(
         &mut rows,
         &mut dropped,
     );
-    insert_postings(tx, feeds, &rows).await?;
+    let mut into_feed = insert_postings(tx, feeds, &rows).await?;
     if !dropped.is_empty() {
         withdraw_rows(tx, &dropped).await?;
     }
-    Ok(outcome)
+    Ok(outcome.with_into_feed(&mut into_feed, submission))
 }
 
 /// The postings of one or more jobs' new revisions, one element per posting,
@@ -329,6 +332,7 @@ fn plan_job(
     IntakeOutcome::Accepted {
         boards: waiting_boards,
         postings: planned.len(),
+        into_feed: BTreeMap::new(),
     }
 }
 
@@ -373,8 +377,8 @@ async fn insert_postings(
     tx: &mut sqlx::PgConnection,
     feeds: &FeedChecks,
     rows: &PostingRows,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<IntoFeed, sqlx::Error> {
+    let counted: Vec<(String, String, String, i64)> = sqlx::query_as(
         r#"WITH planned AS MATERIALIZED (
              -- The pauses are read once (an InitPlan): a subquery per row and
              -- per use made the estimate large enough for JIT compilation,
@@ -431,14 +435,20 @@ async fn insert_postings(
                                  WHEN p.status = 'in_flight' THEN p.last_error ELSE NULL END,
                updated_at = now()
              -- xmax = 0: this statement inserted the row (a conflict updated it).
-             RETURNING p.id, p.revision, p.status, p.xmax = 0 AS inserted)
-           INSERT INTO posting_attempts (posting_id, operation, revision, started_at, duration_ms,
-                                         outcome, detail, worker)
-           SELECT w.id, 'publish', w.revision, now(), 0, 'submitted',
-                  'checked at intake: in the feed; posted once the board fetches it', $12
-           FROM written w
-           WHERE w.inserted AND w.status = 'submitted'
-           ORDER BY w.id"#,
+             RETURNING p.id, p.tenant_id, p.job_id, p.board, p.revision, p.status,
+                       p.xmax = 0 AS inserted),
+           attempted AS (
+             INSERT INTO posting_attempts (posting_id, operation, revision, started_at,
+                                           duration_ms, outcome, detail, worker)
+             SELECT w.id, 'publish', w.revision, now(), 0, 'submitted',
+                    'checked at intake: in the feed; posted once the board fetches it', $12
+             FROM written w
+             WHERE w.inserted AND w.status = 'submitted'
+             ORDER BY w.id
+             RETURNING posting_id)
+           SELECT w.tenant_id, w.job_id, w.board, count(*)
+           FROM written w JOIN attempted a ON a.posting_id = w.id
+           GROUP BY w.tenant_id, w.job_id, w.board"#,
     )
     .bind(&rows.tenants)
     .bind(&rows.jobs)
@@ -452,9 +462,34 @@ async fn insert_postings(
     .bind(&rows.submit)
     .bind(&rows.fixed_fields)
     .bind(feeds.worker())
-    .execute(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
-    Ok(())
+    let mut into_feed = IntoFeed::new();
+    for (tenant_id, job_id, board, postings) in counted {
+        into_feed
+            .entry((tenant_id, job_id))
+            .or_default()
+            .insert(board, postings as u64);
+    }
+    Ok(into_feed)
+}
+
+/// What [`insert_postings`] put into feeds: by (tenant, job), postings by board.
+type IntoFeed = HashMap<(String, String), BTreeMap<String, u64>>;
+
+impl IntakeOutcome {
+    /// This outcome with what its job's postings put into feeds, taken out of `into_feed`.
+    fn with_into_feed(mut self, into_feed: &mut IntoFeed, submission: &Submission) -> Self {
+        if let IntakeOutcome::Accepted {
+            into_feed: mine, ..
+        } = &mut self
+            && let Some(counts) =
+                into_feed.remove(&(submission.tenant_id.clone(), submission.job_id.clone()))
+        {
+            *mine = counts;
+        }
+        self
+    }
 }
 
 async fn withdraw(
@@ -497,6 +532,7 @@ async fn withdraw(
     Ok(IntakeOutcome::Accepted {
         postings: withdrawn.boards.len(),
         boards: withdrawn.boards.into_iter().collect(),
+        into_feed: BTreeMap::new(),
     })
 }
 

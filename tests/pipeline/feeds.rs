@@ -820,6 +820,24 @@ async fn a_new_feed_posting_goes_into_the_feed_at_intake_unless_its_board_is_pau
     app.publish_sample("sales-account-executive.publish.json")
         .await;
     let rows = app.feed_rows("submitted", 1).await;
+    // Counted with the board loops' attempts, as before intake made them.
+    let counted = format!(
+        "boardcast_attempts_total{{board=\"{INDEED_FEED}\",outcome=\"submitted\"}} {}",
+        rows.len()
+    );
+    app.wait_for(
+        "intake's feed submissions in the attempts metric",
+        || async {
+            let metrics = reqwest::get(format!("{}/metrics", app.ops_url))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            metrics.contains(&counted).then_some(())
+        },
+    )
+    .await;
     for row in &rows {
         let history = boardcast::store::postings::attempts(&app.env.pool, row.id)
             .await

@@ -191,9 +191,14 @@ pub async fn apply_set(
                 &mut dropped,
             ));
         }
-        insert_postings(&mut tx, feeds, &postings).await?;
+        let mut into_feed = insert_postings(&mut tx, feeds, &postings).await?;
         if !dropped.is_empty() {
             super::withdraw_rows(&mut tx, &dropped).await?;
+        }
+        for &i in &accepted {
+            outcomes[i] = outcomes[i]
+                .take()
+                .map(|outcome| outcome.with_into_feed(&mut into_feed, submissions[i]));
         }
     }
     tx.commit().await?;
