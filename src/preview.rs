@@ -20,7 +20,6 @@ use std::sync::Arc;
 use futures_util::FutureExt;
 use serde::Serialize;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::boards::feed::FeedEntry;
 use crate::boards::preview::{self as capture, Capture, CapturedRequest};
@@ -185,18 +184,7 @@ pub async fn preview(settings: &Settings, raw: &[u8]) -> Result<Preview, Preview
             }
         };
         let reference = posting_reference(tenant, &job.id, &posting.locale);
-        let context = PostingContext {
-            reference: &reference,
-            tenant_id: tenant,
-            locale: &posting.locale,
-            job,
-            ad,
-            external_id: None,
-            live_at_board: false,
-            may_exist: false,
-            idempotency_key: Uuid::nil(),
-            first_published_at: None,
-        };
+        let context = PostingContext::unsent(&reference, tenant, &posting.locale, job, ad);
         let board = accounts.for_tenant(tenant);
         let result = match board.feed() {
             Some(format) => {

@@ -74,6 +74,33 @@ pub struct PostingContext<'a> {
     pub first_published_at: Option<time::OffsetDateTime>,
 }
 
+impl<'a> PostingContext<'a> {
+    /// A posting no board call has carried: not at the board, nothing sent
+    /// that may have landed, no idempotency key (intake's feed check, feeds,
+    /// job pages and previews, which call no board). Those that are at the
+    /// board set `external_id` and `live_at_board` on top.
+    pub fn unsent(
+        reference: &'a str,
+        tenant_id: &'a str,
+        locale: &'a str,
+        job: &'a Job,
+        ad: &'a LocalizedAd,
+    ) -> Self {
+        Self {
+            reference,
+            tenant_id,
+            locale,
+            job,
+            ad,
+            external_id: None,
+            live_at_board: false,
+            may_exist: false,
+            idempotency_key: Uuid::nil(),
+            first_published_at: None,
+        }
+    }
+}
+
 /// What a board said yes with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Receipt {

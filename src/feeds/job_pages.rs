@@ -372,16 +372,9 @@ pub async fn page(State(state): State<OpsState>, Path(reference): Path<String>) 
     let public_url = state.settings.public_url();
     let links = links(&public_url, &reference, &row.locale, &variants);
     let posting = PostingContext {
-        reference: &reference,
-        tenant_id: &row.tenant_id,
-        locale: &row.locale,
-        job: &job,
-        ad,
         external_id: Some(&links.url),
         live_at_board: true,
-        may_exist: false,
-        idempotency_key: uuid::Uuid::nil(),
-        first_published_at: None,
+        ..PostingContext::unsent(&reference, &row.tenant_id, &row.locale, &job, ad)
     };
     let with_markup = row.board == google_jobs::ID;
     match page_html(&posting, row.first_published, &links, with_markup) {
@@ -422,16 +415,8 @@ pub async fn sitemap(State(state): State<OpsState>) -> Response {
         };
         let reference = board_reference(&row.reference, row.generation);
         let posting = PostingContext {
-            reference: &reference,
-            tenant_id: &row.tenant_id,
-            locale: &row.locale,
-            job,
-            ad,
-            external_id: None,
             live_at_board: true,
-            may_exist: false,
-            idempotency_key: uuid::Uuid::nil(),
-            first_published_at: None,
+            ..PostingContext::unsent(&reference, &row.tenant_id, &row.locale, job, ad)
         };
         // A posting whose page cannot render (or panics) is left out, never
         // the whole sitemap (issue 12).

@@ -356,16 +356,9 @@ fn render(format: &dyn FeedFormat, posting: &FeedPosting, job: &Job) -> Rendered
     let reference = board_reference(&posting.reference, posting.generation);
     let entry = FeedEntry {
         posting: PostingContext {
-            reference: &reference,
-            tenant_id: &posting.tenant_id,
-            locale: &posting.locale,
-            job,
-            ad,
             external_id: Some(&reference),
             live_at_board: true,
-            may_exist: false,
-            idempotency_key: uuid::Uuid::nil(),
-            first_published_at: None,
+            ..PostingContext::unsent(&reference, &posting.tenant_id, &posting.locale, job, ad)
         },
         first_published: posting.first_published,
         updated: posting.job_updated,

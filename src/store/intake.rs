@@ -347,19 +347,7 @@ fn feed_check(
     reference: &str,
 ) -> Option<Option<String>> {
     let ad = job.ads.get(locale)?;
-    let posting = PostingContext {
-        reference,
-        tenant_id: &submission.tenant_id,
-        locale,
-        job,
-        ad,
-        external_id: None,
-        live_at_board: false,
-        may_exist: false,
-        // A feed sends nothing, so no feed format reads it (as when serving, `crate::feeds`).
-        idempotency_key: uuid::Uuid::nil(),
-        first_published_at: None,
-    };
+    let posting = PostingContext::unsent(reference, &submission.tenant_id, locale, job, ad);
     feeds.submits(board, &posting)
 }
 

@@ -73,18 +73,7 @@ pub fn context<'a>(
     reference: &'a str,
     locale: &'a str,
 ) -> PostingContext<'a> {
-    PostingContext {
-        reference,
-        tenant_id: "contoso",
-        locale,
-        job,
-        ad,
-        external_id: None,
-        live_at_board: false,
-        may_exist: false,
-        idempotency_key: uuid::Uuid::nil(),
-        first_published_at: None,
-    }
+    PostingContext::unsent(reference, "contoso", locale, job, ad)
 }
 
 /// A feed twin reads with a strict XML 1.0 parser, as a real crawler does:
