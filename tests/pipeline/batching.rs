@@ -40,13 +40,9 @@ async fn publish_all(env: &TestEnv, messages: &[Vec<u8>]) {
 
 /// One metric's value from the worker's /metrics.
 async fn metric(env: &TestEnv, name: &str) -> f64 {
-    let text = reqwest::get(format!("{}/metrics", env.ops_url))
+    env.metrics()
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
+        .lines()
         .find_map(|line| {
             let (key, value) = line.rsplit_once(' ')?;
             (key == name).then(|| value.parse().unwrap())

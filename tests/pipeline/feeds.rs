@@ -827,15 +827,7 @@ async fn a_new_feed_posting_goes_into_the_feed_at_intake_unless_its_board_is_pau
     );
     app.wait_for(
         "intake's feed submissions in the attempts metric",
-        || async {
-            let metrics = reqwest::get(format!("{}/metrics", app.ops_url))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            metrics.contains(&counted).then_some(())
-        },
+        || async { app.metrics().await.contains(&counted).then_some(()) },
     )
     .await;
     for row in &rows {

@@ -288,6 +288,16 @@ impl TestApp {
 }
 
 impl TestEnv {
+    /// The worker's `/metrics` text (the ops server must be running).
+    pub async fn metrics(&self) -> String {
+        reqwest::get(format!("{}/metrics", self.ops_url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// What the worker's intake checks new feed postings with: the feed
     /// boards of these settings (built as the worker builds them).
     pub fn feed_checks(&self) -> FeedChecks {

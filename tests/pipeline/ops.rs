@@ -235,22 +235,12 @@ async fn the_api_needs_the_token_and_matches_its_openapi_document() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_move_when_postings_do() {
     let app = spawn_app().await;
-    let scrape = || async {
-        client()
-            .get(format!("{}/metrics", app.ops_url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
-    let before = scrape().await;
+    let before = app.metrics().await;
     assert!(!before.contains("boardcast_postings{board=\"linkedin\",status=\"posted\"}"));
     app.publish_sample("sales-account-executive.publish.json")
         .await;
     app.settled(6).await;
-    let after = scrape().await;
+    let after = app.metrics().await;
     assert!(
         after.contains("boardcast_postings{board=\"linkedin\",status=\"posted\"} 2"),
         "{after}"
